@@ -1,0 +1,40 @@
+"""Entry point: no subcommand opens the TUI; subcommands run headless."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .cli import listing
+from .cli.common import add_catalog_options, run_guarded
+
+#: Modules with register(subparsers); each adds one subcommand.
+SUBCOMMANDS = [listing]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pybs-tui",
+        description="Find, compare, install, verify and remove python-build-standalone builds. "
+                    "Without a subcommand, opens the terminal app.")
+    parser.add_argument("--version", action="version", version=f"pybs-tui {__version__}")
+    add_catalog_options(parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        from .ui.app import run_app  # textual is imported only for the TUI
+
+        return run_guarded(run_app, args)
+    return run_guarded(args.func, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

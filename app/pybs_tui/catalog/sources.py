@@ -1,0 +1,179 @@
+"""Read the catalog shapes PBS publishes, and our own snapshot (pure: bytes in, builds out).
+
+- the release index (NDJSON): one line per version+release with artifacts (url, sha256)
+- the GitHub releases API: a list of releases (or one release) with assets (name, size, digest)
+- the embedded snapshot: {"schema": "pybs-tui-snapshot/1", "releases": [{"tag", "assets": [...]}]}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+from .models import PBS_DOWNLOAD_PREFIX, Build
+from .names import parse_name
+
+SNAPSHOT_SCHEMA = "pybs-tui-snapshot/1"
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+class CatalogFormatError(ValueError):
+    """The bytes are not any catalog shape we know."""
+
+
+@dataclass
+class Parsed:
+    """Builds read from one source, and the names set aside."""
+
+    builds: list[Build]
+    others: list[Build]
+    published: dict[str, str]  # release tag -> ISO date, where known
+
+
+def asset_url(tag: str, name: str) -> str:
+    return f"{PBS_DOWNLOAD_PREFIX}/{tag}/{quote(name)}"
+
+
+def clean_sha256(value: object) -> str | None:
+    """A lower-case sha256 from '<hex>' or 'sha256:<hex>'; None for anything malformed."""
+    if not isinstance(value, str):
+        return None
+    value = value.removeprefix("sha256:")
+    return value.lower() if _SHA256.match(value) else None
+
+
+def _collect(rows: Iterable[tuple[str, str | None, int | None, str]]) -> Parsed:
+    """rows of (name, sha256, size, url) -> Parsed, first occurrence of a name wins."""
+    builds: dict[str, Build] = {}
+    others: dict[str, Build] = {}
+    for name, sha, size, url in rows:
+        build = parse_name(name)
+        if build is None:
+            continue
+        size = size if isinstance(size, int) and size >= 0 else None
+        build = build.with_source(url=url or asset_url(build.release, build.name),
+                                  sha256=clean_sha256(sha), size=size)
+        target = builds if build.known else others
+        target.setdefault(build.name, build)
+    return Parsed(list(builds.values()), list(others.values()), {})
+
+
+def _name_from_url(url: str) -> str:
+    return unquote(url.rsplit("/", 1)[-1]) if isinstance(url, str) else ""
+
+
+def parse_ndjson_index(data: bytes) -> Parsed:
+    """The release index: one JSON object per line with 'version' and 'artifacts'."""
+    def rows():
+        for number, line in enumerate(data.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError as exc:
+                raise CatalogFormatError(f"line {number} of the index is not JSON: {exc}") from None
+            if not isinstance(entry, dict) or not isinstance(entry.get("artifacts"), list):
+                raise CatalogFormatError(f"line {number} of the index has no 'artifacts' list")
+            for art in entry["artifacts"]:
+                if isinstance(art, dict) and isinstance(art.get("url"), str):
+                    yield _name_from_url(art["url"]), art.get("sha256"), None, art["url"]
+    return _collect(rows())
+
+
+def parse_api_releases(payload: object) -> Parsed:
+    """GitHub's /releases list (or a single /releases/tags/{tag} object)."""
+    releases = [payload] if isinstance(payload, dict) else payload
+    if not isinstance(releases, list):
+        raise CatalogFormatError("the API answer is neither a release nor a list of releases")
+    published: dict[str, str] = {}
+
+    def rows():
+        for rel in releases:
+            if not isinstance(rel, dict) or not isinstance(rel.get("assets"), list):
+                raise CatalogFormatError("a release in the API answer has no 'assets' list")
+            tag = str(rel.get("tag_name") or "")
+            if tag and rel.get("published_at"):
+                published[tag] = str(rel["published_at"])
+            for asset in rel["assets"]:
+                if not isinstance(asset, dict) or not isinstance(asset.get("name"), str):
+                    continue
+                url = asset.get("browser_download_url") or ""
+                yield asset["name"], asset.get("digest"), asset.get("size"), url
+    parsed = _collect(rows())
+    parsed.published = published
+    return parsed
+
+
+def parse_snapshot(payload: object) -> Parsed:
+    """Our embedded snapshot (see scripts/build_snapshot.py)."""
+    if not isinstance(payload, dict) or payload.get("schema") != SNAPSHOT_SCHEMA:
+        raise CatalogFormatError("not a pybs-tui snapshot (unknown schema)")
+    published = {}
+
+    def rows():
+        for rel in payload.get("releases", []):
+            tag = rel["tag"]
+            if rel.get("published"):
+                published[tag] = rel["published"]
+            for name, sha, size in rel["assets"]:
+                yield name, sha, size, asset_url(tag, name)
+    try:
+        parsed = _collect(rows())
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CatalogFormatError(f"malformed snapshot: {exc}") from None
+    parsed.published = published
+    return parsed
+
+
+def parse_any(data: bytes) -> Parsed:
+    """Detect the shape (NDJSON index, API JSON, snapshot) and parse it."""
+    text = data.lstrip()
+    if not text:
+        raise CatalogFormatError("the catalog is empty")
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        if text[:1] == b"{":
+            return parse_ndjson_index(text)  # several JSON objects, one per line
+        raise CatalogFormatError("the catalog is not JSON or NDJSON") from None
+    if isinstance(payload, dict) and "schema" in payload:
+        return parse_snapshot(payload)
+    if isinstance(payload, dict) and "artifacts" in payload:
+        return parse_ndjson_index(text)  # an index of a single line
+    return parse_api_releases(payload)
+
+
+def merge(*sources: Parsed) -> Parsed:
+    """Union by file name; later sources fill in sha256/size that earlier ones lack."""
+    builds: dict[str, Build] = {}
+    others: dict[str, Build] = {}
+    published: dict[str, str] = {}
+    for parsed in sources:
+        published.update(parsed.published)
+        for target, items in ((builds, parsed.builds), (others, parsed.others)):
+            for build in items:
+                old = target.get(build.name)
+                if old is None:
+                    target[build.name] = build
+                elif (old.sha256 is None and build.sha256) or (old.size is None and build.size):
+                    target[build.name] = old.with_source(sha256=build.sha256, size=build.size)
+    return Parsed(list(builds.values()), list(others.values()), published)
+
+
+def snapshot_payload(parsed: Parsed, generated: str, sources: list[str]) -> dict:
+    """The JSON object of a snapshot holding these builds."""
+    by_tag: dict[str, list] = {}
+    for build in sorted(parsed.builds + parsed.others, key=lambda b: b.name):
+        by_tag.setdefault(build.release, []).append([build.name, build.sha256, build.size])
+    return {
+        "schema": SNAPSHOT_SCHEMA,
+        "generated": generated,
+        "sources": sources,
+        "releases": [
+            {"tag": tag, "published": parsed.published.get(tag, ""), "assets": assets}
+            for tag, assets in sorted(by_tag.items(), reverse=True)
+        ],
+    }

@@ -1,0 +1,134 @@
+"""Decide where the catalog comes from for this run and load it (no textual).
+
+Order: `--catalog` file/URL; else live (NDJSON index + newest API page), falling back to the
+cache and then the embedded snapshot; offline goes straight to the cache, then the snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from .catalog import sources
+from .catalog.models import Catalog
+from .net.cache import SizeCache, read_entry
+from .net.client import NetError, get_following, make_client
+from .net.releases import INDEX_KEY, fetch_index, fetch_recent_releases
+from .resources import snapshot_path
+from .settings import Settings
+
+
+class CatalogUnavailable(Exception):
+    """The catalog named by the user could not be read; one line for the user."""
+
+
+def _catalog(parsed: sources.Parsed, source: str, origin: str, fetched_at: float | None,
+             settings: Settings, notes: list[str]) -> Catalog:
+    sizes = SizeCache(settings.catalog_cache_dir)
+    if sizes.load():
+        builds = [b if b.size is not None or not b.sha256 else
+                  b.with_source(size=sizes.get(b.sha256)) for b in parsed.builds]
+    else:
+        builds = parsed.builds
+    return Catalog(builds, source, origin, fetched_at, notes, parsed.others, parsed.published)
+
+
+def load_snapshot() -> tuple[sources.Parsed, float | None, str]:
+    """The embedded snapshot: (parsed, generated time, path)."""
+    path = snapshot_path()
+    payload = json.loads(path.read_bytes())
+    parsed = sources.parse_snapshot(payload)
+    generated = None
+    try:
+        generated = dt.datetime.fromisoformat(payload.get("generated", "")).replace(
+            tzinfo=dt.UTC).timestamp()
+    except ValueError:
+        pass
+    return parsed, generated, str(path)
+
+
+def read_catalog_arg(arg: str, settings: Settings) -> Catalog:
+    """`--catalog PATH_OR_URL`: a file or URL in either live shape, or a snapshot."""
+    scheme = urlsplit(arg).scheme
+    try:
+        if scheme in ("http", "https"):
+            with make_client(settings) as client:
+                response = get_following(client, arg)
+                with response:
+                    if response.status_code != 200:
+                        raise CatalogUnavailable(f"{arg} answered HTTP {response.status_code}")
+                    data = response.read()
+        else:
+            data = Path(arg.removeprefix("file://")).expanduser().read_bytes()
+        parsed = sources.parse_any(data)
+    except (OSError, httpx.HTTPError, NetError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise CatalogUnavailable(f"cannot read catalog {arg}: {reason}") from None
+    except sources.CatalogFormatError as exc:
+        raise CatalogUnavailable(f"cannot read catalog {arg}: {exc}") from None
+    return _catalog(parsed, "file", arg, settings.clock(), settings, [])
+
+
+def load_offline(settings: Settings, notes: list[str] | None = None) -> Catalog:
+    """The cached index if it checks out, else the embedded snapshot."""
+    notes = list(notes or [])
+    entry = read_entry(settings.catalog_cache_dir, INDEX_KEY)
+    if entry is not None:
+        try:
+            parsed = sources.parse_ndjson_index(entry.body)
+            snap, _, _ = load_snapshot()
+            return _catalog(sources.merge(parsed, snap), "cache", entry.url, entry.fetched_at,
+                            settings, notes)
+        except sources.CatalogFormatError:
+            notes.append("the cached catalog was corrupt and has been dropped")
+    parsed, generated, path = load_snapshot()
+    return _catalog(parsed, "snapshot", path, generated, settings, notes)
+
+
+def load_catalog(settings: Settings, catalog_arg: str | None = None,
+                 client: httpx.Client | None = None) -> Catalog:
+    """The catalog for this run, never raising for network trouble (it falls back)."""
+    if catalog_arg:
+        return read_catalog_arg(catalog_arg, settings)
+    if settings.offline:
+        return load_offline(settings)
+    own = client is None
+    client = client or make_client(settings)
+    notes: list[str] = []
+    try:
+        try:
+            index, entry = fetch_index(client, settings)
+        except NetError as exc:
+            return load_offline(settings, [f"live catalog unavailable: {exc}"])
+        parts = [index]
+        try:
+            parts.append(fetch_recent_releases(client, settings))
+        except NetError as exc:
+            notes.append(str(exc))
+        snap, _, _ = load_snapshot()
+        merged = sources.merge(*parts, snap)
+        return _catalog(merged, "live", settings.index_url, entry.fetched_at, settings, notes)
+    finally:
+        if own:
+            client.close()
+
+
+def describe_source(catalog: Catalog, now: float) -> str:
+    """'live', 'cached (3 h old)' or 'embedded snapshot (2026-11-27)' for status lines."""
+    import humanize
+
+    if catalog.source == "live":
+        return "live catalog"
+    if catalog.source == "file":
+        return f"catalog file {catalog.origin}"
+    when = catalog.fetched_at
+    if catalog.source == "cache":
+        age = humanize.naturaldelta(dt.timedelta(seconds=max(0.0, now - (when or now))))
+        return f"cached catalog ({age} old)"
+    day = dt.datetime.fromtimestamp(when, dt.UTC).date().isoformat() if when else "unknown date"
+    newest = max(catalog.releases, default="none")
+    return f"embedded snapshot of {day}, newest release {newest}"

@@ -1,0 +1,1 @@
+"""Headless subcommands. Each module exposes ``register(subparsers)``; __main__ wires them."""
