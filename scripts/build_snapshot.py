@@ -28,7 +28,7 @@ from pybs_tui.catalog import sources  # noqa: E402
 
 def _rows_from_urls(pairs) -> sources.Parsed:
     return sources._collect(
-        (unquote(url.rsplit("/", 1)[-1]), sha, None, "") for url, sha in pairs if url
+        (unquote(url.rsplit("/", 1)[-1]), sha, None, url) for url, sha in pairs if url
     )
 
 
@@ -57,6 +57,26 @@ def from_uv_list(path: Path | None) -> sources.Parsed:
     else:
         return sources.Parsed([], [], {})
     return _rows_from_urls((row.get("url"), None) for row in data)
+
+
+STRIPPED_SINCE = "20240713"
+
+
+def derive_install_only(parsed: sources.Parsed) -> sources.Parsed:
+    """install_only names beside each install_only_stripped one (same release, no sha256).
+
+    From release 20240713 on, PBS builds both flavors from the same full build for every
+    triple; the sources above list only the stripped one, so the snapshot would otherwise
+    miss the plain install_only archives. Their sha256 comes from the API when installing.
+    """
+    have = {b.name for b in parsed.builds}
+    rows = []
+    for b in parsed.builds:
+        if b.flavor == "install_only_stripped" and b.release >= STRIPPED_SINCE:
+            name = b.name.replace("-install_only_stripped.", "-install_only.")
+            if name not in have:
+                rows.append((name, None, None, sources.asset_url(b.release, name)))
+    return sources._collect(rows)
 
 
 def _find_pbs_installer() -> Path | None:
@@ -103,6 +123,11 @@ def main() -> int:
     if not parts:
         parser.error("no input: give --uv-metadata, --pbs-installer, --uv-list or --live")
     merged = sources.merge(*parts)
+    derived = derive_install_only(merged)
+    if derived.builds:
+        merged = sources.merge(merged, derived)
+        names.append(f"{len(derived.builds)} install_only names derived from install_only_stripped "
+                     f"(PBS publishes both since {STRIPPED_SINCE}; sha256 unknown until fetched)")
     payload = sources.snapshot_payload(merged, dt.date.today().isoformat(), names)
     args.out.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
     total = sum(len(r["assets"]) for r in payload["releases"])

@@ -6,6 +6,7 @@ cache and then the embedded snapshot; offline goes straight to the cache, then t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from pathlib import Path
@@ -43,11 +44,9 @@ def load_snapshot() -> tuple[sources.Parsed, float | None, str]:
     payload = json.loads(path.read_bytes())
     parsed = sources.parse_snapshot(payload)
     generated = None
-    try:
+    with contextlib.suppress(ValueError):
         generated = dt.datetime.fromisoformat(payload.get("generated", "")).replace(
             tzinfo=dt.UTC).timestamp()
-    except ValueError:
-        pass
     return parsed, generated, str(path)
 
 
@@ -58,10 +57,9 @@ def read_catalog_arg(arg: str, settings: Settings) -> Catalog:
         if scheme in ("http", "https"):
             with make_client(settings) as client:
                 response = get_following(client, arg)
-                with response:
-                    if response.status_code != 200:
-                        raise CatalogUnavailable(f"{arg} answered HTTP {response.status_code}")
-                    data = response.read()
+                if response.status_code != 200:
+                    raise CatalogUnavailable(f"{arg} answered HTTP {response.status_code}")
+                data = response.read()
         else:
             data = Path(arg.removeprefix("file://")).expanduser().read_bytes()
         parsed = sources.parse_any(data)

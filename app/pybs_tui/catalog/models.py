@@ -123,7 +123,8 @@ class Build:
     @property
     def platform_key(self) -> str:
         """uv-like platform words: 'linux-x86_64-gnu'."""
-        return f"{self.os}-{self.arch}{'_' + self.arch_level if self.arch_level not in ('', 'v1') else ''}-{self.libc}"
+        level = f"_{self.arch_level}" if self.arch_level not in ("", "v1") else ""
+        return f"{self.os}-{self.arch}{level}-{self.libc}"
 
     @property
     def version_str(self) -> str:

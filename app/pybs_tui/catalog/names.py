@@ -43,7 +43,9 @@ FLAVOR_WORDS = ("install_only_stripped", "install_only", "full")
 OTHER_IMPLEMENTATIONS = ("pypy", "graalpy", "jython", "ironpython")
 
 _VERSION = r"(?P<version>\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)"
-_NEW = re.compile(rf"^cpython-{_VERSION}\+(?P<tag>\d{{8}})-(?P<body>.+)\.(?P<fmt>tar\.zst|tar\.gz)$")
+_NEW = re.compile(
+    rf"^cpython-{_VERSION}\+(?P<tag>\d{{8}})-(?P<body>.+)\.(?P<fmt>tar\.zst|tar\.gz)$"
+)
 _OLD = re.compile(
     rf"^cpython-{_VERSION}-(?P<body>.+)-(?P<stamp>\d{{8}}T\d{{4}})\.(?P<fmt>tar\.zst|tar\.gz)$"
 )

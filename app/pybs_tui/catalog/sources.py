@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote
 
 from .models import PBS_DOWNLOAD_PREFIX, Build
@@ -54,11 +54,22 @@ def _collect(rows: Iterable[tuple[str, str | None, int | None, str]]) -> Parsed:
         if build is None:
             continue
         size = size if isinstance(size, int) and size >= 0 else None
+        tag = _tag_from_url(url)
+        if tag and tag != build.release and build.legacy_timestamp:
+            build = replace(build, release=tag)  # old names carry a build time, not the tag
         build = build.with_source(url=url or asset_url(build.release, build.name),
                                   sha256=clean_sha256(sha), size=size)
         target = builds if build.known else others
         target.setdefault(build.name, build)
     return Parsed(list(builds.values()), list(others.values()), {})
+
+
+_URL_TAG = re.compile(r"/releases/download/(\d{8})/")
+
+
+def _tag_from_url(url: str) -> str:
+    m = _URL_TAG.search(url or "")
+    return m.group(1) if m else ""
 
 
 def _name_from_url(url: str) -> str:

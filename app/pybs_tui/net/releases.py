@@ -41,20 +41,19 @@ def conditional_get(client: httpx.Client, settings: Settings, key: str, url: str
         response = get_following(client, url, headers=headers)
     except httpx.HTTPError as exc:
         raise NetError(_describe(exc, url)) from None
-    with response:
-        if response.status_code == 304 and cached:
-            cached.fetched_at = settings.clock()
-            write_entry(root, key, cached)
-            return cached, False
-        limited = rate_limit_message(response, settings)
-        if limited:
-            raise RateLimited(limited)
-        if response.status_code != 200:
-            raise NetError(f"{url} answered HTTP {response.status_code}")
-        try:
-            body = response.read()
-        except httpx.HTTPError as exc:
-            raise NetError(_describe(exc, url)) from None
+    if response.status_code == 304 and cached:
+        cached.fetched_at = settings.clock()
+        write_entry(root, key, cached)
+        return cached, False
+    limited = rate_limit_message(response, settings)
+    if limited:
+        raise RateLimited(limited)
+    if response.status_code != 200:
+        raise NetError(f"{url} answered HTTP {response.status_code}")
+    try:
+        body = response.read()
+    except httpx.HTTPError as exc:
+        raise NetError(_describe(exc, url)) from None
     entry = CacheEntry(url, response.headers.get("etag"), settings.clock(), body)
     write_entry(root, key, entry)
     return entry, True
@@ -123,21 +122,20 @@ def iter_release_pages(client: httpx.Client, settings: Settings, per_page: int =
             response = get_following(client, url, headers=api_headers(settings, url))
         except httpx.HTTPError as exc:
             raise NetError(_describe(exc, url)) from None
-        with response:
-            limited = rate_limit_message(response, settings)
-            if limited:
-                raise RateLimited(limited)
-            if response.status_code != 200:
-                raise NetError(f"{url} answered HTTP {response.status_code}")
-            try:
-                payload = response.json()
-            except ValueError:
-                raise NetError(f"the GitHub API sent invalid JSON for {url}") from None
-            parsed = sources.parse_api_releases(payload)
-            remember_sizes(settings, parsed)
-            yield parsed
-            m = _LINK_NEXT.search(response.headers.get("link", ""))
-            url = str(httpx.URL(url).join(m.group(1))) if m else None
+        limited = rate_limit_message(response, settings)
+        if limited:
+            raise RateLimited(limited)
+        if response.status_code != 200:
+            raise NetError(f"{url} answered HTTP {response.status_code}")
+        try:
+            payload = response.json()
+        except ValueError:
+            raise NetError(f"the GitHub API sent invalid JSON for {url}") from None
+        parsed = sources.parse_api_releases(payload)
+        remember_sizes(settings, parsed)
+        yield parsed
+        m = _LINK_NEXT.search(response.headers.get("link", ""))
+        url = str(httpx.URL(url).join(m.group(1))) if m else None
 
 
 def remember_sizes(settings: Settings, parsed: sources.Parsed) -> None:
@@ -154,8 +152,7 @@ def head_size(client: httpx.Client, url: str) -> int | None:
                                  headers={"Accept-Encoding": "identity"})
     except (httpx.HTTPError, NetError):
         return None
-    with response:
-        length = response.headers.get("content-length")
-        if response.status_code == 200 and length and length.isdigit():
-            return int(length)
+    length = response.headers.get("content-length")
+    if response.status_code == 200 and length and length.isdigit():
+        return int(length)
     return None
