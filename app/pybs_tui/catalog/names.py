@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from functools import lru_cache
 from urllib.parse import unquote
 
 from .models import Build, Version
@@ -54,6 +55,7 @@ _PRE_RANK = {"a": 0, "b": 1, "rc": 2}
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._+\-]+$")
 
 
+@lru_cache(maxsize=4096)
 def parse_version(text: str) -> Version | None:
     """'3.14.0rc3' -> Version(3, 14, 0, 2, 3); None if it is not of that shape."""
     m = _VERSION_PARTS.match(text)
@@ -73,14 +75,18 @@ def implementation_of(name: str) -> str:
     return ""
 
 
-def parse_name(name: str, *, today: _dt.date | None = None) -> Build | None:
+def parse_name(name: str, *, today: _dt.date | None = None, url: str = "",
+               sha256: str | None = None, size: int | None = None,
+               release: str = "") -> Build | None:
     """Parse one asset file name (URL-quoted or not).
 
     Returns None for names that are not CPython archives (pypy, graalpy, checksums, junk
     without the ``cpython-`` prefix). CPython names that do not fully parse come back with
-    ``known=False`` and the reason in ``problem``.
+    ``known=False`` and the reason in ``problem``. url/sha256/size are stored as given;
+    ``release`` (the tag from a download URL) overrides what an old timestamped name implies.
     """
-    name = unquote(name)
+    if "%" in name:
+        name = unquote(name)
     if implementation_of(name) != "cpython":
         return None
     if not _SAFE_NAME.match(name) or len(name) > 255:
@@ -99,7 +105,7 @@ def parse_name(name: str, *, today: _dt.date | None = None) -> Build | None:
         if not m:
             return _other(name, fmt, "unrecognised file name")
         stamp = m["stamp"]
-        tag = stamp[:8]
+        tag = release or stamp[:8]
         body = m["body"] + "-full" if "install_only" not in m["body"] else m["body"]
     version = parse_version(m["version"])
     triple, rest = _split_triple(body)
@@ -120,7 +126,7 @@ def parse_name(name: str, *, today: _dt.date | None = None) -> Build | None:
         problems.append(f"unknown architecture {arch}")
     if level and level not in KNOWN_LEVELS:
         problems.append(f"unknown x86-64 level {level}")
-    if not _plausible_tag(tag, today):
+    if not _plausible_tag(tag, today or _today()):
         problems.append(f"implausible release tag {tag}")
     return Build(
         name=name,
@@ -137,9 +143,13 @@ def parse_name(name: str, *, today: _dt.date | None = None) -> Build | None:
         known=not problems,
         problem="; ".join(problems),
         legacy_timestamp=stamp,
+        url=url,
+        sha256=sha256,
+        size=size,
     )
 
 
+@lru_cache(maxsize=8192)
 def _split_triple(body: str) -> tuple[str | None, str]:
     """Split 'x86_64-unknown-linux-gnu-pgo+lto-full' into the triple and the rest."""
     for legacy, triple in LEGACY_PLATFORMS.items():
@@ -167,6 +177,7 @@ def _split_triple(body: str) -> tuple[str | None, str]:
     return None, ""
 
 
+@lru_cache(maxsize=1024)
 def _split_parts(triple: str) -> tuple[str, str, str, str]:
     """'x86_64_v3-unknown-linux-gnu' -> ('x86_64', 'v3', 'linux', 'gnu')."""
     arch_word, _, system = triple.partition("-")
@@ -185,13 +196,17 @@ def _split_parts(triple: str) -> tuple[str, str, str, str]:
     return arch, level, os_name, libc
 
 
-def _plausible_tag(tag: str, today: _dt.date | None) -> bool:
+def _today() -> _dt.date:
+    return _dt.date.today()
+
+
+@lru_cache(maxsize=4096)
+def _plausible_tag(tag: str, today: _dt.date) -> bool:
     try:
         day = _dt.date(int(tag[:4]), int(tag[4:6]), int(tag[6:8]))
     except ValueError:
         return False
-    latest = (today or _dt.date.today()) + _dt.timedelta(days=2)
-    return _dt.date(2018, 1, 1) <= day <= latest
+    return _dt.date(2018, 1, 1) <= day <= today + _dt.timedelta(days=2)
 
 
 def _other(name: str, fmt: str, problem: str, *, version: Version | None = None,

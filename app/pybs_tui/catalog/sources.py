@@ -18,6 +18,7 @@ from .names import parse_name
 
 SNAPSHOT_SCHEMA = "pybs-tui-snapshot/1"
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9._+-]+$")
 
 
 class CatalogFormatError(ValueError):
@@ -34,7 +35,9 @@ class Parsed:
 
 
 def asset_url(tag: str, name: str) -> str:
-    return f"{PBS_DOWNLOAD_PREFIX}/{tag}/{quote(name)}"
+    """The canonical GitHub download URL of an asset ('+' quoted, as GitHub lists it)."""
+    quoted = name.replace("+", "%2B") if _PLAIN_NAME.match(name) else quote(name)
+    return f"{PBS_DOWNLOAD_PREFIX}/{tag}/{quoted}"
 
 
 def clean_sha256(value: object) -> str | None:
@@ -50,15 +53,14 @@ def _collect(rows: Iterable[tuple[str, str | None, int | None, str]]) -> Parsed:
     builds: dict[str, Build] = {}
     others: dict[str, Build] = {}
     for name, sha, size, url in rows:
-        build = parse_name(name)
+        size = size if isinstance(size, int) and size >= 0 else None
+        # old timestamped names carry a build time, not the tag: the URL says which release
+        tag = _tag_from_url(url) if "T" in name else ""
+        build = parse_name(name, url=url, sha256=clean_sha256(sha), size=size, release=tag)
         if build is None:
             continue
-        size = size if isinstance(size, int) and size >= 0 else None
-        tag = _tag_from_url(url)
-        if tag and tag != build.release and build.legacy_timestamp:
-            build = replace(build, release=tag)  # old names carry a build time, not the tag
-        build = build.with_source(url=url or asset_url(build.release, build.name),
-                                  sha256=clean_sha256(sha), size=size)
+        if not url:
+            build = replace(build, url=asset_url(build.release, build.name))
         target = builds if build.known else others
         target.setdefault(build.name, build)
     return Parsed(list(builds.values()), list(others.values()), {})
