@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find, compare, install, verify and remove python-build-standalone builds. "
                     "Without a subcommand, opens the terminal app.")
     parser.add_argument("--version", action="version", version=f"pybs-tui {__version__}")
-    add_catalog_options(parser)
+    add_catalog_options(parser, top_level=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in SUBCOMMANDS:
         module.register(subparsers)

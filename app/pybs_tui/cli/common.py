@@ -21,11 +21,14 @@ class UserError(Exception):
         self.code = code
 
 
-def add_catalog_options(parser: argparse.ArgumentParser) -> None:
+def add_catalog_options(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
+    """--catalog and --offline; valid both before and after the subcommand."""
+    # Subcommands must not reset what was given before them: SUPPRESS their defaults.
+    default: dict[str, Any] = {} if top_level else {"default": argparse.SUPPRESS}
     group = parser.add_argument_group("catalog")
-    group.add_argument("--catalog", metavar="PATH_OR_URL",
+    group.add_argument("--catalog", metavar="PATH_OR_URL", **default,
                        help="read the catalog from this file or URL (NDJSON index or API JSON)")
-    group.add_argument("--offline", action="store_true",
+    group.add_argument("--offline", action="store_true", **default,
                        help="no network: use the cached catalog, else the embedded snapshot")
 
 
