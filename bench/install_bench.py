@@ -79,9 +79,9 @@ def pack_own_python(fmt: str, min_bytes: int = 40 * 1024 * 1024) -> bytes:
 
 def pack_with_pad(raw_tar: bytes, pad: bytes, fmt: str) -> bytes:
     """Re-pack with an extra incompressible file (python/share/pad.bin)."""
-    src = tarfile.open(fileobj=io.BytesIO(raw_tar))
     out_raw = io.BytesIO()
-    with tarfile.open(fileobj=out_raw, mode="w") as dst:
+    with tarfile.open(fileobj=io.BytesIO(raw_tar)) as src, \
+            tarfile.open(fileobj=out_raw, mode="w") as dst:
         for member in src.getmembers():
             dst.addfile(member, src.extractfile(member) if member.isfile() else None)
         info = tarfile.TarInfo("python/share/pad.bin")
