@@ -1,0 +1,583 @@
+"""Streaming, resumable, verified download of one archive.
+
+`download()` writes to ``<dest>.part`` (with a small ``<dest>.part.json`` sidecar holding the URL,
+the validators for If-Range and the expected sha256), hashes the raw wire bytes (never decoded:
+``Accept-Encoding: identity`` and ``iter_raw``), and renames to ``dest`` only once size and sha256
+check out. Dropped connections, short bodies, read timeouts, 5xx and 429 are retried (bounded by
+``settings.limits.download_retries``) and resume with ``Range``/``If-Range``; the whole file is
+rehashed before a resume so the digest always covers every byte. Redirects are followed by hand:
+http(s) only, never https -> http, loops detected, no Authorization across origins.
+
+Every failure is an `InstallError` (usually a `DownloadError`) with a one-line message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import hashlib
+import json
+import os
+import re
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..install.progress import Cancelled, InstallError, Progress, ProgressCallback, check_cancel
+from ..settings import Settings
+from .client import RateLimited, rate_limit_message, same_origin
+
+REDIRECT_CODES = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 10
+MAX_RETRY_AFTER = 300.0  # seconds; a server asking for longer gets a clear error instead
+MAX_RESTARTS = 2  # full restarts forced by a lying server or a corrupt partial file
+HASH_CHUNK = 256 * 1024
+PROGRESS_INTERVAL = 0.1  # seconds between download progress reports
+SLEEP_SLICE = 0.25  # cancel is checked at least this often while waiting
+_SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
+_CONTENT_RANGE_RE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+class DownloadError(InstallError):
+    """A download failed; str() is one line for the user."""
+
+
+class DownloadNotFound(DownloadError):
+    """The server says the archive does not exist (404/410): the catalog is stale."""
+
+
+class ChecksumMismatch(DownloadError):
+    """The downloaded bytes are not the ones the catalog promised (sha256 or size)."""
+
+
+class DownloadRateLimited(DownloadError, RateLimited):
+    """A rate-limit refusal (403 with x-ratelimit-remaining: 0, or too long a Retry-After)."""
+
+
+@dataclass
+class DownloadResult:
+    """What `download` produced."""
+
+    path: Path
+    sha256: str
+    size: int
+    verified: bool  # False only when no checksum was known and the caller allowed that
+    resumed: bool  # some bytes came from an earlier attempt or an earlier run
+    attempts: int  # GET attempts made (redirect hops not counted); 0 if dest was already good
+
+
+class _Retry(Exception):
+    """A transient failure: retry (with resume) after `wait` seconds, or backoff if None."""
+
+    def __init__(self, reason: str, wait: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait = wait
+
+
+class _Restart(Exception):
+    """Throw the partial file away and start again from byte 0 (not a network failure)."""
+
+
+class _Refetch(Exception):
+    """Ask again from the canonical URL (a redirect target refused an expired signed link)."""
+
+
+class _Keep(Exception):
+    """Carries a DownloadError out of `run` while telling `download` to keep the part."""
+
+    def __init__(self, error: DownloadError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+# -- the partial file and its sidecar -------------------------------------------------------
+
+
+@dataclass
+class _Part:
+    """The ``.part`` file, its sidecar, and the running hash of what it holds."""
+
+    path: Path
+    sidecar: Path
+    url: str
+    expected_sha256: str | None
+    size: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    hasher: Any = None
+
+    def __post_init__(self) -> None:
+        self.hasher = hashlib.sha256()
+
+    @property
+    def validator(self) -> str | None:
+        """The If-Range value: a strong ETag, else Last-Modified (weak ETags are not allowed)."""
+        if self.etag and not self.etag.startswith("W/"):
+            return self.etag
+        return self.last_modified
+
+    def discard(self) -> None:
+        """Delete the part and the sidecar; the next attempt starts from byte 0."""
+        for path in (self.path, self.sidecar):
+            with contextlib.suppress(OSError):  # best effort; a later open reports real trouble
+                path.unlink()
+        self.size = 0
+        self.etag = self.last_modified = None
+        self.hasher = hashlib.sha256()
+
+    def load(self, cancel: threading.Event | None) -> None:
+        """Adopt a part left by an earlier run if its sidecar matches; rehash it. Else drop it."""
+        try:
+            meta = json.loads(self.sidecar.read_text("utf-8"))
+            ok = (isinstance(meta, dict) and meta.get("url") == self.url
+                  and meta.get("sha256") == self.expected_sha256 and self.path.is_file())
+        except (OSError, ValueError):
+            ok = False
+        # without a checksum and without a validator nothing could catch a mixed-up file
+        if ok and self.expected_sha256 is None and not (meta.get("etag")
+                                                        or meta.get("last_modified")):
+            ok = False
+        if not ok:
+            self.discard()
+            return
+        self.etag, self.last_modified = meta.get("etag"), meta.get("last_modified")
+        self.hasher = hashlib.sha256()
+        size = 0
+        with self.path.open("rb") as fh:
+            while chunk := fh.read(HASH_CHUNK):
+                check_cancel(cancel)
+                self.hasher.update(chunk)
+                size += len(chunk)
+        self.size = size
+
+    def save_sidecar(self) -> None:
+        meta = {"url": self.url, "etag": self.etag, "last_modified": self.last_modified,
+                "sha256": self.expected_sha256}
+        tmp = self.sidecar.with_name(self.sidecar.name + ".tmp")
+        tmp.write_text(json.dumps(meta), "utf-8")
+        os.replace(tmp, self.sidecar)
+
+
+def _hash_file(path: Path, cancel: threading.Event | None) -> tuple[str, int]:
+    hasher, size = hashlib.sha256(), 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(HASH_CHUNK):
+            check_cancel(cancel)
+            hasher.update(chunk)
+            size += len(chunk)
+    return hasher.hexdigest(), size
+
+
+# -- redirects -------------------------------------------------------------------------------
+
+
+def _check_scheme(url: str) -> None:
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise DownloadError(f"refused to download {url!r}: only http(s) URLs are fetched")
+
+
+def open_following(client: httpx.Client, url: str, headers: dict[str, str] | None = None,
+                   *, max_redirects: int = MAX_REDIRECTS) -> tuple[httpx.Response, int]:
+    """Stream a GET, following redirects by hand. Returns (open response, redirect hops).
+
+    Only http(s) is followed, never https -> http; a loop or too many hops is an error. Once a
+    redirect leaves the first URL's origin, no Authorization (header or client auth) is sent.
+    The caller must close the response. httpx transport errors propagate.
+    """
+    _check_scheme(url)
+    seen: set[str] = set()
+    crossed = False
+    first = url
+    for hops in range(max_redirects + 1):
+        if url in seen:
+            raise DownloadError(f"redirect loop at {url}")
+        seen.add(url)
+        crossed = crossed or not same_origin(first, url)
+        request = client.build_request("GET", url, headers=headers)
+        if crossed:
+            request.headers.pop("Authorization", None)
+        response = client.send(request, stream=True, follow_redirects=False,
+                               **({"auth": httpx.Auth()} if crossed else {}))
+        if response.status_code not in REDIRECT_CODES:
+            return response, hops
+        location = response.headers.get("location")
+        response.close()
+        if not location:
+            raise DownloadError(f"redirect without a Location from {url}")
+        try:
+            target = str(httpx.URL(url).join(location))
+        except httpx.InvalidURL:
+            raise DownloadError(f"invalid redirect target {location!r} from {url}") from None
+        scheme = urlsplit(target).scheme
+        if scheme not in ("http", "https"):
+            raise DownloadError(f"refused redirect to {target!r}: only http(s) is followed")
+        if urlsplit(url).scheme == "https" and scheme == "http":
+            raise DownloadError(f"refused redirect from https to plain http ({target})")
+        url = target
+    raise DownloadError(f"too many redirects from {first}")
+
+
+# -- helpers for answers ----------------------------------------------------------------------
+
+
+def _retry_after(response: httpx.Response, settings: Settings) -> float | None:
+    """Seconds asked for by Retry-After (delta or HTTP date), or None."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - settings.clock())
+
+
+def _tls_problem(exc: BaseException) -> str | None:
+    """A one-line description if `exc` was caused by a TLS handshake failure, else None."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, ssl.SSLCertVerificationError):
+            reason = getattr(cur, "verify_message", None) or "verification failed"
+            return f"certificate not trusted ({reason})"
+        if isinstance(cur, ssl.SSLError):
+            return f"TLS handshake failed ({cur.reason or cur})"
+        cur = cur.__cause__ or cur.__context__
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return "certificate not trusted"
+    return None
+
+
+def _describe(exc: httpx.HTTPError, url: str, have: int, total: int | None) -> str:
+    host = _host(url)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"timed out connecting to {host}"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out reading from {host} after {have} bytes"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot reach {host} ({_one_line(str(exc)) or type(exc).__name__})"
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        of = f" of {total}" if total is not None else ""
+        return f"connection to {host} dropped after {have}{of} bytes"
+    return f"network error talking to {host} ({_one_line(str(exc)) or type(exc).__name__})"
+
+
+class _Reporter:
+    """Throttled download progress (~10/s, plus forced reports)."""
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self.callback = callback
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.fresh = 0  # bytes received in this call (for the rate)
+
+    def report(self, done: int, total: int | None, *, force: bool = False,
+               message: str = "") -> None:
+        if self.callback is None:
+            return
+        now = time.monotonic()
+        if not force and now - self.last < PROGRESS_INTERVAL:
+            return
+        self.last = now
+        elapsed = now - self.start
+        rate = self.fresh / elapsed if elapsed > 0 and self.fresh else None
+        self.callback(Progress("download", done, total, rate, message))
+
+
+def _wait(settings: Settings, seconds: float, cancel: threading.Event | None) -> None:
+    """Sleep through settings.sleep in small slices, so a cancel stops the wait quickly."""
+    remaining = seconds
+    while remaining > 0:
+        check_cancel(cancel)
+        step = min(SLEEP_SLICE, remaining)
+        settings.sleep(step)
+        remaining -= step
+    check_cancel(cancel)
+
+
+# -- the download ---------------------------------------------------------------------------
+
+
+def download(client: httpx.Client, settings: Settings, url: str, dest: Path, *,
+             expected_sha256: str | None, expected_size: int | None = None,
+             progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
+             canonical_url: str | None = None, allow_unverified: bool = False) -> DownloadResult:
+    """Download `url` to `dest`, resuming a partial file and verifying size and sha256.
+
+    `canonical_url` is re-requested once if a redirect target answers 403 (an expired signed
+    URL). Without `expected_sha256` the download is refused unless `allow_unverified`.
+    Raises `Cancelled` if `cancel` is set, `DownloadError` (an `InstallError`) otherwise.
+    """
+    dest = Path(dest)
+    name = dest.name
+    if expected_sha256 is None:
+        if not allow_unverified:
+            raise DownloadError(f"no checksum is known for {name}; refusing to install it "
+                                "unverified (use --allow-unverified to override)")
+        expected = None
+    else:
+        if not _SHA256_RE.fullmatch(expected_sha256.strip()):
+            raise DownloadError(f"invalid expected sha256 for {name}: {expected_sha256!r}")
+        expected = expected_sha256.strip().lower()
+
+    part = _Part(dest.with_name(name + ".part"), dest.with_name(name + ".part.json"),
+                 url, expected)
+    try:
+        check_cancel(cancel)
+        if expected is not None and dest.is_file():
+            digest, size = _hash_file(dest, cancel)
+            if digest == expected and (expected_size is None or size == expected_size):
+                return DownloadResult(dest, digest, size, True, False, 0)
+            dest.unlink()  # a stale or corrupt copy: never left looking valid
+        if settings.offline:
+            raise _Keep(DownloadError(f"offline: cannot download {name}"))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part.load(cancel)
+        return _Downloader(client, settings, url, dest, part, expected, expected_size,
+                           progress, cancel, canonical_url).run()
+    except Cancelled:
+        part.discard()
+        raise
+    except _Keep as kept:  # a transient failure: the part stays so a rerun resumes
+        raise kept.error from None
+    except InstallError:
+        part.discard()
+        raise
+    except OSError as exc:
+        part.discard()
+        raise DownloadError(f"cannot write {part.path}: {_one_line(exc.strerror or str(exc))}"
+                            ) from None
+    except httpx.HTTPError as exc:  # defensive: every known path converts these already
+        part.discard()
+        raise DownloadError(f"download of {name} failed: {_one_line(str(exc))}") from None
+
+
+class _Downloader:
+    """The retry loop of one `download` call."""
+
+    def __init__(self, client: httpx.Client, settings: Settings, url: str, dest: Path,
+                 part: _Part, expected: str | None, expected_size: int | None,
+                 progress: ProgressCallback | None, cancel: threading.Event | None,
+                 canonical_url: str | None) -> None:
+        self.client, self.settings, self.url, self.dest = client, settings, url, dest
+        self.part, self.expected, self.expected_size = part, expected, expected_size
+        self.progress, self.cancel = progress, cancel
+        self.canonical_url = canonical_url
+        self.reporter = _Reporter(progress)
+        self.total: int | None = expected_size
+        self.attempts = 0
+        self.failures = 0
+        self.restarts = 0
+        self.resumed = False
+        self.refetched = False  # the one re-request after an expired signed URL was used
+
+    # -- loop ------------------------------------------------------------------------------
+    def run(self) -> DownloadResult:
+        request_url = self.url
+        while True:
+            check_cancel(self.cancel)
+            self.attempts += 1
+            try:
+                self._attempt(request_url)
+                return self._finish()
+            except _Restart:
+                self.restarts += 1
+                self.part.discard()
+                if self.restarts > MAX_RESTARTS:
+                    raise DownloadError(f"{_host(self.url)} keeps sending inconsistent data "
+                                        f"for {self.dest.name}; try again later") from None
+                continue
+            except _Refetch:
+                request_url = self.canonical_url or self.url
+                continue
+            except _Retry as retry:
+                self.failures += 1
+                limit = self.settings.limits.download_retries
+                if self.failures > limit:
+                    resume = "; run again to resume" if self.part.size else ""
+                    raise _Keep(DownloadError(
+                        f"download of {self.dest.name} failed after {self.attempts} attempts: "
+                        f"{retry.reason}{resume}")) from None
+                wait = retry.wait
+                if wait is None:
+                    wait = min(0.5 * 2 ** (self.failures - 1), 10.0)
+                self.reporter.report(self.part.size, self.total, force=True,
+                                     message=f"{retry.reason}; retry {self.failures}/{limit} "
+                                             f"in {wait:g}s")
+                _wait(self.settings, wait, self.cancel)
+
+    # -- one GET ---------------------------------------------------------------------------
+    def _attempt(self, request_url: str) -> None:
+        """One GET (redirects included); returns when the part holds the whole body."""
+        part = self.part
+        headers = {"Accept-Encoding": "identity"}
+        offset = part.size
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+            if part.validator:
+                headers["If-Range"] = part.validator
+        try:
+            response, hops = open_following(self.client, request_url, headers)
+        except httpx.HTTPError as exc:
+            self._raise_transport(exc, request_url)
+        try:  # httpx.Response is not a context manager
+            start = self._accept(response, hops, offset)
+            if start is None:
+                return  # 416 on a part that already holds the whole file
+            try:
+                self._stream(response, start)
+            except httpx.HTTPError as exc:
+                self._raise_transport(exc, str(response.url))
+        finally:
+            response.close()
+
+    def _raise_transport(self, exc: httpx.HTTPError, url: str) -> NoReturn:
+        tls = _tls_problem(exc) if isinstance(exc, httpx.ConnectError) else None
+        if tls:
+            raise DownloadError(f"TLS error talking to {_host(url)}: {tls}; if you use a "
+                                "private CA, point SSL_CERT_FILE at its bundle") from None
+        if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
+            raise DownloadError(f"cannot download {url}: {_one_line(str(exc))}") from None
+        raise _Retry(_describe(exc, url, self.part.size, self.total)) from None
+
+    def _accept(self, response: httpx.Response, hops: int, offset: int) -> int | None:
+        """Check the status; return the byte offset the body starts at (None: already done)."""
+        status = response.status_code
+        url = str(response.url)
+        name = self.dest.name
+        if status == 200:  # also the answer when Range was ignored or If-Range failed:
+            # _stream then starts the part over from byte 0
+            length = response.headers.get("content-length")
+            if length and length.isdigit():
+                self._set_total(int(length))
+            return 0
+        if status == 206:
+            m = _CONTENT_RANGE_RE.match(response.headers.get("content-range", ""))
+            if not m or int(m.group(1)) != offset:
+                raise _Restart()
+            if m.group(3) != "*":
+                self._set_total(int(m.group(3)))
+            if offset:
+                self.resumed = True
+            return offset
+        if status == 416 and offset:
+            m = re.match(r"bytes\s+\*/(\d+)", response.headers.get("content-range", ""))
+            whole = int(m.group(1)) if m else self.expected_size
+            if whole is not None and whole == offset:
+                self.resumed = True
+                return None
+            raise _Restart()
+        if status in (404, 410):
+            raise DownloadNotFound(f"{name} is gone from {_host(url)} (HTTP {status}); "
+                                   "refresh the catalog and try again")
+        if status == 429 or (status == 403 and "retry-after" in response.headers
+                             and response.headers.get("x-ratelimit-remaining") != "0"):
+            wait = _retry_after(response, self.settings)
+            if wait is not None and wait > MAX_RETRY_AFTER:
+                raise _Keep(DownloadRateLimited(
+                    f"{_host(url)} asks to wait {wait:.0f}s before downloading {name}; "
+                    "try again later"))
+            raise _Retry(f"{_host(url)} is rate limiting (HTTP {status})", wait)
+        if status == 403:
+            limited = rate_limit_message(response, self.settings)
+            if limited:
+                raise _Keep(DownloadRateLimited(f"download of {name} refused: {limited}"))
+            again = bool(hops) or self.canonical_url not in (None, str(response.url))
+            if again and not self.refetched:
+                self.refetched = True
+                raise _Refetch()
+            if again:
+                raise DownloadError(f"download link for {name} refused by {_host(url)} "
+                                    "(HTTP 403) even after asking for a fresh one")
+            raise DownloadError(f"{_host(url)} refused {name} (HTTP 403)")
+        if status >= 500:
+            wait = _retry_after(response, self.settings)
+            raise _Retry(f"{_host(url)} answered HTTP {status}",
+                         None if wait is None else min(wait, 60.0))
+        raise DownloadError(f"{_host(url)} answered HTTP {status} for {name}")
+
+    def _adopt_validators(self, response: httpx.Response) -> None:
+        self.part.etag = response.headers.get("etag")
+        self.part.last_modified = response.headers.get("last-modified")
+
+    def _set_total(self, total: int) -> None:
+        if self.expected_size is not None and total != self.expected_size:
+            raise ChecksumMismatch(f"size mismatch for {self.dest.name}: expected "
+                                   f"{self.expected_size} bytes, server has {total}")
+        self.total = total
+
+    def _stream(self, response: httpx.Response, start: int) -> None:
+        """Append the raw body to the part, hashing as it goes."""
+        part = self.part
+        if start == 0:
+            part.discard()
+            self._adopt_validators(response)
+        part.save_sidecar()
+        limit = self.total
+        with part.path.open("ab" if start else "wb") as fh:
+            if fh.tell() != start:  # the part changed under us
+                raise _Restart()
+            self.reporter.report(part.size, self.total, force=True)
+            for chunk in response.iter_raw():
+                check_cancel(self.cancel)
+                if limit is not None and part.size + len(chunk) > limit:
+                    raise ChecksumMismatch(f"size mismatch for {self.dest.name}: server sent "
+                                           f"more than {limit} bytes")
+                fh.write(chunk)
+                part.hasher.update(chunk)
+                part.size += len(chunk)
+                self.reporter.fresh += len(chunk)
+                self.reporter.report(part.size, self.total)
+            check_cancel(self.cancel)
+        if self.total is not None and part.size < self.total:
+            raise _Retry(f"connection to {_host(str(response.url))} ended after {part.size} "
+                         f"of {self.total} bytes")
+
+    # -- verify and publish ----------------------------------------------------------------
+    def _finish(self) -> DownloadResult:
+        part, name = self.part, self.dest.name
+        self.reporter.report(part.size, self.total, force=True)
+        if self.progress is not None:
+            self.progress(Progress("verify", part.size, self.total))
+        check_cancel(self.cancel)
+        digest = part.hasher.hexdigest()
+        if self.expected_size is not None and part.size != self.expected_size:
+            raise ChecksumMismatch(f"size mismatch for {name}: expected {self.expected_size} "
+                                   f"bytes, got {part.size}")
+        if self.expected is not None and digest != self.expected:
+            if self.resumed and self.restarts < MAX_RESTARTS:
+                # the kept part may be what is wrong: one clean download before giving up
+                self.resumed = False
+                raise _Restart()
+            raise ChecksumMismatch(f"sha256 mismatch for {name}: expected {self.expected}, "
+                                   f"got {digest}; the download was deleted")
+        with part.path.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(part.path, self.dest)
+        with contextlib.suppress(FileNotFoundError):
+            part.sidecar.unlink()
+        return DownloadResult(self.dest, digest, part.size, self.expected is not None,
+                              self.resumed, self.attempts)
+
