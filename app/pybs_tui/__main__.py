@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .cli import listing
+from .cli import installed, listing
 from .cli.common import add_catalog_options, run_guarded
 
 #: Modules with register(subparsers); each adds one subcommand.
-SUBCOMMANDS = [listing]
+SUBCOMMANDS = [listing, installed]
 
 
 def build_parser() -> argparse.ArgumentParser:

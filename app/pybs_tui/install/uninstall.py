@@ -1,0 +1,299 @@
+"""Safe removal of pybs-tui's own installs, and the prune plan (no textual).
+
+Rules (reliability case 37): only dirs directly under ``settings.install_dir`` that hold a
+receipt; names with a path separator, ``..``, absolute paths, the root itself, symlinked
+install dirs and unknown names are refused before anything changes. Under the install lock
+the install is renamed into ``.trash-<random>`` (it disappears in one step), then the trash is
+deleted without ever following a symlink: a link inside an install is removed, its target is
+never touched. Read-only files and dirs are made writable first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import secrets
+import stat
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import filelock
+
+from ..catalog.models import Version
+from ..settings import Settings
+from .diskuse import tree_size
+from .receipts import RECEIPT_NAME, install_dir_name, read_receipt
+from .registry import Interpreter
+
+TRASH_PREFIX = ".trash-"  # the pipeline's prefix too: .trash-<pid>-<random>
+_TRASH_NAME = re.compile(r"^\.trash-(\d+)-[0-9a-f]+$")
+LOCK_NAME = ".lock"
+LOCK_TIMEOUT = 10.0
+
+
+class UninstallError(Exception):
+    """A removal was refused or failed; str() is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Removed:
+    """One finished removal."""
+
+    name: str
+    path: Path
+    bytes_freed: int
+    leftover: Path | None = None  # trash that could not be fully deleted (swept next time)
+
+
+@contextlib.contextmanager
+def install_lock(settings: Settings, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the install root's lock (the same file the install pipeline locks)."""
+    root = settings.install_dir
+    root.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(root / LOCK_NAME), timeout=timeout)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise UninstallError("another pybs-tui process is installing or removing "
+                             "interpreters; try again when it has finished") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def validate_name(name: str) -> str:
+    """The install dir name for `name` (a dir name or an asset file name), or refuse."""
+    if not name or not name.strip():
+        raise UninstallError("refusing to remove: empty install name")
+    if "\0" in name:
+        raise UninstallError("refusing to remove: the name contains a NUL character")
+    if os.path.isabs(name) or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        raise UninstallError(f"refusing to remove {name!r}: give an install name from "
+                             "`pybs-tui installed`, not a path")
+    if "/" in name or "\\" in name or (os.altsep and os.altsep in name):
+        raise UninstallError(f"refusing to remove {name!r}: an install name has no "
+                             "path separators")
+    if name == ".":
+        raise UninstallError("refusing to remove '.': that is the install root itself")
+    if name == "..":
+        raise UninstallError("refusing to remove '..': that is outside the install root")
+    dirname = install_dir_name(name)
+    if dirname.startswith("."):
+        raise UninstallError(f"refusing to remove {name!r}: not an install (pybs-tui's own "
+                             "bookkeeping)")
+    return dirname
+
+
+def resolve_own(settings: Settings, name: str) -> Path:
+    """The install dir of an own install, after every check of case 37; refuse otherwise."""
+    dirname = validate_name(name)
+    root = settings.install_dir
+    path = root / dirname
+    if os.path.realpath(path.parent) != os.path.realpath(root) or \
+            os.path.abspath(path) == os.path.abspath(root):
+        raise UninstallError(f"refusing to remove {name!r}: not inside the install root")
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise UninstallError(f"no install named {name!r}; `pybs-tui installed --own` "
+                             "lists them") from None
+    except OSError as exc:
+        raise UninstallError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise UninstallError(f"refusing to remove {name!r}: it is a symbolic link, not an "
+                             "install made by pybs-tui; left as it is")
+    if not stat.S_ISDIR(st.st_mode):
+        raise UninstallError(f"refusing to remove {name!r}: not a directory made by pybs-tui")
+    try:
+        rst = os.lstat(path / RECEIPT_NAME)
+    except OSError:
+        rst = None
+    if rst is None or not stat.S_ISREG(rst.st_mode) or read_receipt(path) is None:
+        raise UninstallError(f"refusing to remove {name!r}: it has no pybs-tui receipt "
+                             f"({RECEIPT_NAME}), so pybs-tui did not install it")
+    return path
+
+
+def _make_writable_dir(path: str, mode: int) -> None:
+    """Give the owner rwx on a dir (known to be a real dir by lstat) so it can be emptied."""
+    if mode & stat.S_IRWXU != stat.S_IRWXU:
+        os.chmod(path, stat.S_IMODE(mode) | stat.S_IRWXU)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except PermissionError:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            raise
+        os.chmod(path, stat.S_IMODE(st.st_mode) | stat.S_IWUSR)  # Windows read-only files
+        os.unlink(path)
+
+
+def remove_tree(top: Path) -> None:
+    """Delete a tree bottom-up without following symlinks (links are unlinked, never entered)."""
+    top_s = os.fspath(top)
+    st = os.lstat(top_s)
+    if not stat.S_ISDIR(st.st_mode):
+        _unlink(top_s)
+        return
+    stack: list[tuple[str, bool]] = [(top_s, False)]
+    while stack:
+        current, emptied = stack.pop()
+        if emptied:
+            os.rmdir(current)
+            continue
+        _make_writable_dir(current, os.lstat(current).st_mode)
+        stack.append((current, True))
+        with os.scandir(current) as it:
+            entries = list(it)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((entry.path, False))
+            else:
+                _unlink(entry.path)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists but not ours, or we cannot tell: keep its trash
+    return True
+
+
+def sweep_trash(settings: Settings) -> list[Path]:
+    """Delete `.trash-<pid>-*` dirs left by removals whose process has died (lock held).
+
+    The install pipeline names its trash the same way, so neither sweeps the other's live
+    work."""
+    removed = []
+    try:
+        entries = list(settings.install_dir.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TRASH_NAME.match(entry.name)
+        if m is None or _pid_alive(int(m.group(1))) or entry.is_symlink() \
+                or not entry.is_dir():
+            continue
+        try:
+            remove_tree(entry)
+            removed.append(entry)
+        except OSError:
+            continue
+    return removed
+
+
+def _remove_locked(settings: Settings, name: str, path: Path) -> Removed:
+    trash = settings.install_dir / f"{TRASH_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
+    try:
+        os.rename(path, trash)  # one step: the install is gone from every listing
+    except OSError as exc:
+        raise UninstallError(f"cannot remove {name!r}: {exc.strerror or exc}") from None
+    freed = tree_size(trash)
+    try:
+        remove_tree(trash)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return Removed(name, path, freed)
+        return Removed(name, path, freed - tree_size(trash), leftover=trash)
+    return Removed(name, path, freed)
+
+
+def uninstall_many(settings: Settings, names: Sequence[str],
+                   timeout: float = LOCK_TIMEOUT) -> list[Removed]:
+    """Remove several own installs; every name is checked before any is removed."""
+    if not names:
+        raise UninstallError("no install named; `pybs-tui installed --own` lists them")
+    for name in names:
+        validate_name(name)
+    if not settings.install_dir.is_dir():
+        raise UninstallError(f"no install named {names[0]!r}: nothing is installed yet")
+    with install_lock(settings, timeout):
+        sweep_trash(settings)
+        paths: dict[str, Path] = {}
+        for name in names:
+            path = resolve_own(settings, name)
+            paths.setdefault(path.name, path)
+        return [_remove_locked(settings, name, path) for name, path in paths.items()]
+
+
+def uninstall(settings: Settings, name: str, timeout: float = LOCK_TIMEOUT) -> Removed:
+    """Remove one own install; UninstallError (one line) when refused."""
+    return uninstall_many(settings, [name], timeout)[0]
+
+
+def refusal_for_other(interp: Interpreter) -> str:
+    """The one line shown instead of deleting another tool's interpreter."""
+    return (f"{interp.name} is managed by {interp.manager}; pybs-tui never deletes another "
+            f"tool's interpreters: run `{interp.remove_command}`")
+
+
+# ---------------------------------------------------------------------------------------------
+# prune
+@dataclass
+class PrunePlan:
+    """Own installs to keep and to remove, with a reason for each removal."""
+
+    keep: list[Interpreter] = field(default_factory=list)
+    remove: list[tuple[Interpreter, str]] = field(default_factory=list)
+
+    @property
+    def reclaimable(self) -> int:
+        return sum(i.size or 0 for i, _ in self.remove)
+
+    @property
+    def names(self) -> list[str]:
+        return [i.name for i, _ in self.remove]
+
+    def to_json(self) -> dict:
+        return {
+            "keep": [i.to_json() for i in self.keep],
+            "remove": [dict(i.to_json(), reason=why) for i, why in self.remove],
+            "reclaimable": self.reclaimable,
+        }
+
+
+def plan_prune(interps: Iterable[Interpreter], *, keep_used: bool = False) -> PrunePlan:
+    """Keep the newest patch per (minor, variant, platform) and the newest build (release) of
+    that patch among own installs; everything else is reclaimable. Installs of an unknown
+    version are kept; with `keep_used`, so is anything a venv or link uses."""
+    own = [i for i in interps if i.own]
+    groups: dict[tuple, list[Interpreter]] = {}
+    plan = PrunePlan()
+    for interp in own:
+        if interp.version is None:
+            plan.keep.append(interp)
+            continue
+        key = (interp.version.major, interp.version.minor, interp.variant, interp.platform)
+        groups.setdefault(key, []).append(interp)
+    for members in groups.values():
+        best: tuple[Version, str] = max((i.version, i.release) for i in members)  # type: ignore[misc]
+        for interp in members:
+            assert interp.version is not None
+            newest = (interp.version, interp.release) == best
+            if newest or (keep_used and interp.used_by):
+                plan.keep.append(interp)
+            elif interp.version < best[0]:
+                plan.remove.append((interp, f"older patch: {best[0]} is installed"))
+            else:
+                plan.remove.append((interp, f"older build: {best[0]}+{best[1]} is installed"))
+    return plan
+
+
+def execute_prune(settings: Settings, plan: PrunePlan,
+                  timeout: float = LOCK_TIMEOUT) -> list[Removed]:
+    """Remove what the plan marks reclaimable (each re-checked like any uninstall)."""
+    if not plan.remove:
+        return []
+    return uninstall_many(settings, plan.names, timeout)
