@@ -1,0 +1,160 @@
+"""Run a freshly extracted interpreter and prove it has the flags its archive was sold with.
+
+The interpreter prints one JSON object (keys: version, Py_DEBUG, Py_GIL_DISABLED, abiflags,
+CONFIG_ARGS); `compare_probe` turns any difference from the archive's name into a list of
+one-line mismatches, which make the install fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..catalog.models import Build
+from .progress import Cancelled, InstallError
+
+PROBE_TIMEOUT = 20.0
+#: Environment variables that would make the new interpreter load someone else's stdlib.
+_SCRUB = ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONEXECUTABLE", "PYTHONUSERBASE",
+          "PYTHONSAFEPATH", "PYTHONPLATLIBDIR", "__PYVENV_LAUNCHER__", "VIRTUAL_ENV")
+
+PROBE_SCRIPT = """\
+import json, platform, sys, sysconfig
+v = sysconfig.get_config_var
+debug = v("Py_DEBUG")
+if debug is None:
+    debug = int(hasattr(sys, "gettotalrefcount"))
+ft = v("Py_GIL_DISABLED")
+abiflags = getattr(sys, "abiflags", None)
+if abiflags is None:
+    abiflags = v("ABIFLAGS") or ""
+print(json.dumps({"version": platform.python_version(), "Py_DEBUG": int(debug or 0),
+                  "Py_GIL_DISABLED": int(ft or 0), "abiflags": abiflags,
+                  "CONFIG_ARGS": v("CONFIG_ARGS")}))
+"""
+
+_PGO = re.compile(r"(?:^|[\s'\"])--enable-optimizations(?:=yes)?(?=$|[\s'\"])")
+_LTO = re.compile(r"(?:^|[\s'\"])--with-lto(?:=(?!no\b)[\w-]+)?(?=$|[\s'\"])")
+
+
+def clean_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """A copy of the environment without variables that redirect an interpreter's stdlib."""
+    base = dict(os.environ if env is None else env)
+    for key in _SCRUB:
+        base.pop(key, None)
+    return base
+
+
+def parse_config_args(config_args: str | None) -> tuple[bool, bool]:
+    """(PGO, LTO) as told by CONFIG_ARGS: --enable-optimizations and --with-lto."""
+    if not config_args:
+        return False, False
+    return bool(_PGO.search(config_args)), bool(_LTO.search(config_args))
+
+
+def _flag(value: object) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return 0
+
+
+def parse_probe_output(stdout: str) -> dict[str, Any]:
+    """The probe dict from the interpreter's output (last JSON object line)."""
+    for line in reversed(stdout.strip().splitlines()):
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("version"), str):
+            config = data.get("CONFIG_ARGS")
+            config = config if isinstance(config, str) else None
+            pgo, lto = parse_config_args(config)
+            return {
+                "version": data["version"],
+                "Py_DEBUG": _flag(data.get("Py_DEBUG")),
+                "Py_GIL_DISABLED": _flag(data.get("Py_GIL_DISABLED")),
+                "abiflags": str(data.get("abiflags") or ""),
+                "CONFIG_ARGS": config,
+                "PGO": pgo,
+                "LTO": lto,
+            }
+    raise InstallError("the installed interpreter did not answer the probe with JSON")
+
+
+def run_probe(executable: Path, *, timeout: float = PROBE_TIMEOUT,
+              cancel: threading.Event | None = None) -> dict[str, Any]:
+    """Run `executable` with the probe script; return version, flags, abiflags, PGO, LTO."""
+    try:
+        proc = subprocess.Popen(
+            [os.fspath(executable), "-I", "-c", PROBE_SCRIPT],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=clean_env(), cwd=os.fspath(Path(executable).parent), text=True,
+            errors="replace",
+        )
+    except OSError as exc:
+        raise InstallError(f"cannot run the installed interpreter {executable}: "
+                           f"{exc.strerror or exc}") from None
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            try:
+                stdout, stderr = proc.communicate(timeout=0.1)
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() > deadline:
+                    raise InstallError(f"the installed interpreter did not answer within "
+                                       f"{timeout:g} s") from None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    if proc.returncode != 0:
+        last = (stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        raise InstallError(f"the installed interpreter failed to start: {last.strip()}")
+    return parse_probe_output(stdout)
+
+
+def compare_probe(build: Build, probe: dict[str, Any]) -> list[str]:
+    """What the interpreter says that contradicts the archive's name (empty: all match)."""
+    problems: list[str] = []
+    if build.version is not None and probe.get("version") != str(build.version):
+        problems.append(f"archive sold as {build.version} but the interpreter is "
+                        f"{probe.get('version')}")
+    debug = _flag(probe.get("Py_DEBUG"))
+    if build.py_debug and not debug:
+        problems.append("archive sold as debug but Py_DEBUG=0")
+    elif not build.py_debug and debug:
+        problems.append(f"archive sold as non-debug but Py_DEBUG={debug}")
+    ft = _flag(probe.get("Py_GIL_DISABLED"))
+    if build.gil_disabled and not ft:
+        problems.append("archive sold as freethreaded but Py_GIL_DISABLED=0")
+    elif not build.gil_disabled and ft:
+        problems.append(f"archive sold with the GIL but Py_GIL_DISABLED={ft}")
+    config = probe.get("CONFIG_ARGS")
+    if build.flavor == "full" and isinstance(config, str):
+        pgo, lto = parse_config_args(config)
+        if build.pgo and not pgo:
+            problems.append("archive sold as pgo but CONFIG_ARGS lacks --enable-optimizations")
+        if build.lto and not lto:
+            problems.append("archive sold as lto but CONFIG_ARGS lacks --with-lto")
+    return problems
+
+
+def mismatch_error(problems: list[str]) -> InstallError:
+    """One InstallError naming every mismatch."""
+    return InstallError("probe mismatch: " + "; ".join(problems))
