@@ -473,3 +473,25 @@ def test_resolve_errors(spec: str, kw: dict, message: str) -> None:
     with pytest.raises(SpecError) as info:
         resolve_spec(CATALOG, spec, host=HOST, **kw)
     assert message in str(info.value)
+
+
+def test_missing_checksum_is_fetched_from_the_release_api(settings: Settings, server,
+                                                          shared_client) -> None:  # noqa: F811
+    """A snapshot name without sha256 (derived install_only) gets its digest from the API."""
+    name, archive = pbs_archive()
+    build = dataclasses.replace(serve(server, name, archive), sha256=None, size=None)
+    server.add(f"/repos/astral-sh/python-build-standalone/releases/tags/{TAG}", json.dumps(
+        {"tag_name": TAG, "assets": [{"name": name, "size": archive.size,
+                                      "digest": f"sha256:{archive.sha256}",
+                                      "browser_download_url": build.url}]}).encode())
+    result = install_build(settings, build, client=shared_client)
+    assert result.receipt["sha256"] == archive.sha256 and result.receipt["verified"] is True
+    # and a digest that disagrees with the archive still fails the install
+    other, bad = pbs_archive(version="3.12.4")
+    build = dataclasses.replace(serve(server, other, bad), sha256=None, size=None)
+    server.add(f"/repos/astral-sh/python-build-standalone/releases/tags/{TAG}", json.dumps(
+        {"tag_name": TAG, "assets": [{"name": other, "size": bad.size, "digest": "sha256:"
+                                      + "0" * 64, "browser_download_url": build.url}]}).encode())
+    with pytest.raises(InstallError, match="sha256"):
+        install_build(settings, build, client=shared_client)
+    assert not (settings.install_dir / other.removesuffix(".tar.gz")).exists()

@@ -34,8 +34,10 @@ from ..catalog.group import (
 )
 from ..catalog.models import PBS_DOWNLOAD_PREFIX, Build, Catalog
 from ..catalog.names import FLAVOR_WORDS, parse_name
-from ..net.client import make_client
+from ..catalog.sources import CatalogFormatError
+from ..net.client import NetError, make_client
 from ..net.download import download
+from ..net.releases import fetch_release
 from ..settings import Settings
 from . import fixups
 from .extract import TRASH_PREFIX, ExtractResult, extract_archive, remove_tree, sweep_stale
@@ -247,6 +249,32 @@ def install_build(settings: Settings, build: Build, *, progress: ProgressCallbac
                                probe_timeout=probe_timeout)
 
 
+def _complete_from_api(settings: Settings, build: Build, client: httpx.Client | None,
+                       progress: ProgressCallback | None) -> Build:
+    """Fill a missing sha256/size from the release's GitHub API answer (one ETag'd request).
+
+    The release index always has digests, but a snapshot may list archives without one
+    (install_only names derived from install_only_stripped ones).
+    """
+    if (build.sha256 and build.size is not None) or settings.offline or not build.release:
+        return build
+    if progress is not None:
+        progress(Progress("download", message=f"asking the API for release {build.release}"))
+    http = client or make_client(settings)
+    try:
+        parsed = fetch_release(http, settings, build.release)
+    except (NetError, CatalogFormatError):
+        return build  # the download step says "no checksum" if it is still missing
+    finally:
+        if client is None:
+            http.close()
+    found = next((b for b in parsed.builds if b.name == build.name), None)
+    if found is None:
+        return build
+    return build.with_source(sha256=build.sha256 or found.sha256,
+                             size=build.size if build.size is not None else found.size)
+
+
 def _already(target: Path, receipt: dict[str, Any], progress: ProgressCallback | None
              ) -> InstallResult:
     if progress is not None:
@@ -260,6 +288,7 @@ def _install_locked(settings: Settings, build: Build, target: Path, *,
                     force: bool, lock_timeout: float, probe_timeout: float) -> InstallResult:
     local = source is not None and not _is_url(source)
     dest = settings.downloads_dir / build.name
+    build = _complete_from_api(settings, build, client, progress)
     if local:
         kind, origin = "file", str(_local_path(source).absolute())  # type: ignore[arg-type]
         check_disk(settings, build, download_bytes=0)
