@@ -23,7 +23,6 @@ import sys
 import sysconfig
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from tests.support.server import LoopbackServer, Route  # noqa: E402
 
 GITHUB = "https://github.com/astral-sh/python-build-standalone/releases/download"
-TAG = "20991231"
+TAG = "20260101"
 
 
 def pack_own_python(fmt: str, min_bytes: int = 40 * 1024 * 1024) -> bytes:
@@ -94,16 +93,29 @@ def pack_with_pad(raw_tar: bytes, pad: bytes, fmt: str) -> bytes:
     return zstandard.ZstdCompressor(level=3).compress(out_raw.getvalue())
 
 
+#: Runs the command and prints its wall time and peak RSS. A small launcher process is needed:
+#: Linux carries the parent's RSS high-water mark across fork+exec, and this bench process
+#: holds the archives in memory, so measuring its direct children would report its own peak.
+_LAUNCHER = """
+import resource, subprocess, sys, time
+t0 = time.perf_counter()
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = time.perf_counter() - t0
+if code.returncode:
+    sys.stderr.buffer.write(code.stderr[-800:])
+    sys.exit(code.returncode)
+print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
 def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
     """(wall seconds, peak RSS in MB) of one command."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    out, err = proc.stdout.read(), proc.stderr.read()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{cmd[:3]} failed: {err.decode()[-800:]}{out.decode()[-300:]}")
-    return wall, usage.ru_maxrss // 1024
+    out = subprocess.run([sys.executable, "-c", _LAUNCHER, *cmd], env=env, capture_output=True,
+                         text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"{cmd[:3]} failed: {out.stderr[-800:]}")
+    wall, rss_kb = out.stdout.split()
+    return float(wall), int(rss_kb) // 1024
 
 
 def main() -> int:
