@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .cli import install, installed, listing
+from .cli import compare, install, installed, listing
 from .cli.common import add_catalog_options, run_guarded
 
 #: Modules with register(subparsers); each adds one subcommand.
-SUBCOMMANDS = [listing, installed, install]
+SUBCOMMANDS = [listing, compare, installed, install]
 
 
 def build_parser() -> argparse.ArgumentParser:

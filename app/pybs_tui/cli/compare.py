@@ -1,0 +1,101 @@
+"""`pybs-tui compare VERSION`: the archives of one version and platform side by side."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..catalog.compare import comparison, describe_selection, pick_builds, totals_line
+from ..catalog.group import (
+    FilterError,
+    Host,
+    normalise_arch,
+    normalise_libc,
+    normalise_os,
+    parse_request,
+)
+from ..catalog.models import Build
+from ..host import detect_host
+from ..settings import Settings
+from .common import (
+    UserError,
+    add_catalog_options,
+    add_json_option,
+    catalog_from_args,
+    print_json,
+    print_table,
+    settings_from_args,
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "compare", help="compare the archives of one version and platform side by side",
+        description="Show install_only_stripped, install_only, pgo+lto / pgo / lto / noopt / "
+                    "debug full and free-threaded archives of one version and platform: size, "
+                    "ratio to the smallest, flags, flavor, format, release, sha256.")
+    p.add_argument("version", metavar="VERSION",
+                   help="a version request: 3.12 (newest 3.12.x), 3.12.3, 3.13t, 3.12.3+debug")
+    p.add_argument("--os", help="linux, macos (darwin) or windows (default: this machine)")
+    p.add_argument("--arch", help="x86_64, aarch64, i686, ... (default: this machine)")
+    p.add_argument("--libc", help="gnu, musl, msvc, none, ... (default: this machine)")
+    p.add_argument("--level", help="x86-64 level v1..v4 (default: baseline)")
+    p.add_argument("--release", metavar="TAG", help="this release tag (default: the newest)")
+    add_catalog_options(p)
+    add_json_option(p)
+    p.set_defaults(func=run)
+
+
+def free_space(settings: Settings) -> tuple[int | None, str]:
+    """Free bytes on the disk of the install dir (its nearest existing parent) and that path."""
+    path = Path(settings.install_dir)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        return int(settings.disk_usage(path).free), str(path)
+    except OSError:
+        return None, str(path)
+
+
+def choose(builds: list[Build], args: argparse.Namespace, host: Host) -> list[Build]:
+    """The builds to compare for the command line's request (UserError when none)."""
+    try:
+        request = parse_request(args.version)
+        os_name = normalise_os(args.os) if args.os else host.os
+        arch = normalise_arch(args.arch) if args.arch else host.arch
+        libc = normalise_libc(args.libc) if args.libc else (
+            host.libc if os_name == host.os else None)
+    except FilterError as exc:
+        raise UserError(str(exc)) from None
+    level = args.level or ("v1" if arch == "x86_64" else "")
+    pool = [b for b in builds if request.matches(b.version) and b.os == os_name
+            and b.arch == arch and (libc is None or b.libc == libc) and b.arch_level == level]
+    if not pool:
+        raise UserError(f"no archives of {args.version} for {os_name}-{arch}"
+                        f"{'-' + libc if libc else ''}{' ' + level if level else ''}; "
+                        "try `pybs-tui list --all --version ...`")
+    chosen = pick_builds(pool, variant=request.variant, release=args.release)
+    if not chosen:
+        raise UserError(f"release {args.release} has no archives of {args.version} there")
+    return chosen
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    catalog = catalog_from_args(args, settings)
+    chosen = choose(catalog.builds, args, detect_host())
+    comp = comparison(chosen)
+    free, where = free_space(settings)
+    if args.json:
+        print_json({"selection": describe_selection(chosen), **comp.to_json(free)})
+        return 0
+    print(describe_selection(chosen))
+    rows = [[row.attribute, *(c.text + ("*" if c.differs else "") for c in row.cells)]
+            for row in comp.rows]
+    print_table(["", *comp.labels], rows)
+    for note in comp.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(totals_line(comp, free, where))
+    print("* = differs from the most common value of its row", flush=True)
+    return 0

@@ -1,0 +1,52 @@
+"""StatusBar: where the catalog came from (always shown), counts, host and sort; a spinner
+while the catalog loads."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import LoadingIndicator, Static
+
+
+class StatusBar(Horizontal):
+    """One line at the top of the browser. The catalog source is never truncated; the
+    details on the right give way first on narrow terminals."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $foreground; }
+    StatusBar > #status-source { width: auto; height: 1; padding: 0 1; text-style: bold; }
+    StatusBar > #status-details { width: 1fr; height: 1; padding: 0 1; text-align: right;
+                                  color: $text-muted; }
+    StatusBar > LoadingIndicator { width: 6; height: 1; min-height: 1; background: $panel; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.source = ""
+        self.details = ""
+        self.busy = False  # not `loading`: Widget.loading would cover the whole bar
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="status-source", markup=False)
+        yield Static("", id="status-details", markup=False)
+
+    def show(self, source: str, details: str, loading: bool) -> None:
+        """Update the line (cheap when nothing changed)."""
+        if source != self.source:
+            self.source = source
+            self.query_one("#status-source", Static).update(source)
+        if details != self.details:
+            self.details = details
+            self.query_one("#status-details", Static).update(details)
+        if loading != self.busy:
+            self.busy = loading
+            self.set_class(loading, "-loading")
+            # mounted only while loading: an idle spinner would still animate
+            if loading:
+                self.mount(LoadingIndicator(id="status-spinner"), before=0)
+            else:
+                self.query("#status-spinner").remove()
+
+    @property
+    def text(self) -> str:
+        return f"{self.source} │ {self.details}"
