@@ -190,3 +190,30 @@ def snapshot_payload(parsed: Parsed, generated: str, sources: list[str]) -> dict
             for tag, assets in sorted(by_tag.items(), reverse=True)
         ],
     }
+
+
+_SUMS_LINE = re.compile(r"^([0-9a-fA-F]{64})\s+\*?(\S+)\s*$")
+
+
+def parse_sha256sums(text: str) -> dict[str, str]:
+    """A release's SHA256SUMS -> {asset name: lower-case sha256}.
+
+    Lines that do not hold exactly 64 hex digits and a plain file name are ignored, as are
+    names with path characters; a name listed twice with different digests is dropped
+    (neither can be trusted). Upper-case hex is accepted.
+    """
+    sums: dict[str, str] = {}
+    conflicted: set[str] = set()
+    for line in text.splitlines():
+        m = _SUMS_LINE.match(line.strip())
+        if not m:
+            continue
+        digest, name = m.group(1).lower(), m.group(2)
+        if "/" in name or "\\" in name or name in (".", "..") or not _PLAIN_NAME.match(name):
+            continue
+        if name in sums and sums[name] != digest:
+            conflicted.add(name)
+        sums[name] = digest
+    for name in conflicted:
+        del sums[name]
+    return sums

@@ -156,3 +156,18 @@ def head_size(client: httpx.Client, url: str) -> int | None:
     if response.status_code == 200 and length and length.isdigit():
         return int(length)
     return None
+
+
+def fetch_sha256sums(client: httpx.Client, settings: Settings, tag: str,
+                     download_prefix: str) -> dict[str, str]:
+    """A release's SHA256SUMS file ({name: sha256}); malformed lines are ignored."""
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", tag):
+        raise NetError(f"invalid release tag {tag!r}")
+    url = f"{download_prefix.rstrip('/')}/{tag}/SHA256SUMS"
+    try:
+        response = get_following(client, url)
+    except httpx.HTTPError as exc:
+        raise NetError(_describe(exc, url)) from None
+    if response.status_code != 200:
+        raise NetError(f"{url} answered HTTP {response.status_code}")
+    return sources.parse_sha256sums(response.text)
