@@ -29,6 +29,22 @@ def _describe(exc: Exception, url: str) -> str:
     return f"network error on {url}: {exc}"
 
 
+def _get(client: httpx.Client, settings: Settings, url: str,
+         headers: dict[str, str] | None = None, *, ok: tuple[int, ...] = (200,)
+         ) -> httpx.Response:
+    """GET following redirects; network errors, rate limits and bad statuses -> NetError."""
+    try:
+        response = get_following(client, url, headers=headers)
+    except httpx.HTTPError as exc:
+        raise NetError(_describe(exc, url)) from None
+    limited = rate_limit_message(response, settings)
+    if limited:
+        raise RateLimited(limited)
+    if response.status_code not in ok:
+        raise NetError(f"{url} answered HTTP {response.status_code}")
+    return response
+
+
 def conditional_get(client: httpx.Client, settings: Settings, key: str, url: str,
                     headers: dict[str, str] | None = None) -> tuple[CacheEntry, bool]:
     """GET with If-None-Match from the cache. Returns (entry, changed)."""
@@ -37,24 +53,14 @@ def conditional_get(client: httpx.Client, settings: Settings, key: str, url: str
     headers = dict(headers or {})
     if cached and cached.etag and cached.url == url:
         headers["If-None-Match"] = cached.etag
-    try:
-        response = get_following(client, url, headers=headers)
-    except httpx.HTTPError as exc:
-        raise NetError(_describe(exc, url)) from None
+    response = _get(client, settings, url, headers, ok=(200, 304) if cached else (200,))
     if response.status_code == 304 and cached:
         cached.fetched_at = settings.clock()
         write_entry(root, key, cached)
         return cached, False
-    limited = rate_limit_message(response, settings)
-    if limited:
-        raise RateLimited(limited)
     if response.status_code != 200:
         raise NetError(f"{url} answered HTTP {response.status_code}")
-    try:
-        body = response.read()
-    except httpx.HTTPError as exc:
-        raise NetError(_describe(exc, url)) from None
-    entry = CacheEntry(url, response.headers.get("etag"), settings.clock(), body)
+    entry = CacheEntry(url, response.headers.get("etag"), settings.clock(), response.content)
     write_entry(root, key, entry)
     return entry, True
 
@@ -118,15 +124,7 @@ def iter_release_pages(client: httpx.Client, settings: Settings, per_page: int =
     while url and url not in seen and pages < settings.limits.max_api_pages:
         seen.add(url)
         pages += 1
-        try:
-            response = get_following(client, url, headers=api_headers(settings, url))
-        except httpx.HTTPError as exc:
-            raise NetError(_describe(exc, url)) from None
-        limited = rate_limit_message(response, settings)
-        if limited:
-            raise RateLimited(limited)
-        if response.status_code != 200:
-            raise NetError(f"{url} answered HTTP {response.status_code}")
+        response = _get(client, settings, url, api_headers(settings, url))
         try:
             payload = response.json()
         except ValueError:
@@ -164,10 +162,4 @@ def fetch_sha256sums(client: httpx.Client, settings: Settings, tag: str,
     if not re.fullmatch(r"[A-Za-z0-9._-]+", tag):
         raise NetError(f"invalid release tag {tag!r}")
     url = f"{download_prefix.rstrip('/')}/{tag}/SHA256SUMS"
-    try:
-        response = get_following(client, url)
-    except httpx.HTTPError as exc:
-        raise NetError(_describe(exc, url)) from None
-    if response.status_code != 200:
-        raise NetError(f"{url} answered HTTP {response.status_code}")
-    return sources.parse_sha256sums(response.text)
+    return sources.parse_sha256sums(_get(client, settings, url).text)
