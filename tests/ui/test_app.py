@@ -8,6 +8,7 @@ import pytest
 
 from pybs_tui.ui import app as app_module
 from pybs_tui.ui.messages import InstallRequested
+from pybs_tui.ui.screens.confirm_install import ConfirmInstall
 from pybs_tui.ui.screens.help import HelpScreen
 from pybs_tui.ui.widgets.status_bar import StatusBar
 from tests.ui import factory
@@ -50,7 +51,7 @@ async def test_help_lists_the_keys_and_the_theme_toggles(make_app):
 
 
 async def test_install_key_and_palette_post_install_requested(make_app):
-    app, notes = make_app()
+    app, _ = make_app()
     seen: list[InstallRequested] = []
     async with app.run_test(size=(120, 30), message_hook=lambda m: seen.append(m)
                             if isinstance(m, InstallRequested) else None) as pilot:
@@ -59,7 +60,10 @@ async def test_install_key_and_palette_post_install_requested(make_app):
         await pilot.press("i")
         await pilot.pause()
         assert seen and seen[-1].build.name == first.name
-        assert f"install: {first.name}" in notes.messages
+        assert isinstance(app.screen, ConfirmInstall) and app.screen.plan.build.name == \
+            first.name  # asks before installing
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ConfirmInstall) and not app.jobs
         await pilot.press("ctrl+p")
         await pilot.press(*"inst 3.13.1 musl")
         commands = app.screen.query_one("CommandList")
@@ -72,7 +76,8 @@ async def test_install_key_and_palette_post_install_requested(make_app):
         await pilot.press("enter")
         await pilot.pause()
         assert seen[-1].build.name == MUSL_313
-        assert f"install: {MUSL_313}" in notes.messages
+        assert isinstance(app.screen, ConfirmInstall)
+        assert app.screen.plan.build.name == MUSL_313
 
 
 async def test_palette_commands_compare_and_filter(make_app):

@@ -7,6 +7,7 @@ from textual.widgets import DataTable, Static
 
 from pybs_tui.ui.screens.browse import BrowseScreen
 from pybs_tui.ui.screens.compare import CompareScreen
+from pybs_tui.ui.screens.confirm_install import ConfirmInstall
 from pybs_tui.ui.widgets.browse_model import NodePath
 from tests.ui import factory
 from tests.ui.conftest import ready
@@ -20,7 +21,7 @@ LABELS_313 = ["install_only_stripped", "install_only", "pgo+lto full", "pgo full
 
 
 async def test_compare_a_row_shows_its_version_and_platform_side_by_side(make_app, tmp_path):
-    app, notes = make_app()
+    app, _ = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
         await ready(app, pilot)
         browse = app.screen
@@ -44,8 +45,11 @@ async def test_compare_a_row_shows_its_version_and_platform_side_by_side(make_ap
         # free disk asked of the nearest existing parent of the install dir
         assert app.settings.disk_usage.asked[-1] == str(tmp_path)
         await pilot.press("right", "i")
-        assert any("install: cpython-3.13.1+20241206-x86_64-unknown-linux-gnu-install_only."
-                   in m for m in notes.messages)
+        assert isinstance(app.screen, ConfirmInstall)  # i asks first
+        assert app.screen.plan.build.name == \
+            "cpython-3.13.1+20241206-x86_64-unknown-linux-gnu-install_only.tar.gz"
+        await pilot.press("escape")
+        assert isinstance(app.screen, CompareScreen) and not app.jobs
         await pilot.press("escape")
         assert isinstance(app.screen, BrowseScreen)
 

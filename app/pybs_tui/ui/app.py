@@ -2,16 +2,19 @@
 
 Workers run on the App (not on a screen) so they survive screen changes; every worker
 failure lands in `on_worker_state_changed` and becomes a notification, never a crash.
+Installs are App workers too: one thread per job, at most `limits.max_concurrent_installs`
+at once (the rest wait queued), progress posted back as `can_replace` messages.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
 from rich.text import Text
@@ -19,14 +22,27 @@ from textual import on
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.screen import Screen
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..catalog.group import Host
 from ..catalog.models import Build, Catalog
+from ..install.progress import Progress
+from ..install.receipts import install_dir_name
 from ..resources import styles_dir
 from ..settings import Settings
-from .messages import CatalogLoaded, InstallRequested, SizesFound, SizeUnknown
+from .messages import (
+    CatalogLoaded,
+    InstallCancelled,
+    InstalledChanged,
+    InstallFailed,
+    InstallFinished,
+    InstallProgress,
+    InstallRequested,
+    SizesFound,
+    SizeUnknown,
+)
 from .screens.browse import BrowseScreen
 from .screens.compare import CompareScreen
 from .screens.help import HelpScreen
@@ -35,13 +51,53 @@ from .widgets.browse_model import CatalogIndex, SizeState, matches, text_checks
 if TYPE_CHECKING:
     import httpx
 
+    from ..install.pipeline import InstallResult
+    from ..install.registry import Roots
+    from .widgets.install_pane import InstallJob
+
 #: Style sheets, in load order (see styles/).
-STYLE_FILES = ("app.tcss", "browse.tcss", "compare.tcss", "help.tcss")
+STYLE_FILES = ("app.tcss", "browse.tcss", "compare.tcss", "help.tcss", "installs.tcss")
 #: HEAD requests for sizes in flight at once, and how many rows one highlight may queue.
 MAX_HEADS_IN_FLIGHT = 3
 MAX_HEADS_QUEUED = 12
 #: Builds offered by "install <name>" in the command palette.
 MAX_INSTALL_HITS = 20
+#: At most this many progress messages per second per install (phase changes always pass).
+PROGRESS_INTERVAL = 0.1
+#: Seconds in which a second q quits while installs run.
+QUIT_AGAIN = 3.0
+
+#: install_build's signature, injectable for tests (wrap it to slow a phase down).
+Installer = Callable[..., "InstallResult"]
+
+
+class ProgressPoster:
+    """Worker-thread side of one job: pipeline reports -> InstallProgress messages.
+
+    Throttled to ~10/s; a new phase or a new message (retry notes, lock waits) always goes
+    through, so the pane never misses a step. `post_message` is thread-safe and never blocks.
+    """
+
+    def __init__(self, app: App[Any], job_id: int, interval: float = PROGRESS_INTERVAL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.job_id = job_id
+        self.interval = interval
+        self.clock = clock
+        self.phase = ""
+        self.message = ""
+        self.last = 0.0
+        self.posted = 0
+
+    def __call__(self, progress: Progress) -> None:
+        now = self.clock()
+        fresh = progress.phase != self.phase or (progress.message and
+                                                 progress.message != self.message)
+        if not fresh and now - self.last < self.interval:
+            return
+        self.phase, self.message, self.last = progress.phase, progress.message, now
+        self.posted += 1
+        self.app.post_message(InstallProgress(self.job_id, progress))
 
 
 class PybsCommands(Provider):
@@ -52,6 +108,9 @@ class PybsCommands(Provider):
         commands: list[tuple[str, str, Callable[[], object]]] = [
             ("Refresh catalog", "load the live catalog again (r)", app.action_refresh),
             ("Help", "list every key (?)", app.action_help),
+            ("Installs", "the install jobs: progress, cancel (J)", app.action_installs),
+            ("Installed", "installed interpreters: disk use, uninstall, prune (I)",
+             app.action_installed),
         ]
         screen = self.screen
         if isinstance(screen, BrowseScreen):
@@ -127,10 +186,18 @@ class PybsApp(App[None]):
                 tooltip="Load the live catalog again (in the background)"),
         Binding("ctrl+t", "toggle_dark", "Theme", id="app.theme", show=False,
                 tooltip="Toggle light and dark themes"),
+        Binding("J", "installs", "Installs", id="app.installs", key_display="J",
+                tooltip="Install jobs: phase, bytes, rate, ETA, probed flags; x cancels"),
+        Binding("I", "installed", "Installed", id="app.installed", key_display="I",
+                tooltip="Installed interpreters: disk use, used by, uninstall, prune"),
     ]
 
     def __init__(self, settings: Settings, *, catalog: Catalog | None = None,
-                 host: Host | None = None, catalog_arg: str | None = None) -> None:
+                 host: Host | None = None, catalog_arg: str | None = None,
+                 installer: Installer | None = None, lock_timeout: float | None = None,
+                 roots: Roots | None = None) -> None:
+        """`installer` replaces install_build, `lock_timeout` the wait for the install
+        root's lock, `roots` where the Installed screen looks (all for tests)."""
         super().__init__()
         self.settings = settings
         self.host: Host = host if host is not None else _detect_host()
@@ -152,6 +219,13 @@ class PybsApp(App[None]):
         self._heads_done: set[str] = set()
         self._size_failures: dict[str, str] = {}
         self._wanted: list[Build] = []
+        # installs: jobs by id (in start order), the function that installs, quitting
+        self.jobs: dict[int, InstallJob] = {}
+        self._job_ids = itertools.count(1)
+        self._installer = installer
+        self.lock_timeout = lock_timeout
+        self.roots = roots
+        self._quit_asked = -QUIT_AGAIN
 
     # -- screens -------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -171,6 +245,8 @@ class PybsApp(App[None]):
             self._start_initial_load()
 
     def _update_screens(self, method: str, *args: object) -> None:
+        if not self.is_running:  # shutting down: the screens are being taken apart
+            return
         for screen in self.screen_stack:
             func = getattr(screen, method, None)
             if func is not None:
@@ -180,8 +256,24 @@ class PybsApp(App[None]):
         self.set_interval(60, self._tick_status)
 
     def on_unmount(self) -> None:
+        for job in self.jobs.values():  # their threads stop within a second and clean up
+            job.cancel.set()
         if self._client is not None:
             self._client.close()
+
+    async def action_quit(self) -> None:
+        """Quit; while installs run, only when asked twice (they are cancelled, not lost)."""
+        running = [j for j in self.jobs.values() if not j.ended]
+        now = time.monotonic()
+        if running and now - self._quit_asked > QUIT_AGAIN:
+            self._quit_asked = now
+            count = len(running)
+            self.notify(f"{count} install{'s' if count != 1 else ''} still running: press q "
+                        "again to cancel and quit", severity="warning", timeout=QUIT_AGAIN)
+            return
+        for job in self.jobs.values():
+            job.cancel.set()
+        self.exit()
 
     # -- catalog -------------------------------------------------------------------------
     def _start_initial_load(self) -> None:
@@ -283,14 +375,22 @@ class PybsApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
+        from .screens.confirm_install import ConfirmInstall
+        from .screens.installed import InstalledScreen
+        from .screens.installs import InstallsScreen
+
         groups = [("browse", [*BrowseScreen.BINDINGS, *_table_bindings()]),
-                  ("compare", CompareScreen.BINDINGS), ("app", self.BINDINGS)]
+                  ("compare", CompareScreen.BINDINGS),
+                  ("installs (J)", [*InstallsScreen.BINDINGS, *ConfirmInstall.BINDINGS]),
+                  ("installed (I)", InstalledScreen.BINDINGS),
+                  ("app", self.BINDINGS)]
         self.push_screen(HelpScreen(groups))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "refresh" and self.loading_catalog:
             return None
-        return True
+        # the Installs and Installed screens do not open from inside a dialog
+        return not (action in ("installs", "installed") and isinstance(self.screen, ModalScreen))
 
     # -- sizes ---------------------------------------------------------------------------
     def _http(self) -> httpx.Client:
@@ -414,12 +514,16 @@ class PybsApp(App[None]):
             self._size_failures[name] = f"{reason}; {tag_reason}" if tag_reason else reason
         self._update_screens("size_state_changed")
 
-    # -- workers and installs ------------------------------------------------------------
+    # -- workers -------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place worker outcomes are handled: failures become notifications."""
+        """The one place worker outcomes are handled: failures become notifications, a
+        crashed install becomes the error of its pane."""
         worker = event.worker
         name = worker.name or "worker"
         if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        if worker.group == "install":
+            self._install_worker_ended(worker, event.state)
             return
         if worker.group == "catalog" and event.state != WorkerState.CANCELLED:
             self._set_loading(False)
@@ -440,10 +544,222 @@ class PybsApp(App[None]):
             self.notify(f"{name} failed: {worker.error}", title="background task",
                         severity="error", timeout=10)
 
+    # -- installs --------------------------------------------------------------------------
     @on(InstallRequested)
     def _install_requested(self, message: InstallRequested) -> None:
-        """Placeholder until the install pipeline lands: say what would be installed."""
-        self.notify(f"install: {message.build.name}", title="install")
+        self.request_install(message.build)
+
+    def request_install(self, build: Build) -> None:
+        """Ask first (ConfirmInstall); on yes, queue the install."""
+        from .screens.confirm_install import ConfirmInstall, plan_install
+
+        busy = self._job_for(build.name)
+        if busy is not None:
+            self.notify(f"{build.name} is already {busy.phase}: press J to watch",
+                        title="install", timeout=4)
+            return
+        if isinstance(self.screen, ConfirmInstall):
+            return
+        self.push_screen(ConfirmInstall(plan_install(self.settings, build)),
+                         partial(self._install_confirmed, build))
+
+    def _install_confirmed(self, build: Build, confirmed: bool | None) -> None:
+        if confirmed:
+            self.start_install(build)
+
+    def _job_for(self, name: str) -> InstallJob | None:
+        """The queued or running job of this archive, if any."""
+        for job in self.jobs.values():
+            if job.build.name == name and not job.ended:
+                return job
+        return None
+
+    @property
+    def install_slots(self) -> int:
+        return max(1, self.settings.limits.max_concurrent_installs)
+
+    def start_install(self, build: Build) -> InstallJob:
+        """Queue an install of `build` (no questions asked); it starts when a slot is free."""
+        from .screens.installs import InstallsScreen  # not before first paint
+        from .widgets.install_pane import InstallJob
+
+        job = InstallJob(next(self._job_ids), build,
+                         self.settings.install_dir / install_dir_name(build.name),
+                         created=self.settings.clock())
+        self.jobs[job.id] = job
+        self._update_screens("job_added", job)
+        self._pump_installs()
+        where = "" if isinstance(self.screen, InstallsScreen) else " · J shows progress"
+        state = "installing" if job.running else "queued:"
+        self.notify(f"{state} {_label(build)}{where}", title="install", timeout=4)
+        return job
+
+    def _pump_installs(self) -> None:
+        """Start queued jobs while fewer than `install_slots` run."""
+        running = sum(1 for j in self.jobs.values() if j.running)
+        for job in self.jobs.values():
+            if running >= self.install_slots:
+                break
+            if job.phase != "queued":
+                continue
+            job.started = self.settings.clock()
+            job.phase = "start"
+            job.worker = self.run_worker(partial(self._install_thread, job), thread=True,
+                                         exit_on_error=False, group="install",
+                                         name=f"install {job.build.name}")
+            running += 1
+            self._update_screens("job_changed", job)
+
+    def _install_thread(self, job: InstallJob) -> None:
+        """Thread: run the pipeline; the outcome goes back as one message."""
+        from ..install.pipeline import install_build
+        from ..install.progress import Cancelled, InstallError
+
+        installer = self._installer or install_build
+        kwargs: dict[str, Any] = {"progress": ProgressPoster(self, job.id),
+                                  "cancel": job.cancel}
+        if self.lock_timeout is not None:
+            kwargs["lock_timeout"] = self.lock_timeout
+        try:
+            result = installer(self.settings, job.build, **kwargs)
+        except Cancelled:
+            self.post_message(InstallCancelled(job.id))
+            return
+        except InstallError as exc:
+            self.post_message(InstallFailed(job.id, _one_line(str(exc))))
+            return
+        self.post_message(InstallFinished(job.id, result))
+
+    def _end_job(self, job: InstallJob, phase: str, error: str = "") -> None:
+        job.phase = phase
+        job.error = error
+        job.ended_at = self.settings.clock()
+        self._update_screens("job_changed", job)
+        self._pump_installs()
+
+    @on(InstallProgress)
+    def _install_progress(self, message: InstallProgress) -> None:
+        job = self.jobs.get(message.job_id)
+        if job is None or job.ended:
+            return
+        job.apply(message.progress)
+        if job.ended:  # the pipeline's "done" comes just before the result: the job ends
+            job.phase = "finish"  # with the InstallFinished message, result and all
+        self._update_screens("job_changed", job)
+
+    @on(InstallFinished)
+    def _install_finished(self, message: InstallFinished) -> None:
+        job = self.jobs.get(message.job_id)
+        if job is None:
+            return
+        job.result = message.result
+        self._end_job(job, "done")
+        if message.result.already_installed:
+            self.notify(f"{_label(job.build)} was installed already", title="install")
+        else:
+            self.notify(f"installed {_label(job.build)}", title="install done")
+        self.refresh_installed()
+
+    @on(InstallFailed)
+    def _install_failed(self, message: InstallFailed) -> None:
+        job = self.jobs.get(message.job_id)
+        if job is None:
+            return
+        self._end_job(job, "failed", message.error)
+        self.notify(message.error, title=f"install of {job.build.version_str} failed",
+                    severity="error", timeout=10)
+
+    @on(InstallCancelled)
+    def _install_cancelled(self, message: InstallCancelled) -> None:
+        job = self.jobs.get(message.job_id)
+        if job is None:
+            return
+        self._end_job(job, "cancelled")
+        self.notify(f"cancelled {_label(job.build)}; nothing was left behind",
+                    title="install", timeout=4)
+
+    def _install_worker_ended(self, worker: Worker[Any], state: WorkerState) -> None:
+        """A job's thread ended: if it crashed (a bug, not an InstallError), say so."""
+        job = next((j for j in self.jobs.values() if j.worker is worker), None)
+        if job is None or job.ended or state == WorkerState.SUCCESS:
+            return  # SUCCESS: its outcome message is on the way or handled
+        error = f"install crashed: {_one_line(repr(worker.error))}" \
+            if state == WorkerState.ERROR else "install stopped"
+        self._end_job(job, "failed" if state == WorkerState.ERROR else "cancelled", error)
+        self.notify(error, title=f"install of {job.build.version_str} failed",
+                    severity="error", timeout=10)
+
+    def cancel_install(self, job_id: int) -> None:
+        """x on a job: a queued one is dropped at once, a running one stops within ~1 s."""
+        job = self.jobs.get(job_id)
+        if job is None or job.ended:
+            return
+        job.cancel.set()
+        if job.started is None:
+            self._end_job(job, "cancelled")
+        else:
+            self._update_screens("job_changed", job)
+
+    def clear_ended_jobs(self) -> None:
+        ended = [job_id for job_id, job in self.jobs.items() if job.ended]
+        for job_id in ended:
+            del self.jobs[job_id]
+        self._update_screens("jobs_removed", ended)
+
+    def action_installs(self) -> None:
+        """Open the Installs screen (J again, or escape, closes it)."""
+        from .screens.installs import InstallsScreen
+
+        if isinstance(self.screen, InstallsScreen):
+            self.pop_screen()
+            return
+        self.push_screen(InstallsScreen())
+
+    def action_installed(self) -> None:
+        """Open the Installed screen: own installs and other tools' interpreters."""
+        from .screens.installed import InstalledScreen
+
+        if isinstance(self.screen, InstalledScreen):
+            return
+        self.push_screen(InstalledScreen(self.settings, lambda: self.catalog, roots=self.roots,
+                                         host=self.host))
+
+    # -- installed marks -------------------------------------------------------------------
+    def refresh_installed(self) -> None:
+        """Read the receipts again (in a thread) so the browser's ✓ marks are current."""
+        self.run_worker(self._read_installed, thread=True, exclusive=True,
+                        group="installed-marks", name="reading the installs",
+                        exit_on_error=False)
+
+    def _read_installed(self) -> None:
+        from ..install.receipts import installed_names
+
+        self.post_message(InstalledChanged(installed_names(self.settings)))
+
+    @on(InstalledChanged)
+    def _installed_changed(self, message: InstalledChanged) -> None:
+        index = self.index
+        if index is None or not self.is_running:
+            return
+        old, new = index.installed, message.installed
+        changed = [n for n in set(old) | set(new) if old.get(n) != new.get(n)]
+        index.installed = dict(new)
+        browse = self.browse_screen
+        if changed and browse is not None and browse.view is not None:
+            browse.sizes_changed(changed)  # re-reads these rows (and the filters) from the index
+
+    def on_removal_finished(self, message: Message) -> None:
+        """The Installed screen removed installs (its message bubbles up to here)."""
+        self.refresh_installed()
+
+
+def _label(build: Build) -> str:
+    """'3.12.3 default install_only' for notifications."""
+    return f"{build.version_str} {build.variant} {build.flavor}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:400]
 
 
 def _table_bindings() -> list:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from ..catalog.models import Build, Catalog
+from ..install.progress import Progress
 from .widgets.browse_model import CatalogIndex
+
+if TYPE_CHECKING:  # the pipeline imports httpx: not before first paint
+    from ..install.pipeline import InstallResult
 
 
 class CatalogLoaded(Message):
@@ -44,3 +50,54 @@ class InstallRequested(Message):
     def __init__(self, build: Build) -> None:
         super().__init__()
         self.build = build
+
+
+class InstallProgress(Message):
+    """A running install reported progress (posted from its worker thread, ~10/s at most).
+
+    A newer report of the same job and phase supersedes a queued one (`can_replace`), so a
+    busy UI skips stale numbers; a report of a new phase is never dropped.
+    """
+
+    def __init__(self, job_id: int, progress: Progress) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.progress = progress
+
+    def can_replace(self, message: Message) -> bool:
+        return (isinstance(message, InstallProgress) and message.job_id == self.job_id
+                and message.progress.phase == self.progress.phase)
+
+
+class InstallFinished(Message):
+    """An install is published (or was there already): path, probe and receipt."""
+
+    def __init__(self, job_id: int, result: InstallResult) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.result = result
+
+
+class InstallFailed(Message):
+    """An install failed; `error` is one line for the user. Nothing partial is left."""
+
+    def __init__(self, job_id: int, error: str) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.error = error
+
+
+class InstallCancelled(Message):
+    """An install stopped at the user's request; everything partial was removed."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__()
+        self.job_id = job_id
+
+
+class InstalledChanged(Message):
+    """The set of own installs was read again (after an install or an uninstall)."""
+
+    def __init__(self, installed: dict[str, str]) -> None:
+        super().__init__()
+        self.installed = installed
