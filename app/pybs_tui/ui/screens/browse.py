@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Tree
+from textual.widgets import Input, Tree
 
 from ...catalog.compare import pick_builds
 from ...catalog.models import Build
@@ -26,6 +26,7 @@ from ..widgets.build_table import BuildTable, size_text
 from ..widgets.build_tree import BuildTree
 from ..widgets.detail_pane import DetailPane
 from ..widgets.facets import FacetsPanel
+from ..widgets.quiet_footer import QuietFooter
 from ..widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class BrowseScreen(Screen[None]):
             yield BuildTree(id="tree")
             yield BuildTable(id="table")
         yield DetailPane(id="detail")
-        yield Footer(compact=True)
+        yield QuietFooter(compact=True)
 
     @property
     def table(self) -> BuildTable:

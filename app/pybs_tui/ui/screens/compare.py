@@ -9,13 +9,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ...catalog.compare import Comparison, comparison, describe_selection, totals_line
 from ...catalog.models import Build
 from ..messages import InstallRequested
 from ..widgets.badges import badges
 from ..widgets.build_table import size_text
+from ..widgets.quiet_footer import QuietFooter
 
 if TYPE_CHECKING:
     from ..app import PybsApp
@@ -44,7 +45,7 @@ class CompareScreen(Screen[None]):
         yield DataTable(id="compare-table", cursor_type="column", zebra_stripes=True,
                         fixed_columns=1)
         yield Static("", id="compare-totals")
-        yield Footer(compact=True)
+        yield QuietFooter(compact=True)
 
     def on_mount(self) -> None:
         self.rebuild()

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...catalog.group import Host
@@ -33,6 +33,7 @@ from ...install.registry import (
 from ...install.uninstall import PrunePlan, Removed, UninstallError, plan_prune, uninstall_many
 from ...resources import styles_dir
 from ...settings import Settings
+from ..widgets.quiet_footer import QuietFooter
 from .confirm_uninstall import ConfirmUninstall
 
 COLUMNS = (("sel", " "), ("manager", "manager"), ("version", "version"),
@@ -117,7 +118,7 @@ class InstalledScreen(Screen):
             table.add_column(label, key=key)
         yield table
         yield Static("", id="installed-status")
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
