@@ -359,8 +359,10 @@ def detail_lines(b: Build, index: CatalogIndex, *, size_text: str, reason: str
     if b.flags:
         for flag in b.flags:
             lines.append((flag, FLAG_MEANINGS.get(flag, "")))
-    else:
+    elif b.flavor == "full":
         lines.append(("flags", "none: a plain build without PGO or LTO"))
+    else:  # install_only names carry no build options: 'made of' says which build it is
+        lines.append(("flags", "not in the name: this release build's options are under 'made of'"))
     lines.append(("made of", describe_source(b, index.group_of(b))))
     pick = index.uv_choice(b)
     if pick is None:
