@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..catalog.compare import comparison, describe_selection, pick_builds, totals_line
 from ..catalog.group import (
     FilterError,
     Host,
@@ -60,6 +59,8 @@ def free_space(settings: Settings) -> tuple[int | None, str]:
 
 def choose(builds: list[Build], args: argparse.Namespace, host: Host) -> list[Build]:
     """The builds to compare for the command line's request (UserError when none)."""
+    from ..catalog.compare import pick_builds  # not imported at start-up (see run)
+
     try:
         request = parse_request(args.version)
         os_name = normalise_os(args.os) if args.os else host.os
@@ -82,6 +83,9 @@ def choose(builds: list[Build], args: argparse.Namespace, host: Host) -> list[Bu
 
 
 def run(args: argparse.Namespace) -> int:
+    # imported here: every subcommand module is imported at start-up (`install` too)
+    from ..catalog.compare import comparison, describe_selection, totals_line
+
     settings = settings_from_args(args)
     catalog = catalog_from_args(args, settings)
     chosen = choose(catalog.builds, args, detect_host())

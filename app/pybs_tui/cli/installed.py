@@ -6,33 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-import humanize
+from typing import TYPE_CHECKING
 
 from ..catalog.models import Catalog
 from ..catalog_loader import CatalogUnavailable, load_catalog, load_offline
-from ..host import detect_host
-from ..install.registry import (
-    Interpreter,
-    Roots,
-    attach_usage,
-    discover,
-    fill_sizes,
-    find_other,
-    find_usage,
-    mark_newer,
-    own_installs,
-)
-from ..install.uninstall import (
-    PrunePlan,
-    Removed,
-    UninstallError,
-    execute_prune,
-    plan_prune,
-    refusal_for_other,
-    resolve_own,
-    uninstall_many,
-)
 from ..settings import Settings
 from .common import (
     UserError,
@@ -42,6 +19,13 @@ from .common import (
     print_table,
     settings_from_args,
 )
+
+if TYPE_CHECKING:
+    from ..install.registry import Interpreter, Roots
+    from ..install.uninstall import PrunePlan, Removed
+
+# The registry, uninstall and humanize modules are imported by the commands that use them:
+# every subcommand module is imported at start-up, and `install` should not pay for them.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -107,6 +91,8 @@ def _short(path: Path | str, home: Path) -> str:
 
 
 def _size(n: int | None) -> str:
+    import humanize
+
     return humanize.naturalsize(n) if n is not None else "?"
 
 
@@ -134,6 +120,8 @@ def _confirm(question: str, yes: bool, hint: str) -> bool:
 
 def _inventory(settings: Settings, roots: Roots, own_only: bool) -> tuple[list[Interpreter],
                                                                            bool]:
+    from ..install.registry import attach_usage, discover, fill_sizes, find_usage
+
     interps = discover(settings, roots, others=not own_only)
     fill_sizes(interps, settings)
     usage = find_usage(roots, [i.path for i in interps])
@@ -154,6 +142,9 @@ def _report_removed(removed: Sequence[Removed]) -> None:
 
 # -- installed ---------------------------------------------------------------------------------
 def run_installed(args: argparse.Namespace) -> int:
+    from ..host import detect_host
+    from ..install.registry import Roots, mark_newer
+
     settings = settings_from_args(args)
     roots = Roots.from_env()
     interps, complete = _inventory(settings, roots, args.own)
@@ -190,6 +181,22 @@ def run_installed(args: argparse.Namespace) -> int:
 
 # -- uninstall ---------------------------------------------------------------------------------
 def run_uninstall(args: argparse.Namespace) -> int:
+    from ..install.registry import (
+        Roots,
+        attach_usage,
+        discover,
+        fill_sizes,
+        find_other,
+        find_usage,
+        own_installs,
+    )
+    from ..install.uninstall import (
+        UninstallError,
+        refusal_for_other,
+        resolve_own,
+        uninstall_many,
+    )
+
     settings = settings_from_args(args)
     roots = Roots.from_env()
     own_names = {i.name for i in own_installs(settings)}
@@ -246,6 +253,9 @@ def _print_plan(plan: PrunePlan, home: Path) -> None:
 
 
 def run_prune(args: argparse.Namespace) -> int:
+    from ..install.registry import Roots
+    from ..install.uninstall import UninstallError, execute_prune, plan_prune
+
     settings = settings_from_args(args)
     roots = Roots.from_env()
     interps, _ = _inventory(settings, roots, own_only=True)

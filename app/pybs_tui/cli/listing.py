@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-import humanize
-
 from ..catalog.group import (
     FilterError,
     Filters,
@@ -23,9 +21,7 @@ from ..catalog.group import (
     uv_pick,
 )
 from ..catalog.models import Build
-from ..catalog.rows import build_row
 from ..host import detect_host
-from ..install.receipts import installed_names
 from .common import (
     UserError,
     add_catalog_options,
@@ -110,6 +106,12 @@ def select(builds: list[Build], filters: Filters, host: Host, show_all: bool) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    # imported here: every subcommand module is imported at start-up (`install` too)
+    import humanize
+
+    from ..catalog.rows import build_row
+    from ..install.receipts import installed_names
+
     filters = filters_from_args(args)
     settings = settings_from_args(args)
     catalog = catalog_from_args(args, settings)

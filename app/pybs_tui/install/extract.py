@@ -1,9 +1,17 @@
 """Stream a PBS archive (.tar.zst or .tar.gz) into a staging folder, refusing anything hostile.
 
 Every member passes our own checks before a byte of it is written (names, link targets resolved
-through the links seen so far, types, duplicates, caps), then tarfile's ``data`` filter, then a
-walk of the finished tree. Files are created with O_EXCL|O_NOFOLLOW, so nothing is ever written
-through a link. Any failure or cancel removes the staging folder; nothing outside it is touched.
+through the links seen so far, types, duplicates, caps), then tarfile's ``data`` filter (for
+files and folders, its checks done with the real path of each parent folder computed once: see
+`_Extractor._data_filter`), then a walk of the finished tree. Files are created with
+O_EXCL|O_NOFOLLOW, so nothing is ever written through a link. Any failure or cancel removes the
+staging folder; nothing outside it is touched.
+
+Speed: the main thread decompresses, parses (tarfile in "r:" mode over a forward-only reader)
+and checks; files whose member passed every check are created and filled by a few writer
+threads (creating a file is the slow part on most file systems, and os.open/write/close release
+the GIL). The writers are always joined before `extract_archive` returns or raises, so nothing
+is written after that.
 
 Staging folders live beside the installs (``<install_dir>/.staging-<pid>-<random>``) so that
 publishing is one rename on one file system; ``sweep_stale`` removes those of dead processes.
@@ -45,6 +53,16 @@ MAX_LINK_HOPS = 40
 #: Bytes tarfile may read between two members beyond their data (headers, pax records).
 HEADER_BUDGET = 1 << 20
 CHUNK = 1 << 20
+#: Files up to this size are read whole and handed to a writer thread; bigger ones are
+#: streamed by the main thread in CHUNK pieces.
+WRITER_FILE_MAX = 4 << 20
+#: Bytes read but not yet written that the writer threads may hold (bounds memory).
+WRITER_BUDGET = 16 << 20
+WRITER_THREADS = 3
+#: Queued files per writer thread that make another one start (when several folders wait).
+WRITER_BACKLOG = 16
+#: Files of one folder a writer takes at a time.
+WRITER_BATCH = 8
 PROGRESS_INTERVAL = 0.1
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -137,7 +155,8 @@ def remove_tree(path: Path) -> None:
 
 
 class _Guard:
-    """A read-only view of the decompressed tar stream that caps what tarfile may read.
+    """A read-only, forward-only view of the decompressed tar stream that caps what tarfile
+    may read (tarfile reads it in "r:" mode: only read, tell and forward seeks are used).
 
     `window_limit` bounds the bytes read since `open_window` (one member's data plus a header
     budget), so a pax header claiming gigabytes is refused instead of buffered; `total_limit`
@@ -146,6 +165,9 @@ class _Guard:
 
     def __init__(self, raw: BinaryIO, total_limit: int) -> None:
         self.raw = raw
+        self.buf = b""
+        self.pos = 0
+        self.eof = False
         self.total = 0
         self.total_limit = total_limit
         self.window = 0
@@ -155,24 +177,55 @@ class _Guard:
         self.window = 0
         self.window_limit = data_bytes + HEADER_BUDGET
 
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            size = CHUNK
+    def _fill(self) -> bool:
+        """The next decompressed chunk into `buf`; False at the end of the stream."""
+        if self.eof:
+            return False
         try:
-            data = self.raw.read(size)
+            data = self.raw.read(CHUNK)
         except zstandard.ZstdError as exc:
             raise _decompress_error(exc) from None
         except (OSError, EOFError, zlib.error) as exc:
             raise ArchiveRefused(f"the archive is corrupt: {_one_line(exc)}") from None
-        self.total += len(data)
-        self.window += len(data)
-        if self.window > self.window_limit:
-            raise ArchiveRefused("refused archive: a tar header carries more than "
-                                 f"{HEADER_BUDGET // 1024} KiB of metadata")
-        if self.total > self.total_limit:
-            raise ArchiveRefused(f"refused archive: it unpacks to more than "
-                                 f"{_size(self.total_limit)} (limit)")
-        return data
+        if not data:
+            self.eof = True
+            return False
+        self.buf, self.pos = data, 0
+        return True
+
+    def tell(self) -> int:
+        return self.total
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if whence != 0 or offset < self.total:
+            raise tarfile.StreamError("seeking backwards is not allowed")
+        while self.total < offset and self.read(min(offset - self.total, CHUNK)):
+            pass
+        return self.total
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = CHUNK
+        pieces = []
+        while size > 0:
+            if self.pos >= len(self.buf) and not self._fill():
+                break
+            take = min(size, len(self.buf) - self.pos)
+            self.total += take
+            self.window += take
+            if self.window > self.window_limit:
+                raise ArchiveRefused("refused archive: a tar header carries more than "
+                                     f"{HEADER_BUDGET // 1024} KiB of metadata")
+            if self.total > self.total_limit:
+                raise ArchiveRefused(f"refused archive: it unpacks to more than "
+                                     f"{_size(self.total_limit)} (limit)")
+            if take == len(self.buf):
+                pieces.append(self.buf)
+            else:
+                pieces.append(self.buf[self.pos:self.pos + take])
+            self.pos += take
+            size -= take
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
 def _one_line(exc: BaseException | str) -> str:
@@ -321,48 +374,260 @@ def _write_chunk(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | \
+    getattr(os, "O_BINARY", 0)
+_FCHMOD = hasattr(os, "fchmod")
+_UTIME_FD = os.utime in os.supports_fd
+
+
+def _process_umask() -> int | None:
+    """The umask, read without changing it (os.umask would race other threads); None if
+    this system does not tell (then every file gets an fchmod)."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+class _NewFile:
+    """A file being created at `path`: never an existing one, never through a link.
+
+    It ends up with `mode` (as tarfile's data filter left it, owner read/write added) whatever
+    the umask, and with `mtime`. When the umask would not change that mode the file is
+    created with it, saving an fchmod per file; otherwise it is created 0600 and fchmod'ed.
+    """
+
+    __slots__ = ("chmod", "fd", "mode", "mtime")
+
+    def __init__(self, path: str, mode: int, mtime: float | None, umask: int | None) -> None:
+        self.mode = (mode & 0o755) | 0o600
+        self.mtime = mtime
+        self.chmod = _FCHMOD and (umask is None or bool(self.mode & umask))
+        self.fd = os.open(path, _CREATE_FLAGS, 0o600 if self.chmod or not _FCHMOD
+                          else self.mode)
+
+    def finish(self) -> None:
+        """Set the mode and mtime (after the data is written)."""
+        if self.chmod:
+            os.fchmod(self.fd, self.mode)
+        if _UTIME_FD and self.mtime is not None:
+            with contextlib.suppress(OSError, OverflowError, ValueError):
+                os.utime(self.fd, (self.mtime, self.mtime))
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def _create_file(path: str, data: bytes, mode: int, mtime: float | None,
+                 umask: int | None, cancel: threading.Event | None) -> None:
+    """Create `path` holding `data` (the job of a writer thread)."""
+    check_cancel(cancel)
+    new = _NewFile(path, mode, mtime, umask)
+    try:
+        if data:
+            _write_chunk(new.fd, data)
+        new.finish()
+    finally:
+        new.close()
+
+
+_Job = tuple[str, bytes, int, "float | None"]
+
+
+class _Writers:
+    """A few threads that create and fill files whose members passed every check.
+
+    Jobs run in any order (each creates its own new file; folders are made by the main thread
+    before their files are queued), but never two in the same folder at once: creating an
+    entry locks its folder, so writers working in one folder would only wait for each other
+    (spinning, on Linux). Writers start one at a time, when files wait in more folders than
+    there are writers. The bytes held by queued jobs are bounded by `budget`. The first
+    failure (ENOSPC, Cancelled, ...) stops the writers and is raised in the main thread by the
+    next `submit` or `drain`; `close` discards what is queued and joins every thread.
+    """
+
+    def __init__(self, threads: int, budget: int, cancel: threading.Event | None) -> None:
+        self.cond = threading.Condition()
+        #: queued jobs by folder, folders in the order they were first queued
+        self.queued: dict[str, deque[_Job]] = {}
+        self.busy: set[str] = set()  # folders a writer is working in
+        self.pending = 0  # jobs queued or running
+        self.held = 0  # bytes of those jobs
+        self.budget = budget
+        self.error: BaseException | None = None
+        self.closing = False
+        self.cancel = cancel
+        self.umask = _process_umask()
+        self.wanted = threads
+        self.threads: list[threading.Thread] = []
+
+    def _check(self) -> None:
+        """Raise the first writer failure, or Cancelled (called with `cond` held)."""
+        if self.error is not None:
+            raise self.error
+        check_cancel(self.cancel)
+
+    def _drop(self) -> None:
+        """Forget the queued jobs (called with `cond` held)."""
+        for jobs in self.queued.values():
+            for job in jobs:
+                self.held -= len(job[1])
+            self.pending -= len(jobs)
+        self.queued.clear()
+
+    def submit(self, folder: str, path: str, data: bytes, mode: int,
+               mtime: float | None) -> None:
+        """Queue the creation of `path` (in `folder`) holding `data`; waits while the budget
+        is spent."""
+        size = len(data)
+        with self.cond:
+            while self.held and self.held + size > self.budget:
+                self._check()
+                self.cond.wait(0.1)
+            self._check()
+            jobs = self.queued.get(folder)
+            if jobs is None:
+                jobs = self.queued[folder] = deque()
+            jobs.append((path, data, mode, mtime))
+            self.pending += 1
+            self.held += size
+            self.cond.notify()
+            started = len(self.threads)
+            more = started < self.wanted and (not started or (
+                self.pending > WRITER_BACKLOG * started and len(self.queued) > started))
+        if more:
+            thread = threading.Thread(target=self._work, name="pybs-extract-writer",
+                                      daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def drain(self) -> None:
+        """Wait until every queued file is written; raise the first failure."""
+        with self.cond:
+            while self.pending:
+                self._check()
+                self.cond.wait(0.1)
+            self._check()
+
+    def close(self) -> None:
+        """Drop what is still queued and join the threads: nothing is written afterwards."""
+        with self.cond:
+            self.closing = True
+            self._drop()
+            self.cond.notify_all()
+        for thread in self.threads:
+            thread.join()
+
+    def _take(self) -> tuple[str, list[_Job]] | None:
+        """Up to WRITER_BATCH jobs of a folder no writer is in (called with `cond` held)."""
+        for folder, jobs in self.queued.items():
+            if folder not in self.busy:
+                batch = [jobs.popleft() for _ in range(min(len(jobs), WRITER_BATCH))]
+                if not jobs:
+                    del self.queued[folder]
+                self.busy.add(folder)
+                return folder, batch
+        return None
+
+    def _work(self) -> None:
+        cond = self.cond
+        while True:
+            with cond:
+                while (taken := self._take()) is None:
+                    if self.closing:
+                        return
+                    cond.wait()
+            folder, batch = taken
+            error = None
+            try:
+                for path, data, mode, mtime in batch:
+                    _create_file(path, data, mode, mtime, self.umask, self.cancel)
+            except BaseException as exc:  # handed to the main thread
+                error = exc
+            with cond:
+                self.busy.discard(folder)
+                self.pending -= len(batch)
+                self.held -= sum(len(job[1]) for job in batch)
+                if error is not None and self.error is None:
+                    self.error = error
+                    self._drop()  # the extraction fails: stop writing
+                cond.notify_all()
+
+
+def _filtered_mode(member: tarfile.TarInfo) -> int | None:
+    """The mode tarfile's data filter gives a regular file or a folder (None: ignored)."""
+    mode = member.mode
+    if mode is None:
+        return None
+    mode &= 0o755
+    if member.isreg() or member.islnk():
+        if not mode & 0o100:
+            mode &= ~0o111
+        mode |= 0o600
+        return mode
+    return None
+
+
 class _Extractor:
     def __init__(self, settings: Settings, archive: Path, staging: Path,
                  progress: ProgressCallback | None, cancel: threading.Event | None) -> None:
         self.settings = settings
         self.archive = archive
         self.staging = staging
+        self.root = os.fspath(staging)
+        self.real_root = os.path.realpath(self.root)
+        self.real_dirs: dict[tuple[str, ...], str] = {(): self.real_root}
         self.cancel = cancel
         self.reporter = _Reporter(progress)
         self.tree = _Tree()
         self.members = 0
         self.declared = 0  # bytes of regular files announced so far
         self.written = 0
-        self.dir_modes: dict[Path, int] = {}
+        self.dir_modes: dict[str, int] = {}
+        self.writers = _Writers(WRITER_THREADS, WRITER_BUDGET, cancel)
 
     def run(self) -> None:
+        try:
+            self._run()
+            self.writers.drain()
+        finally:
+            self.writers.close()
+        for path, mode in sorted(self.dir_modes.items(), reverse=True):
+            os.chmod(path, mode)
+        self.reporter.report(self.written, force=True, message=f"{self.members} members")
+
+    def _run(self) -> None:
         limits = self.settings.limits
         total_limit = limits.max_unpacked_bytes + 1024 * limits.max_members + 4 * HEADER_BUDGET
         with self.archive.open("rb") as fh:
             stream = _open_stream(fh, self.settings, self.archive)
-            guard = _Guard(stream, total_limit)
-            try:
-                tar = tarfile.open(fileobj=guard, mode="r|")  # type: ignore  # noqa: SIM115
-            except tarfile.TarError as exc:
-                raise ArchiveRefused(f"{self.archive.name} is not a tar archive (empty, "
-                                     f"truncated or corrupt: {_one_line(exc)})") from None
-            with tar:
-                while True:
-                    check_cancel(self.cancel)
-                    guard.open_window()
-                    try:
-                        member = tar.next()
-                    except tarfile.TarError as exc:
-                        raise ArchiveRefused(f"the archive is corrupt: {_one_line(exc)}") from None
-                    if member is None:
-                        break
-                    guard.open_window(member.size if member.isreg() else 0)
-                    self._member(tar, member)
+            self._read_members(_Guard(stream, total_limit))
         if self.members == 0:
             raise InstallError("unexpected archive layout: the archive is empty")
-        for path, mode in sorted(self.dir_modes.items(), reverse=True):
-            os.chmod(path, mode)
-        self.reporter.report(self.written, force=True, message=f"{self.members} members")
+
+    def _read_members(self, guard: _Guard) -> None:
+        try:
+            tar = tarfile.open(fileobj=guard, mode="r:")  # type: ignore  # noqa: SIM115
+        except tarfile.TarError as exc:
+            raise ArchiveRefused(f"{self.archive.name} is not a tar archive (empty, "
+                                 f"truncated or corrupt: {_one_line(exc)})") from None
+        with tar:
+            while True:
+                check_cancel(self.cancel)
+                guard.open_window()
+                try:
+                    member = tar.next()
+                except tarfile.TarError as exc:
+                    raise ArchiveRefused(f"the archive is corrupt: {_one_line(exc)}"
+                                         ) from None
+                if member is None:
+                    break
+                guard.open_window(member.size if member.isreg() else 0)
+                self._member(tar, member)
 
     # -- one member --------------------------------------------------------------------------
     def _member(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
@@ -422,34 +687,67 @@ class _Extractor:
                     else "special member")
             raise ArchiveRefused(f"refused member {shown!r}: {what}")
 
-        member = member.replace(name=shown, deep=False)
-        try:
-            filtered = tarfile.data_filter(member, str(self.staging))
-        except tarfile.FilterError as exc:
-            raise ArchiveRefused(f"refused member {shown!r}: {_one_line(exc)}") from None
-
-        path = self.staging.joinpath(*parts)
+        mode = self._data_filter(member, parts, shown, kind)
+        path = os.path.join(self.root, *parts)
         self._make_parents(parts)
         if kind == "dir":
-            if path.is_symlink() or (path.exists() and not path.is_dir()):
-                raise ArchiveRefused(f"refused member {shown!r}: duplicate name")
-            path.mkdir(exist_ok=True)
+            self._mkdir(path, f"refused member {shown!r}: duplicate name")
             self.dir_modes[path] = 0o755
             tree.dirs.add(parts)
         elif kind == "symlink":
             os.symlink(member.linkname, path)
         elif kind == "hardlink":
-            source = self.staging.joinpath(*check_name(member.linkname))
+            source = os.path.join(self.root, *check_name(member.linkname))
+            self.writers.drain()  # the source may still be in a writer's queue
             try:
                 os.link(source, path, follow_symlinks=False)
             except OSError:
                 shutil.copy2(source, path, follow_symlinks=False)
             tree.files.add(parts)
         else:
-            self._write_file(tar, member, path, filtered.mode or 0o644)
+            self._write_file(tar, member, path, mode or 0o644)
             tree.files.add(parts)
         tree.seen.add(parts)
         self.reporter.report(self.written)
+
+    def _data_filter(self, member: tarfile.TarInfo, parts: tuple[str, ...], shown: str,
+                     kind: str) -> int | None:
+        """tarfile's ``data`` filter on `member` (named `shown`); the mode it leaves.
+
+        Links go through ``tarfile.data_filter`` itself. For files and folders its checks
+        (a relative name whose real path stays in the destination; the mode kept) are done
+        here with the real path of each parent folder computed once: our own checks above
+        refuse any member below a link, and a folder used as a parent can never become a
+        link later, so that real path cannot change during the extraction.
+        """
+        if kind not in ("file", "dir"):
+            try:
+                filtered = tarfile.data_filter(member.replace(name=shown, deep=False),
+                                               self.root)
+            except tarfile.FilterError as exc:
+                raise ArchiveRefused(f"refused member {shown!r}: {_one_line(exc)}") from None
+            return filtered.mode
+        parent = parts[:-1]
+        real_parent = self.real_dirs.get(parent)
+        if real_parent is None:
+            real_parent = os.path.realpath(os.path.join(self.root, *parent))
+            self.real_dirs[parent] = real_parent
+        target = os.path.join(real_parent, parts[-1])
+        if parts in self.tree.links:  # never true (a duplicate is refused first); realpath
+            target = os.path.realpath(target)  # would follow a link there
+        if not _inside(target, self.real_root):
+            exc = tarfile.OutsideDestinationError(member.replace(name=shown, deep=False),
+                                                  target)
+            raise ArchiveRefused(f"refused member {shown!r}: {_one_line(exc)}")
+        return _filtered_mode(member)
+
+    def _mkdir(self, path: str, refusal: str) -> None:
+        """A real folder at `path`: made now, or one that is already there (not a link)."""
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                raise ArchiveRefused(refusal) from None
 
     def _make_parents(self, parts: tuple[str, ...]) -> None:
         tree = self.tree
@@ -458,41 +756,41 @@ class _Extractor:
             tree.used_as_dir.add(prefix)
             if prefix in tree.dirs:
                 continue
-            path = self.staging.joinpath(*prefix)
-            if path.is_symlink() or (path.exists() and not path.is_dir()):
-                raise ArchiveRefused(f"refused member {'/'.join(parts)!r}: its parent is not "
-                                     "a folder")
-            path.mkdir(exist_ok=True)
+            path = os.path.join(self.root, *prefix)
+            self._mkdir(path, f"refused member {'/'.join(parts)!r}: its parent is not a folder")
             self.dir_modes.setdefault(path, 0o755)
             tree.dirs.add(prefix)
             tree.seen.add(prefix)
 
-    def _write_file(self, tar: tarfile.TarFile, member: tarfile.TarInfo, path: Path,
+    def _read(self, tar: tarfile.TarFile, member: tarfile.TarInfo, size: int) -> bytes:
+        """The next `size` bytes of `member`'s data (tarfile's stream is positioned there)."""
+        data = tar.fileobj.read(size)  # type: ignore[union-attr]
+        if len(data) != size:
+            raise ArchiveRefused(f"the archive is truncated inside {member.name!r}")
+        return data
+
+    def _write_file(self, tar: tarfile.TarFile, member: tarfile.TarInfo, path: str,
                     mode: int) -> None:
-        source = tar.extractfile(member)
-        if source is None:
+        if tar.fileobj.tell() != member.offset_data:  # type: ignore[union-attr]
             raise ArchiveRefused(f"refused member {member.name!r}: unreadable")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | \
-            getattr(os, "O_BINARY", 0)
-        fd = os.open(path, flags, 0o600)
+        if member.size <= WRITER_FILE_MAX:
+            data = self._read(tar, member, member.size)
+            self.writers.submit(os.path.dirname(path), path, data, mode, member.mtime)
+            self.written += len(data)
+            return
+        new = _NewFile(path, mode, member.mtime, self.writers.umask)
         try:
             remaining = member.size
             while remaining > 0:
                 check_cancel(self.cancel)
-                chunk = source.read(min(CHUNK, remaining))
-                if not chunk:
-                    raise ArchiveRefused(f"the archive is truncated inside {member.name!r}")
-                _write_chunk(fd, chunk)
+                chunk = self._read(tar, member, min(CHUNK, remaining))
+                _write_chunk(new.fd, chunk)
                 remaining -= len(chunk)
                 self.written += len(chunk)
                 self.reporter.report(self.written)
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, (mode & 0o755) | 0o600)
-            if os.utime in os.supports_fd and member.mtime is not None:
-                with contextlib.suppress(OSError, OverflowError, ValueError):
-                    os.utime(fd, (member.mtime, member.mtime))
+            new.finish()
         finally:
-            os.close(fd)
+            new.close()
 
 
 def _inside(path: str, root: str) -> bool:
@@ -500,17 +798,34 @@ def _inside(path: str, root: str) -> bool:
 
 
 def _check_tree_links(root: Path) -> None:
-    """After extraction: every symlink under `root` resolves inside `root`."""
+    """After extraction: every symlink under `root` resolves inside `root`.
+
+    Walks like ``os.walk`` (same order, unreadable folders skipped) but asks the directory
+    entries, not one lstat per path, which of them are links.
+    """
     real_root = os.path.realpath(root)
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            path = os.path.join(dirpath, name)
-            if os.path.islink(path):
-                target = os.path.realpath(path)
+    pending = [os.fspath(root)]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        dirs, files = [], []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else files).append(entry)
+        for entry in dirs + files:
+            if entry.is_symlink():
+                target = os.path.realpath(entry.path)
                 if not _inside(target, real_root):
-                    rel = os.path.relpath(path, root)
+                    rel = os.path.relpath(entry.path, root)
                     raise ArchiveRefused(f"refused link {rel!r}: it points outside the "
                                          "installed tree")
+        pending.extend(reversed([e.path for e in dirs if not e.is_symlink()]))
 
 
 def _find_executable(root: Path) -> Path | None:

@@ -24,8 +24,13 @@ PROBE_TIMEOUT = 20.0
 _SCRUB = ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONEXECUTABLE", "PYTHONUSERBASE",
           "PYTHONSAFEPATH", "PYTHONPLATLIBDIR", "__PYVENV_LAUNCHER__", "VIRTUAL_ENV")
 
+#: The probe imports only sys and sysconfig: json and platform would pull in re, and a fresh
+#: install has no bytecode yet, so each module imported is compiled first (json + platform
+#: cost ~0.1 s). The output is what json.dumps would print (any JSON with the same values);
+#: "version" is platform.python_version(): the leading [\w.+]+ of sys.version, ".0" added
+#: when it has no patch level.
 PROBE_SCRIPT = """\
-import json, platform, sys, sysconfig
+import sys, sysconfig
 v = sysconfig.get_config_var
 debug = v("Py_DEBUG")
 if debug is None:
@@ -34,9 +39,35 @@ ft = v("Py_GIL_DISABLED")
 abiflags = getattr(sys, "abiflags", None)
 if abiflags is None:
     abiflags = v("ABIFLAGS") or ""
-print(json.dumps({"version": platform.python_version(), "Py_DEBUG": int(debug or 0),
-                  "Py_GIL_DISABLED": int(ft or 0), "abiflags": abiflags,
-                  "CONFIG_ARGS": v("CONFIG_ARGS")}))
+n = 0
+while n < len(sys.version) and (sys.version[n] in "._+" or sys.version[n] in
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"):
+    n += 1
+version = sys.version[:n].split(".")
+if len(version) == 2:
+    version.append("0")
+def q(value):
+    if value is None:
+        return "null"
+    if not isinstance(value, str):
+        import json
+        return json.dumps(value)
+    out = []
+    for c in value:
+        o = ord(c)
+        if c in "\\\\\\"":
+            out.append("\\\\" + c)
+        elif 0x20 <= o < 0x7f:
+            out.append(c)
+        elif o < 0x10000:
+            out.append("\\\\u%04x" % o)
+        else:
+            o -= 0x10000
+            out.append("\\\\u%04x\\\\u%04x" % (0xd800 | o >> 10, 0xdc00 | o & 0x3ff))
+    return '"' + "".join(out) + '"'
+print('{"version": %s, "Py_DEBUG": %d, "Py_GIL_DISABLED": %d, "abiflags": %s, '
+      '"CONFIG_ARGS": %s}' % (q(".".join(version)), int(debug or 0), int(ft or 0),
+                              q(abiflags), q(v("CONFIG_ARGS"))))
 """
 
 _PGO = re.compile(r"(?:^|[\s'\"])--enable-optimizations(?:=yes)?(?=$|[\s'\"])")
