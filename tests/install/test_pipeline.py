@@ -495,3 +495,18 @@ def test_missing_checksum_is_fetched_from_the_release_api(settings: Settings, se
     with pytest.raises(InstallError, match="sha256"):
         install_build(settings, build, client=shared_client)
     assert not (settings.install_dir / other.removesuffix(".tar.gz")).exists()
+
+
+def test_missing_checksum_falls_back_to_sha256sums(settings: Settings, server,
+                                                   shared_client) -> None:  # noqa: F811
+    """No digest in the API answer: the release's SHA256SUMS (on the mirror) supplies it."""
+    name, archive = pbs_archive(version="3.12.5")
+    serve(server, name, archive, prefix="/mirror")
+    build = build_for(name, archive, f"{PBS_DOWNLOAD_PREFIX}/{TAG}/{name}")
+    build = dataclasses.replace(build, sha256=None)
+    settings.mirror = server.url("/mirror")
+    server.add(f"/mirror/{TAG}/SHA256SUMS",
+               f"{archive.sha256.upper()}  {name}\n{'0' * 63}  junk\n".encode())
+    result = install_build(settings, build, client=shared_client)
+    assert result.receipt["sha256"] == archive.sha256 and result.receipt["verified"] is True
+    assert any(r.path == f"/mirror/{TAG}/SHA256SUMS" for r in server.log)

@@ -37,7 +37,7 @@ from ..catalog.names import FLAVOR_WORDS, parse_name
 from ..catalog.sources import CatalogFormatError
 from ..net.client import NetError, make_client
 from ..net.download import download
-from ..net.releases import fetch_release
+from ..net.releases import fetch_release, fetch_sha256sums
 from ..settings import Settings
 from . import fixups
 from .extract import TRASH_PREFIX, ExtractResult, extract_archive, remove_tree, sweep_stale
@@ -251,7 +251,7 @@ def install_build(settings: Settings, build: Build, *, progress: ProgressCallbac
 
 def _complete_from_api(settings: Settings, build: Build, client: httpx.Client | None,
                        progress: ProgressCallback | None) -> Build:
-    """Fill a missing sha256/size from the release's GitHub API answer (one ETag'd request).
+    """Fill a missing sha256/size: the release's GitHub API answer, else its SHA256SUMS.
 
     The release index always has digests, but a snapshot may list archives without one
     (install_only names derived from install_only_stripped ones).
@@ -262,17 +262,33 @@ def _complete_from_api(settings: Settings, build: Build, client: httpx.Client | 
         progress(Progress("download", message=f"asking the API for release {build.release}"))
     http = client or make_client(settings)
     try:
-        parsed = fetch_release(http, settings, build.release)
-    except (NetError, CatalogFormatError):
-        return build  # the download step says "no checksum" if it is still missing
+        found = _release_entry(http, settings, build)
+        if found is not None:
+            build = build.with_source(sha256=build.sha256 or found.sha256,
+                                      size=build.size if build.size is not None else found.size)
+        if build.sha256 is None:
+            build = build.with_source(sha256=_sha256sums_entry(http, settings, build))
     finally:
         if client is None:
             http.close()
-    found = next((b for b in parsed.builds if b.name == build.name), None)
-    if found is None:
-        return build
-    return build.with_source(sha256=build.sha256 or found.sha256,
-                             size=build.size if build.size is not None else found.size)
+    return build  # the download step says "no checksum" if it is still missing
+
+
+def _release_entry(http: httpx.Client, settings: Settings, build: Build) -> Build | None:
+    try:
+        parsed = fetch_release(http, settings, build.release)
+    except (NetError, CatalogFormatError):
+        return None
+    return next((b for b in parsed.builds if b.name == build.name), None)
+
+
+def _sha256sums_entry(http: httpx.Client, settings: Settings, build: Build) -> str | None:
+    """The build's line of its release's SHA256SUMS (from the mirror when one is set)."""
+    prefix = settings.mirror or PBS_DOWNLOAD_PREFIX
+    try:
+        return fetch_sha256sums(http, settings, build.release, prefix).get(build.name)
+    except NetError:
+        return None
 
 
 def _already(target: Path, receipt: dict[str, Any], progress: ProgressCallback | None
