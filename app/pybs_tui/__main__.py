@@ -11,7 +11,7 @@ from .cli import compare, install, installed, listing
 from .cli.common import add_catalog_options, run_guarded
 
 #: Modules with register(subparsers); each adds one subcommand.
-SUBCOMMANDS = [listing, compare, installed, install]
+SUBCOMMANDS = [listing, compare, install, installed]
 
 
 def build_parser() -> argparse.ArgumentParser:
