@@ -8,10 +8,10 @@ O_EXCL|O_NOFOLLOW, so nothing is ever written through a link. Any failure or can
 staging folder; nothing outside it is touched.
 
 Speed: the main thread decompresses, parses (tarfile in "r:" mode over a forward-only reader)
-and checks; files whose member passed every check are created and filled by a few writer
-threads (creating a file is the slow part on most file systems, and os.open/write/close release
-the GIL). The writers are always joined before `extract_archive` returns or raises, so nothing
-is written after that.
+and checks; the files and folders of members that passed every check are created by a few
+writer threads (creating entries is the slow part on most file systems, and os.open/write/mkdir
+release the GIL). The writers are always joined before `extract_archive` returns or raises, so
+nothing is written after that.
 
 Staging folders live beside the installs (``<install_dir>/.staging-<pid>-<random>``) so that
 publishing is one rename on one file system; ``sweep_stale`` removes those of dead processes.
@@ -435,25 +435,39 @@ def _create_file(path: str, data: bytes, mode: int, mtime: float | None,
         new.close()
 
 
-_Job = tuple[str, bytes, int, "float | None"]
+def _make_folder(path: str, refusal: str) -> None:
+    """A real folder at `path`: made now, or one already there (never a link)."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            raise ArchiveRefused(refusal) from None
+
+
+#: A writer's job: (path, data, mode, mtime) creates a file; (path, None, 0, refusal) a folder.
+_Job = tuple[str, "bytes | None", int, "float | str | None"]
 
 
 class _Writers:
-    """A few threads that create and fill files whose members passed every check.
+    """A few threads that create the files and folders whose members passed every check.
 
-    Jobs run in any order (each creates its own new file; folders are made by the main thread
-    before their files are queued), but never two in the same folder at once: creating an
-    entry locks its folder, so writers working in one folder would only wait for each other
-    (spinning, on Linux). Writers start one at a time, when files wait in more folders than
+    Jobs are queued by the folder they create an entry in; a folder's jobs run once the
+    folder exists (its own creation is a job in its parent's queue), in any order otherwise,
+    but never two folders' worth at once by two writers in the same folder: creating an entry
+    locks its folder, so writers working in one folder would only wait for each other
+    (spinning, on Linux). Writers start one at a time, when jobs wait in more folders than
     there are writers. The bytes held by queued jobs are bounded by `budget`. The first
-    failure (ENOSPC, Cancelled, ...) stops the writers and is raised in the main thread by the
-    next `submit` or `drain`; `close` discards what is queued and joins every thread.
+    failure (ENOSPC, a refusal, Cancelled, ...) stops the writers and is raised in the main
+    thread by the next `submit`, `wait_for` or `drain`; `close` discards what is queued and
+    joins every thread.
     """
 
-    def __init__(self, threads: int, budget: int, cancel: threading.Event | None) -> None:
+    def __init__(self, root: str, threads: int, budget: int,
+                 cancel: threading.Event | None) -> None:
         self.cond = threading.Condition()
         #: queued jobs by folder, folders in the order they were first queued
         self.queued: dict[str, deque[_Job]] = {}
+        self.ready: set[str] = {root}  # folders that exist
         self.busy: set[str] = set()  # folders a writer is working in
         self.pending = 0  # jobs queued or running
         self.held = 0  # bytes of those jobs
@@ -475,15 +489,11 @@ class _Writers:
         """Forget the queued jobs (called with `cond` held)."""
         for jobs in self.queued.values():
             for job in jobs:
-                self.held -= len(job[1])
+                self.held -= len(job[1] or b"")
             self.pending -= len(jobs)
         self.queued.clear()
 
-    def submit(self, folder: str, path: str, data: bytes, mode: int,
-               mtime: float | None) -> None:
-        """Queue the creation of `path` (in `folder`) holding `data`; waits while the budget
-        is spent."""
-        size = len(data)
+    def _queue(self, folder: str, job: _Job, size: int) -> None:
         with self.cond:
             while self.held and self.held + size > self.budget:
                 self._check()
@@ -492,7 +502,7 @@ class _Writers:
             jobs = self.queued.get(folder)
             if jobs is None:
                 jobs = self.queued[folder] = deque()
-            jobs.append((path, data, mode, mtime))
+            jobs.append(job)
             self.pending += 1
             self.held += size
             self.cond.notify()
@@ -505,8 +515,27 @@ class _Writers:
             self.threads.append(thread)
             thread.start()
 
+    def submit(self, folder: str, path: str, data: bytes, mode: int,
+               mtime: float | None) -> None:
+        """Queue the creation of the file `path` (in `folder`) holding `data`; waits while
+        the budget is spent."""
+        self._queue(folder, (path, data, mode, mtime), len(data))
+
+    def make_folder(self, folder: str, path: str, refusal: str) -> None:
+        """Queue the creation of the folder `path` (in `folder`); ArchiveRefused(`refusal`)
+        if something else is there."""
+        self._queue(folder, (path, None, 0, refusal), 0)
+
+    def wait_for(self, folder: str) -> None:
+        """Wait until `folder` exists (for what the main thread creates itself)."""
+        with self.cond:
+            while folder not in self.ready:
+                self._check()
+                self.cond.wait(0.1)
+            self._check()
+
     def drain(self) -> None:
-        """Wait until every queued file is written; raise the first failure."""
+        """Wait until every queued job is done; raise the first failure."""
         with self.cond:
             while self.pending:
                 self._check()
@@ -523,9 +552,9 @@ class _Writers:
             thread.join()
 
     def _take(self) -> tuple[str, list[_Job]] | None:
-        """Up to WRITER_BATCH jobs of a folder no writer is in (called with `cond` held)."""
+        """Up to WRITER_BATCH jobs of an existing folder no writer is in (`cond` held)."""
         for folder, jobs in self.queued.items():
-            if folder not in self.busy:
+            if folder not in self.busy and folder in self.ready:
                 batch = [jobs.popleft() for _ in range(min(len(jobs), WRITER_BATCH))]
                 if not jobs:
                     del self.queued[folder]
@@ -543,15 +572,23 @@ class _Writers:
                     cond.wait()
             folder, batch = taken
             error = None
+            made: list[str] = []
             try:
-                for path, data, mode, mtime in batch:
-                    _create_file(path, data, mode, mtime, self.umask, self.cancel)
+                for path, data, mode, extra in batch:
+                    if data is None:
+                        check_cancel(self.cancel)
+                        _make_folder(path, extra)  # type: ignore[arg-type]
+                        made.append(path)
+                    else:
+                        _create_file(path, data, mode, extra,  # type: ignore[arg-type]
+                                     self.umask, self.cancel)
             except BaseException as exc:  # handed to the main thread
                 error = exc
             with cond:
                 self.busy.discard(folder)
+                self.ready.update(made)
                 self.pending -= len(batch)
-                self.held -= sum(len(job[1]) for job in batch)
+                self.held -= sum(len(job[1] or b"") for job in batch)
                 if error is not None and self.error is None:
                     self.error = error
                     self._drop()  # the extraction fails: stop writing
@@ -588,7 +625,7 @@ class _Extractor:
         self.declared = 0  # bytes of regular files announced so far
         self.written = 0
         self.dir_modes: dict[str, int] = {}
-        self.writers = _Writers(WRITER_THREADS, WRITER_BUDGET, cancel)
+        self.writers = _Writers(self.root, WRITER_THREADS, WRITER_BUDGET, cancel)
 
     def run(self) -> None:
         try:
@@ -691,10 +728,12 @@ class _Extractor:
         path = os.path.join(self.root, *parts)
         self._make_parents(parts)
         if kind == "dir":
-            self._mkdir(path, f"refused member {shown!r}: duplicate name")
+            self.writers.make_folder(os.path.dirname(path), path,
+                                     f"refused member {shown!r}: duplicate name")
             self.dir_modes[path] = 0o755
             tree.dirs.add(parts)
         elif kind == "symlink":
+            self.writers.wait_for(os.path.dirname(path))
             os.symlink(member.linkname, path)
         elif kind == "hardlink":
             source = os.path.join(self.root, *check_name(member.linkname))
@@ -741,14 +780,6 @@ class _Extractor:
             raise ArchiveRefused(f"refused member {shown!r}: {_one_line(exc)}")
         return _filtered_mode(member)
 
-    def _mkdir(self, path: str, refusal: str) -> None:
-        """A real folder at `path`: made now, or one that is already there (not a link)."""
-        try:
-            os.mkdir(path)
-        except FileExistsError:
-            if not stat.S_ISDIR(os.lstat(path).st_mode):
-                raise ArchiveRefused(refusal) from None
-
     def _make_parents(self, parts: tuple[str, ...]) -> None:
         tree = self.tree
         for i in range(1, len(parts)):
@@ -757,7 +788,8 @@ class _Extractor:
             if prefix in tree.dirs:
                 continue
             path = os.path.join(self.root, *prefix)
-            self._mkdir(path, f"refused member {'/'.join(parts)!r}: its parent is not a folder")
+            self.writers.make_folder(os.path.dirname(path), path, f"refused member "
+                                     f"{'/'.join(parts)!r}: its parent is not a folder")
             self.dir_modes.setdefault(path, 0o755)
             tree.dirs.add(prefix)
             tree.seen.add(prefix)
@@ -778,6 +810,7 @@ class _Extractor:
             self.writers.submit(os.path.dirname(path), path, data, mode, member.mtime)
             self.written += len(data)
             return
+        self.writers.wait_for(os.path.dirname(path))
         new = _NewFile(path, mode, member.mtime, self.writers.umask)
         try:
             remaining = member.size
