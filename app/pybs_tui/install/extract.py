@@ -7,11 +7,12 @@ files and folders, its checks done with the real path of each parent folder comp
 O_EXCL|O_NOFOLLOW, so nothing is ever written through a link. Any failure or cancel removes the
 staging folder; nothing outside it is touched.
 
-Speed: the main thread decompresses, parses (tarfile in "r:" mode over a forward-only reader)
-and checks; the files and folders of members that passed every check are created by a few
+Speed: a reader thread decompresses (zlib and zstd release the GIL; gzip is read with big
+inputs, see `_GzipStream`); the main thread parses (tarfile in "r:" mode over a forward-only
+view) and checks; the files and folders of members that passed every check are created by a few
 writer threads (creating entries is the slow part on most file systems, and os.open/write/mkdir
-release the GIL). The writers are always joined before `extract_archive` returns or raises, so
-nothing is written after that.
+release the GIL). Every thread is joined before `extract_archive` returns or raises, so nothing
+is written after that.
 
 Staging folders live beside the installs (``<install_dir>/.staging-<pid>-<random>``) so that
 publishing is one rename on one file system; ``sweep_stale`` removes those of dead processes.
@@ -23,10 +24,12 @@ import contextlib
 import errno
 import gzip
 import os
+import queue
 import re
 import secrets
 import shutil
 import stat
+import struct
 import tarfile
 import threading
 import time
@@ -34,7 +37,7 @@ import zlib
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import zstandard
 
@@ -57,12 +60,17 @@ CHUNK = 1 << 20
 #: streamed by the main thread in CHUNK pieces.
 WRITER_FILE_MAX = 4 << 20
 #: Bytes read but not yet written that the writer threads may hold (bounds memory).
-WRITER_BUDGET = 16 << 20
+WRITER_BUDGET = 8 << 20
 WRITER_THREADS = 3
 #: Queued files per writer thread that make another one start (when several folders wait).
 WRITER_BACKLOG = 16
 #: Files of one folder a writer takes at a time.
 WRITER_BATCH = 8
+#: Compressed bytes given to zlib per call (see _GzipStream).
+GZIP_INPUT = 1 << 20
+#: Decompressed bytes per piece of the reader thread, and pieces it may hold ahead.
+READ_PIECE = 2 << 20
+READ_AHEAD = 2
 PROGRESS_INTERVAL = 0.1
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -154,6 +162,163 @@ def remove_tree(path: Path) -> None:
 # -- reading -------------------------------------------------------------------------------------
 
 
+_GZIP_EOF = "Compressed file ended before the end-of-stream marker was reached"
+_FHCRC, _FEXTRA, _FNAME, _FCOMMENT = 2, 4, 8, 16
+
+
+class _GzipStream:
+    """What gzip.GzipFile reads, for a stream read front to back in big pieces.
+
+    GzipFile inflates 8 KiB of input per call; this gives zlib up to GZIP_INPUT at a time (one
+    GIL release per several milliseconds of work, which lets the reader thread run beside the
+    parsing). Same checks and the same errors: header (BadGzipFile), CRC and length of each
+    member (BadGzipFile), early end (EOFError), several members, zero padding between them.
+    """
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.buf = b""  # input read from fh, consumed up to pos
+        self.pos = 0
+        self.dec: Any = None  # this member's decompressor; None: a header comes next
+        self.tail = b""  # input the decompressor left for its next call
+        self.crc = 0
+        self.size = 0
+        self.ended = False
+
+    def _fill(self) -> bool:
+        if self.pos >= len(self.buf):
+            self.buf, self.pos = self.fh.read(GZIP_INPUT), 0
+        return self.pos < len(self.buf)
+
+    def _bytes(self, n: int) -> bytes:
+        """Up to `n` input bytes (fewer only at the end of the input)."""
+        pieces = []
+        while n > 0 and self._fill():
+            piece = self.buf[self.pos:self.pos + n]
+            self.pos += len(piece)
+            n -= len(piece)
+            pieces.append(piece)
+        return b"".join(pieces)
+
+    def _exact(self, n: int) -> bytes:
+        data = self._bytes(n)
+        if len(data) < n:
+            raise EOFError(_GZIP_EOF)
+        return data
+
+    def _header(self) -> bool:
+        """Read a member header (gzip._read_gzip_header); False at the end of the input."""
+        magic = self._bytes(2)
+        if magic == b"":
+            return False
+        if magic != _GZIP_MAGIC:
+            raise gzip.BadGzipFile(f"Not a gzipped file ({magic!r})")
+        method, flag, _mtime = struct.unpack("<BBIxx", self._exact(8))
+        if method != 8:
+            raise gzip.BadGzipFile("Unknown compression method")
+        if flag & _FEXTRA:
+            (extra,) = struct.unpack("<H", self._exact(2))
+            self._exact(extra)
+        for field in (_FNAME, _FCOMMENT):
+            if flag & field:
+                while True:
+                    c = self._bytes(1)
+                    if not c or c == b"\x00":
+                        break
+        if flag & _FHCRC:
+            self._exact(2)
+        return True
+
+    def _end_member(self) -> None:
+        """Check the trailer (gzip._GzipReader._read_eof), skip zero padding."""
+        crc, isize = struct.unpack("<II", self._exact(8))
+        if crc != self.crc:
+            raise gzip.BadGzipFile(f"CRC check failed {hex(crc)} != {hex(self.crc)}")
+        if isize != (self.size & 0xFFFFFFFF):
+            raise gzip.BadGzipFile("Incorrect length of data produced")
+        c = b"\x00"
+        while c == b"\x00":
+            c = self._bytes(1)
+        if c:
+            self.pos -= 1
+        self.dec = None
+
+    def read(self, size: int) -> bytes:
+        """Up to `size` decompressed bytes; b"" at the end."""
+        while not self.ended:
+            if self.dec is None:
+                if not self._header():
+                    self.ended = True
+                    break
+                self.dec = zlib.decompressobj(-zlib.MAX_WBITS)
+                self.crc = self.size = 0
+                self.tail = b""
+            if self.dec.eof:
+                self._end_member()
+                continue
+            if self.tail:
+                data = self.tail
+            else:
+                self._fill()
+                data = self.buf[self.pos:] if self.pos else self.buf
+                self.buf, self.pos = b"", 0
+            out = self.dec.decompress(data, size)
+            self.tail = self.dec.unconsumed_tail
+            if self.dec.eof:
+                self.buf, self.pos = self.dec.unused_data, 0
+            if out:
+                self.crc = zlib.crc32(out, self.crc)
+                self.size += len(out)
+                return out
+            if not data:
+                raise EOFError(_GZIP_EOF)
+        return b""
+
+
+class _Reader:
+    """Decompresses ahead in a thread (zlib and zstd release the GIL), a few pieces at most.
+
+    `read` returns the next piece (b"" at the end) or raises what the decompressor raised;
+    `close` stops and joins the thread.
+    """
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.queue: queue.Queue[bytes | BaseException] = queue.Queue(READ_AHEAD)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="pybs-extract-reader",
+                                       daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                data = self.raw.read(READ_PIECE)
+                self._put(data)
+                if not data:
+                    return
+        except BaseException as exc:  # handed to the reading thread
+            self._put(exc)
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read(self, _size: int = -1) -> bytes:
+        item = self.queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
 class _Guard:
     """A read-only, forward-only view of the decompressed tar stream that caps what tarfile
     may read (tarfile reads it in "r:" mode: only read, tell and forward seeks are used).
@@ -163,7 +328,7 @@ class _Guard:
     bounds the whole stream.
     """
 
-    def __init__(self, raw: BinaryIO, total_limit: int) -> None:
+    def __init__(self, raw: _Reader, total_limit: int) -> None:
         self.raw = raw
         self.buf = b""
         self.pos = 0
@@ -255,7 +420,7 @@ def _open_stream(fh: BinaryIO, settings: Settings, archive: Path) -> BinaryIO:
         dctx = zstandard.ZstdDecompressor(max_window_size=settings.limits.max_zstd_window)
         return dctx.stream_reader(fh, read_size=CHUNK, read_across_frames=True)  # type: ignore[return-value]
     if magic.startswith(_GZIP_MAGIC):
-        return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
+        return _GzipStream(fh)  # type: ignore[return-value]
     raise ArchiveRefused(f"{archive.name} is neither a zstd nor a gzip archive")
 
 
@@ -641,8 +806,11 @@ class _Extractor:
         limits = self.settings.limits
         total_limit = limits.max_unpacked_bytes + 1024 * limits.max_members + 4 * HEADER_BUDGET
         with self.archive.open("rb") as fh:
-            stream = _open_stream(fh, self.settings, self.archive)
-            self._read_members(_Guard(stream, total_limit))
+            reader = _Reader(_open_stream(fh, self.settings, self.archive))
+            try:
+                self._read_members(_Guard(reader, total_limit))
+            finally:
+                reader.close()
         if self.members == 0:
             raise InstallError("unexpected archive layout: the archive is empty")
 
