@@ -61,7 +61,10 @@ CHUNK = 1 << 20
 WRITER_FILE_MAX = 4 << 20
 #: Bytes read but not yet written that the writer threads may hold (bounds memory).
 WRITER_BUDGET = 8 << 20
-WRITER_THREADS = 3
+#: Writer threads at most: more than the CPUs only adds contention (the main thread and the
+#: reader thread need CPU too), and creating entries in different folders scales to a few.
+WRITER_THREADS = min(4, max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                            else os.cpu_count() or 2))
 #: Queued files per writer thread that make another one start (when several folders wait).
 WRITER_BACKLOG = 16
 #: Files of one folder a writer takes at a time.
