@@ -108,6 +108,14 @@ print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
+def _load() -> str:
+    """The 1-minute load average (other jobs on the machine make the runs noisy)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "?"
+
+
 def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
     """(wall seconds, peak RSS in MB) of one command."""
     out = subprocess.run([sys.executable, "-c", _LAUNCHER, *cmd], env=env, capture_output=True,
@@ -133,6 +141,9 @@ def main() -> int:
     print(f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cpus; "
           f"archive: Python {ver} from {sys.base_prefix} (Py_ENABLE_SHARED="
           f"{sysconfig.get_config_var('Py_ENABLE_SHARED')})")
+    print(f"load average at start: {_load()}; PYTHONDONTWRITEBYTECODE="
+          f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r} (pybs-tui's own modules are "
+          f"compiled at every start when set)")
     results = {}
     with LoopbackServer() as server:
         for fmt in args.formats.split(","):
@@ -184,6 +195,8 @@ def main() -> int:
                   f"{results[fmt][3]} MB")
             print(f"  wall-time ratio pybs-tui / uv: {results[fmt][0] / results[fmt][1]:.2f} "
                   f"(median of {args.runs}, alternating)")
+            print(f"  runs (s): pybs-tui {' '.join(f'{t:.2f}' for t in ours_t)}; "
+                  f"uv {' '.join(f'{t:.2f}' for t in uv_t)}; load average now {_load()}")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
