@@ -364,29 +364,41 @@ class _Guard:
     def tell(self) -> int:
         return self.total
 
+    def _count(self, n: int) -> None:
+        self.total += n
+        self.window += n
+        if self.window > self.window_limit:
+            raise ArchiveRefused("refused archive: a tar header carries more than "
+                                 f"{HEADER_BUDGET // 1024} KiB of metadata")
+        if self.total > self.total_limit:
+            raise ArchiveRefused(f"refused archive: it unpacks to more than "
+                                 f"{_size(self.total_limit)} (limit)")
+
     def seek(self, offset: int, whence: int = 0) -> int:
         if whence != 0 or offset < self.total:
             raise tarfile.StreamError("seeking backwards is not allowed")
-        while self.total < offset and self.read(min(offset - self.total, CHUNK)):
-            pass
+        skip = offset - self.total
+        while skip > 0 and (self.pos < len(self.buf) or self._fill()):
+            take = min(skip, len(self.buf) - self.pos)
+            self._count(take)
+            self.pos += take
+            skip -= take
         return self.total
 
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
             size = CHUNK
+        pos = self.pos
+        if pos + size <= len(self.buf):  # most reads: within the current chunk
+            self._count(size)
+            self.pos = pos + size
+            return self.buf[pos:pos + size]
         pieces = []
         while size > 0:
             if self.pos >= len(self.buf) and not self._fill():
                 break
             take = min(size, len(self.buf) - self.pos)
-            self.total += take
-            self.window += take
-            if self.window > self.window_limit:
-                raise ArchiveRefused("refused archive: a tar header carries more than "
-                                     f"{HEADER_BUDGET // 1024} KiB of metadata")
-            if self.total > self.total_limit:
-                raise ArchiveRefused(f"refused archive: it unpacks to more than "
-                                     f"{_size(self.total_limit)} (limit)")
+            self._count(take)
             if take == len(self.buf):
                 pieces.append(self.buf)
             else:
@@ -896,15 +908,15 @@ class _Extractor:
             raise ArchiveRefused(f"refused member {shown!r}: {what}")
 
         mode = self._data_filter(member, parts, shown, kind)
-        path = os.path.join(self.root, *parts)
+        folder = self._path(parts[:-1])
+        path = folder + os.sep + parts[-1]
         self._make_parents(parts)
         if kind == "dir":
-            self.writers.make_folder(os.path.dirname(path), path,
-                                     f"refused member {shown!r}: duplicate name")
+            self.writers.make_folder(folder, path, f"refused member {shown!r}: duplicate name")
             self.dir_modes[path] = 0o755
             tree.dirs.add(parts)
         elif kind == "symlink":
-            self.writers.wait_for(os.path.dirname(path))
+            self.writers.wait_for(folder)
             os.symlink(member.linkname, path)
         elif kind == "hardlink":
             source = os.path.join(self.root, *check_name(member.linkname))
@@ -915,7 +927,7 @@ class _Extractor:
                 shutil.copy2(source, path, follow_symlinks=False)
             tree.files.add(parts)
         else:
-            self._write_file(tar, member, path, mode or 0o644)
+            self._write_file(tar, member, folder, path, mode or 0o644)
             tree.files.add(parts)
         tree.seen.add(parts)
         self.reporter.report(self.written)
@@ -937,12 +949,7 @@ class _Extractor:
             except tarfile.FilterError as exc:
                 raise ArchiveRefused(f"refused member {shown!r}: {_one_line(exc)}") from None
             return filtered.mode
-        parent = parts[:-1]
-        real_parent = self.real_dirs.get(parent)
-        if real_parent is None:
-            real_parent = os.path.realpath(os.path.join(self.root, *parent))
-            self.real_dirs[parent] = real_parent
-        target = os.path.join(real_parent, parts[-1])
+        target = self._real_dir(parts[:-1]) + os.sep + parts[-1]
         if parts in self.tree.links:  # never true (a duplicate is refused first); realpath
             target = os.path.realpath(target)  # would follow a link there
         if not _inside(target, self.real_root):
@@ -951,6 +958,21 @@ class _Extractor:
             raise ArchiveRefused(f"refused member {shown!r}: {_one_line(exc)}")
         return _filtered_mode(member)
 
+    def _real_dir(self, parts: tuple[str, ...]) -> str:
+        """os.path.realpath of the folder `parts`, computed once per folder and component by
+        component: the real path of its parent plus its name, resolved if that is a link."""
+        real = self.real_dirs.get(parts)
+        if real is None:
+            real = self._real_dir(parts[:-1]) + os.sep + parts[-1]
+            if os.path.islink(real):
+                real = os.path.realpath(real)
+            self.real_dirs[parts] = real
+        return real
+
+    def _path(self, parts: tuple[str, ...]) -> str:
+        """os.path.join(staging, *parts) (the parts are checked names: no separators)."""
+        return os.sep.join((self.root, *parts))
+
     def _make_parents(self, parts: tuple[str, ...]) -> None:
         tree = self.tree
         for i in range(1, len(parts)):
@@ -958,8 +980,8 @@ class _Extractor:
             tree.used_as_dir.add(prefix)
             if prefix in tree.dirs:
                 continue
-            path = os.path.join(self.root, *prefix)
-            self.writers.make_folder(os.path.dirname(path), path, f"refused member "
+            path = self._path(prefix)
+            self.writers.make_folder(path.rpartition(os.sep)[0], path, f"refused member "
                                      f"{'/'.join(parts)!r}: its parent is not a folder")
             self.dir_modes.setdefault(path, 0o755)
             tree.dirs.add(prefix)
@@ -972,16 +994,16 @@ class _Extractor:
             raise ArchiveRefused(f"the archive is truncated inside {member.name!r}")
         return data
 
-    def _write_file(self, tar: tarfile.TarFile, member: tarfile.TarInfo, path: str,
-                    mode: int) -> None:
+    def _write_file(self, tar: tarfile.TarFile, member: tarfile.TarInfo, folder: str,
+                    path: str, mode: int) -> None:
         if tar.fileobj.tell() != member.offset_data:  # type: ignore[union-attr]
             raise ArchiveRefused(f"refused member {member.name!r}: unreadable")
         if member.size <= WRITER_FILE_MAX:
             data = self._read(tar, member, member.size)
-            self.writers.submit(os.path.dirname(path), path, data, mode, member.mtime)
+            self.writers.submit(folder, path, data, mode, member.mtime)
             self.written += len(data)
             return
-        self.writers.wait_for(os.path.dirname(path))
+        self.writers.wait_for(folder)
         new = _NewFile(path, mode, member.mtime, self.writers.umask)
         try:
             remaining = member.size
