@@ -130,17 +130,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--formats", default="tar.gz,tar.zst")
+    parser.add_argument("--workdir", metavar="DIR",
+                        help="where both tools install (default: the temp dir); e.g. /dev/shm "
+                             "to take file-system costs out and compare CPU overheads")
     args = parser.parse_args()
     uv = shutil.which("uv")
     if not uv:
         raise SystemExit("uv is not on PATH: pip install uv")
-    work = Path(tempfile.mkdtemp(prefix="pybs-install-bench-"))
+    work = Path(tempfile.mkdtemp(prefix="pybs-install-bench-", dir=args.workdir))
     ver = platform.python_version()
     triple = {"x86_64": "x86_64-unknown-linux-gnu",
               "aarch64": "aarch64-unknown-linux-gnu"}[platform.machine()]
     print(f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cpus; "
           f"archive: Python {ver} from {sys.base_prefix} (Py_ENABLE_SHARED="
           f"{sysconfig.get_config_var('Py_ENABLE_SHARED')})")
+    print(f"installs in {work}")
     print(f"load average at start: {_load()}; PYTHONDONTWRITEBYTECODE="
           f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r} (pybs-tui's own modules are "
           f"compiled at every start when set)")
