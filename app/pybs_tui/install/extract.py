@@ -114,7 +114,8 @@ def make_staging(settings: Settings, prefix: str = STAGING_PREFIX) -> Path:
     raise InstallError(f"cannot create a staging folder in {root}")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process may still own a staging or trash folder named after its pid."""
     if pid == os.getpid():
         return True
     try:
@@ -135,7 +136,7 @@ def sweep_stale(settings: Settings) -> list[Path]:
         return removed
     for path in entries:
         m = _STAGING_NAME.match(path.name)
-        if m is None or _pid_alive(int(m.group(1))):
+        if m is None or pid_alive(int(m.group(1))):
             continue
         remove_tree(path)
         removed.append(path)

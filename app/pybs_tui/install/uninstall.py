@@ -25,6 +25,7 @@ import filelock
 from ..catalog.models import Version
 from ..settings import Settings
 from .diskuse import tree_size
+from .extract import pid_alive
 from .receipts import RECEIPT_NAME, install_dir_name, read_receipt
 from .registry import Interpreter
 
@@ -159,18 +160,6 @@ def remove_tree(top: Path) -> None:
                 _unlink(entry.path)
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists but not ours, or we cannot tell: keep its trash
-    return True
-
-
 def sweep_trash(settings: Settings) -> list[Path]:
     """Delete `.trash-<pid>-*` dirs left by removals whose process has died (lock held).
 
@@ -183,7 +172,7 @@ def sweep_trash(settings: Settings) -> list[Path]:
         return removed
     for entry in entries:
         m = _TRASH_NAME.match(entry.name)
-        if m is None or _pid_alive(int(m.group(1))) or entry.is_symlink() \
+        if m is None or pid_alive(int(m.group(1))) or entry.is_symlink() \
                 or not entry.is_dir():
             continue
         try:
