@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from pybs_tui.net.client import make_client
 from pybs_tui.settings import Limits, Settings
 from tests.support.server import LoopbackServer
 
@@ -36,3 +39,17 @@ def settings(tmp_path, server) -> Settings:
         index_url=server.url("/index.ndjson"), github_api=server.base,
         limits=Limits(http_timeout=5.0), sleep=lambda s: None,
     )
+
+
+@pytest.fixture
+def client(settings):
+    """The app's configured httpx client, closed after the test."""
+    with make_client(settings) as c:
+        yield c
+
+
+@pytest.fixture
+def dest(settings) -> Path:
+    """Where a download test puts its archive: the download cache, as the pipeline does."""
+    name = "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-install_only.tar.gz"
+    return settings.downloads_dir / name

@@ -29,17 +29,6 @@ NAME = "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-install_only.tar.gz"
 
 
 @pytest.fixture
-def client(settings):
-    with make_client(settings) as c:
-        yield c
-
-
-@pytest.fixture
-def dest(settings) -> Path:
-    return settings.downloads_dir / NAME
-
-
-@pytest.fixture
 def sleeps(settings) -> list[float]:
     """Every sleep the download asks for, recorded instead of slept."""
     recorded: list[float] = []

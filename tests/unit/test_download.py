@@ -33,17 +33,6 @@ SHA = sha256(BODY)
 NAME = "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-install_only.tar.gz"
 
 
-@pytest.fixture
-def client(settings):
-    with make_client(settings) as c:
-        yield c
-
-
-@pytest.fixture
-def dest(settings) -> Path:
-    return settings.downloads_dir / NAME
-
-
 def part_of(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part")
 
