@@ -30,8 +30,11 @@ def time_in_process(runs: int) -> dict[str, float]:
         t2 = time.perf_counter()
         loads.append(t1 - t0)
         groups.append(t2 - t1)
-    return {"archives": len(parsed.builds), "load": statistics.median(loads),
-            "group": statistics.median(groups)}
+    return {
+        "archives": len(parsed.builds),
+        "load": statistics.median(loads),
+        "group": statistics.median(groups),
+    }
 
 
 def time_command(cmd: list[str], env: dict[str, str]) -> float:
@@ -49,15 +52,31 @@ def main() -> int:
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="pybs-bench-")
     env = dict(os.environ, PYBS_TUI_HOME=home)
-    print(f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cpus, "
-          f"Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cpus, "
+        f"Python {platform.python_version()}"
+    )
     inproc = time_in_process(args.runs)
-    print(f"snapshot: {inproc['archives']} archives; load {inproc['load'] * 1000:.0f} ms, "
-          f"group {inproc['group'] * 1000:.0f} ms (median of {args.runs})")
+    print(
+        f"snapshot: {inproc['archives']} archives; load {inproc['load'] * 1000:.0f} ms, "
+        f"group {inproc['group'] * 1000:.0f} ms (median of {args.runs})"
+    )
     ours_cmd = [sys.executable, "-m", "pybs_tui", "list", "--offline", "--all", "--json"]
     uv = shutil.which("uv")
-    uv_cmd = [uv, "python", "list", "--all-versions", "--all-platforms", "--all-arches",
-              "--output-format", "json"] if uv else None
+    uv_cmd = (
+        [
+            uv,
+            "python",
+            "list",
+            "--all-versions",
+            "--all-platforms",
+            "--all-arches",
+            "--output-format",
+            "json",
+        ]
+        if uv
+        else None
+    )
     ours, theirs = [], []
     for _ in range(args.runs):  # alternate so both see the same machine load
         ours.append(time_command(ours_cmd, env))
@@ -67,8 +86,10 @@ def main() -> int:
     print(f"pybs-tui list --offline --all --json: median {mo * 1000:.0f} ms")
     if theirs:
         mt = statistics.median(theirs)
-        print(f"uv python list --all-versions --all-platforms --all-arches --output-format json: "
-              f"median {mt * 1000:.0f} ms")
+        print(
+            f"uv python list --all-versions --all-platforms --all-arches --output-format json: "
+            f"median {mt * 1000:.0f} ms"
+        )
         print(f"ratio pybs-tui / uv: {mo / mt:.2f}")
     else:
         print("uv not on PATH: `pip install uv` to compare")

@@ -42,6 +42,7 @@ def pack_own_python(fmt: str, min_bytes: int = 40 * 1024 * 1024) -> bytes:
     skip = {"site-packages", "__pycache__"}
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as tar:
+
         def add(path: Path, arc: str) -> None:
             tar.add(str(path), arcname=arc, recursive=False)
 
@@ -66,9 +67,11 @@ def pack_own_python(fmt: str, min_bytes: int = 40 * 1024 * 1024) -> bytes:
     data = raw.getvalue()
     if fmt == "tar.gz":
         import gzip
+
         out = gzip.compress(data, compresslevel=6)
     else:
         import zstandard
+
         out = zstandard.ZstdCompressor(level=3).compress(data)
     if len(out) < min_bytes:  # pad with incompressible bytes so the download is realistic
         pad = os.urandom(min_bytes - len(out) + 1024)
@@ -79,8 +82,10 @@ def pack_own_python(fmt: str, min_bytes: int = 40 * 1024 * 1024) -> bytes:
 def pack_with_pad(raw_tar: bytes, pad: bytes, fmt: str) -> bytes:
     """Re-pack with an extra incompressible file (python/share/pad.bin)."""
     out_raw = io.BytesIO()
-    with tarfile.open(fileobj=io.BytesIO(raw_tar)) as src, \
-            tarfile.open(fileobj=out_raw, mode="w") as dst:
+    with (
+        tarfile.open(fileobj=io.BytesIO(raw_tar)) as src,
+        tarfile.open(fileobj=out_raw, mode="w") as dst,
+    ):
         for member in src.getmembers():
             dst.addfile(member, src.extractfile(member) if member.isfile() else None)
         info = tarfile.TarInfo("python/share/pad.bin")
@@ -88,8 +93,10 @@ def pack_with_pad(raw_tar: bytes, pad: bytes, fmt: str) -> bytes:
         dst.addfile(info, io.BytesIO(pad))
     if fmt == "tar.gz":
         import gzip
+
         return gzip.compress(out_raw.getvalue(), compresslevel=6)
     import zstandard
+
     return zstandard.ZstdCompressor(level=3).compress(out_raw.getvalue())
 
 
@@ -118,8 +125,9 @@ def _load() -> str:
 
 def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
     """(wall seconds, peak RSS in MB) of one command."""
-    out = subprocess.run([sys.executable, "-c", _LAUNCHER, *cmd], env=env, capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *cmd], env=env, capture_output=True, text=True
+    )
     if out.returncode != 0:
         raise SystemExit(f"{cmd[:3]} failed: {out.stderr[-800:]}")
     wall, rss_kb = out.stdout.split()
@@ -130,24 +138,32 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--formats", default="tar.gz,tar.zst")
-    parser.add_argument("--workdir", metavar="DIR",
-                        help="where both tools install (default: the temp dir); e.g. /dev/shm "
-                             "to take file-system costs out and compare CPU overheads")
+    parser.add_argument(
+        "--workdir",
+        metavar="DIR",
+        help="where both tools install (default: the temp dir); e.g. /dev/shm "
+        "to take file-system costs out and compare CPU overheads",
+    )
     args = parser.parse_args()
     uv = shutil.which("uv")
     if not uv:
         raise SystemExit("uv is not on PATH: pip install uv")
     work = Path(tempfile.mkdtemp(prefix="pybs-install-bench-", dir=args.workdir))
     ver = platform.python_version()
-    triple = {"x86_64": "x86_64-unknown-linux-gnu",
-              "aarch64": "aarch64-unknown-linux-gnu"}[platform.machine()]
-    print(f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cpus; "
-          f"archive: Python {ver} from {sys.base_prefix} (Py_ENABLE_SHARED="
-          f"{sysconfig.get_config_var('Py_ENABLE_SHARED')})")
+    triple = {"x86_64": "x86_64-unknown-linux-gnu", "aarch64": "aarch64-unknown-linux-gnu"}[
+        platform.machine()
+    ]
+    print(
+        f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cpus; "
+        f"archive: Python {ver} from {sys.base_prefix} (Py_ENABLE_SHARED="
+        f"{sysconfig.get_config_var('Py_ENABLE_SHARED')})"
+    )
     print(f"installs in {work}")
-    print(f"load average at start: {_load()}; PYTHONDONTWRITEBYTECODE="
-          f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r} (pybs-tui's own modules are "
-          f"compiled at every start when set)")
+    print(
+        f"load average at start: {_load()}; PYTHONDONTWRITEBYTECODE="
+        f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r} (pybs-tui's own modules are "
+        f"compiled at every start when set)"
+    )
     results = {}
     with LoopbackServer() as server:
         for fmt in args.formats.split(","):
@@ -158,17 +174,38 @@ def main() -> int:
             quoted = name.replace("+", "%2B")
             server.add(f"/{TAG}/{quoted}", Route(data))
             server.add(f"/{TAG}/{name}", Route(data))
-            api = [{"tag_name": TAG, "assets": [{
-                "name": name, "size": len(data), "digest": f"sha256:{sha}",
-                "browser_download_url": f"{GITHUB}/{TAG}/{quoted}"}]}]
+            api = [
+                {
+                    "tag_name": TAG,
+                    "assets": [
+                        {
+                            "name": name,
+                            "size": len(data),
+                            "digest": f"sha256:{sha}",
+                            "browser_download_url": f"{GITHUB}/{TAG}/{quoted}",
+                        }
+                    ],
+                }
+            ]
             catalog = work / f"catalog-{fmt}.json"
             catalog.write_text(json.dumps(api))
             major, minor, patch = (int(x) for x in ver.split("."))
-            uv_meta = {f"cpython-{ver}-linux-{platform.machine()}-gnu": {
-                "name": "cpython", "arch": {"family": platform.machine(), "variant": None},
-                "os": "linux", "libc": "gnu", "major": major, "minor": minor, "patch": patch,
-                "prerelease": "", "url": f"{GITHUB}/{TAG}/{quoted}", "sha256": sha,
-                "variant": None, "build": TAG}}
+            uv_meta = {
+                f"cpython-{ver}-linux-{platform.machine()}-gnu": {
+                    "name": "cpython",
+                    "arch": {"family": platform.machine(), "variant": None},
+                    "os": "linux",
+                    "libc": "gnu",
+                    "major": major,
+                    "minor": minor,
+                    "patch": patch,
+                    "prerelease": "",
+                    "url": f"{GITHUB}/{TAG}/{quoted}",
+                    "sha256": sha,
+                    "variant": None,
+                    "build": TAG,
+                }
+            }
             uv_json = work / f"uv-downloads-{fmt}.json"
             uv_json.write_text(json.dumps(uv_meta))
             print(f"{fmt}: {len(data) / 1e6:.1f} MB, sha256 {sha[:12]}")
@@ -176,31 +213,58 @@ def main() -> int:
             for i in range(args.runs):
                 home = work / f"home-{fmt}-{i}"
                 env = dict(os.environ, PYBS_TUI_HOME=str(home))
-                t, m = run_measured([sys.executable, "-m", "pybs_tui", "install", name,
-                                     "--catalog", str(catalog), "--mirror", server.base,
-                                     "--json"], env)
+                t, m = run_measured(
+                    [
+                        sys.executable,
+                        "-m",
+                        "pybs_tui",
+                        "install",
+                        name,
+                        "--catalog",
+                        str(catalog),
+                        "--mirror",
+                        server.base,
+                        "--json",
+                    ],
+                    env,
+                )
                 ours_t.append(t)
                 ours_m.append(m)
                 shutil.rmtree(home, ignore_errors=True)
                 uv_home = work / f"uv-{fmt}-{i}"
-                uv_env = dict(os.environ, UV_PYTHON_INSTALL_DIR=str(uv_home / "py"),
-                              UV_CACHE_DIR=str(uv_home / "cache"), UV_NO_CONFIG="1",
-                              UV_PYTHON_INSTALL_MIRROR=server.base,
-                              UV_PYTHON_DOWNLOADS_JSON_URL=str(uv_json))
+                uv_env = dict(
+                    os.environ,
+                    UV_PYTHON_INSTALL_DIR=str(uv_home / "py"),
+                    UV_CACHE_DIR=str(uv_home / "cache"),
+                    UV_NO_CONFIG="1",
+                    UV_PYTHON_INSTALL_MIRROR=server.base,
+                    UV_PYTHON_DOWNLOADS_JSON_URL=str(uv_json),
+                )
                 t, m = run_measured([uv, "python", "install", ver, "--no-bin"], uv_env)
                 uv_t.append(t)
                 uv_m.append(m)
                 shutil.rmtree(uv_home, ignore_errors=True)
-            results[fmt] = (statistics.median(ours_t), statistics.median(uv_t),
-                            max(ours_m), max(uv_m))
-            print(f"  pybs-tui install: median {results[fmt][0]:.2f} s, peak RSS "
-                  f"{results[fmt][2]} MB")
-            print(f"  uv python install: median {results[fmt][1]:.2f} s, peak RSS "
-                  f"{results[fmt][3]} MB")
-            print(f"  wall-time ratio pybs-tui / uv: {results[fmt][0] / results[fmt][1]:.2f} "
-                  f"(median of {args.runs}, alternating)")
-            print(f"  runs (s): pybs-tui {' '.join(f'{t:.2f}' for t in ours_t)}; "
-                  f"uv {' '.join(f'{t:.2f}' for t in uv_t)}; load average now {_load()}")
+            results[fmt] = (
+                statistics.median(ours_t),
+                statistics.median(uv_t),
+                max(ours_m),
+                max(uv_m),
+            )
+            print(
+                f"  pybs-tui install: median {results[fmt][0]:.2f} s, peak RSS {results[fmt][2]} MB"
+            )
+            print(
+                f"  uv python install: median {results[fmt][1]:.2f} s, peak RSS "
+                f"{results[fmt][3]} MB"
+            )
+            print(
+                f"  wall-time ratio pybs-tui / uv: {results[fmt][0] / results[fmt][1]:.2f} "
+                f"(median of {args.runs}, alternating)"
+            )
+            print(
+                f"  runs (s): pybs-tui {' '.join(f'{t:.2f}' for t in ours_t)}; "
+                f"uv {' '.join(f'{t:.2f}' for t in uv_t)}; load average now {_load()}"
+            )
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -51,8 +51,14 @@ async def run(screenshot: str | None, keys: str) -> None:
         print(f"imports + app construction   {ms(t_created - T0)}")
         print(f"first paint (from start)     {ms(t['first_paint'] - T0)}")
         print(f"first paint (from App())     {ms(t['first_paint'] - t['created'])}")
-        for key in ("load_started", "catalog_read", "catalog_indexed", "catalog_received",
-                    "catalog_handled", "catalog_shown"):
+        for key in (
+            "load_started",
+            "catalog_read",
+            "catalog_indexed",
+            "catalog_received",
+            "catalog_handled",
+            "catalog_shown",
+        ):
             print(f"  {key:<27}{ms(t[key] - T0)}")
         print(f"snapshot shown (from start)  {ms(t['catalog_shown'] - T0)}")
         screen = app.screen
@@ -63,8 +69,9 @@ async def run(screenshot: str | None, keys: str) -> None:
         if screenshot:
             await _pose(pilot, screen, Facets)
             Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
-            path = app.save_screenshot(filename=Path(screenshot).name,
-                                       path=str(Path(screenshot).parent))
+            path = app.save_screenshot(
+                filename=Path(screenshot).name, path=str(Path(screenshot).parent)
+            )
             print(f"screenshot                   {path}")
 
 
@@ -109,12 +116,15 @@ async def _keystrokes(app, pilot, screen, keys: str) -> None:
         pure.append(time.perf_counter() - t)
     print(f"filter over                  {len(view.base())} builds, keys {keys!r}")
     print(f"  rows after each key        {counts}")
-    print(f"  filter only (full scan)    median {ms(statistics.median(pure))}, "
-          f"max {ms(max(pure))}")
-    print(f"  key -> table updated       median {ms(statistics.median(to_handled))}, "
-          f"max {ms(max(to_handled))}")
-    print(f"  key -> frame painted       median {ms(statistics.median(to_painted))}, "
-          f"max {ms(max(to_painted))}")
+    print(f"  filter only (full scan)    median {ms(statistics.median(pure))}, max {ms(max(pure))}")
+    print(
+        f"  key -> table updated       median {ms(statistics.median(to_handled))}, "
+        f"max {ms(max(to_handled))}"
+    )
+    print(
+        f"  key -> frame painted       median {ms(statistics.median(to_painted))}, "
+        f"max {ms(max(to_painted))}"
+    )
     print(f"  per key (ms, painted)      {[round(x * 1000) for x in to_painted]}")
 
 
@@ -126,8 +136,9 @@ async def _facets(pilot, screen, facets_cls) -> None:
         screen.apply_facets(facets)
         times.append(time.perf_counter() - t)
         await pilot.pause()
-    print(f"facet change (tree+table)    median {ms(statistics.median(times))}, "
-          f"max {ms(max(times))}")
+    print(
+        f"facet change (tree+table)    median {ms(statistics.median(times))}, max {ms(max(times))}"
+    )
 
 
 async def _pose(pilot, screen, facets_cls) -> None:
@@ -138,8 +149,7 @@ async def _pose(pilot, screen, facets_cls) -> None:
     await pilot.pause()
     tree = screen.tree
     minors = [n for n in tree.root.children if n.data is not None]
-    finals = {b.version.minor_str for b in screen.view.index.builds
-              if not b.version.is_prerelease}
+    finals = {b.version.minor_str for b in screen.view.index.builds if not b.version.is_prerelease}
     minor = next((n for n in minors if n.data.minor in finals), minors[0])
     minor.expand()
     patch = max(minor.children[:5], key=lambda n: len(n.children))  # a patch with variants
@@ -148,8 +158,7 @@ async def _pose(pilot, screen, facets_cls) -> None:
     tree.move_cursor(patch)
     await pilot.pause()
     rows = screen.table.rows
-    pick = next((i for i, b in enumerate(rows) if {"freethreaded", "pgo", "lto"} <= b.options),
-                0)
+    pick = next((i for i, b in enumerate(rows) if {"freethreaded", "pgo", "lto"} <= b.options), 0)
     screen.table.focus()
     screen.table.cursor = pick
     await pilot.pause(0.3)

@@ -48,6 +48,8 @@ HOOKS: list = []
 def message_hook(message: object) -> None:
     for hook in HOOKS:
         hook(message)
+
+
 BLOB = 3_000_000
 
 
@@ -63,8 +65,10 @@ def pct(values: list[float], q: float) -> float:
 def summary(label: str, values: list[float]) -> str:
     if not values:
         return f"{label:<34} no samples"
-    return (f"{label:<34} n={len(values):<4} p50 {ms(statistics.median(values))}  "
-            f"p95 {ms(pct(values, 0.95))}  max {ms(max(values))}")
+    return (
+        f"{label:<34} n={len(values):<4} p50 {ms(statistics.median(values))}  "
+        f"p95 {ms(pct(values, 0.95))}  max {ms(max(values))}"
+    )
 
 
 class Probe:
@@ -92,8 +96,11 @@ async def keys(app, pilot, seconds: float, mode: str) -> list[float]:  # type: i
     latencies: list[float] = []
     marker: list[float] = []
     state = {"start": 0.0}
-    watched = {"cursor": BuildTable.Highlighted, "filter": Input.Changed,
-               "panes": events.DescendantFocus}[mode]
+    watched = {
+        "cursor": BuildTable.Highlighted,
+        "filter": Input.Changed,
+        "panes": events.DescendantFocus,
+    }[mode]
 
     def hook(message: object) -> None:
         if isinstance(message, watched) and state["start"]:
@@ -209,26 +216,33 @@ async def run(seconds: float, rate: float) -> None:
                 await asyncio.sleep(0.05)
             took = time.perf_counter() - started
             print()
-            print(f"three installs streaming ({rate / 1e3:.0f} kB/s each, "
-                  f"{'still running at the end' if streamed else 'some ENDED early'}; "
-                  f"all done after {took:.1f} s: {[j.phase for j in jobs]})")
+            print(
+                f"three installs streaming ({rate / 1e3:.0f} kB/s each, "
+                f"{'still running at the end' if streamed else 'some ENDED early'}; "
+                f"all done after {took:.1f} s: {[j.phase for j in jobs]})"
+            )
             print(summary("  key -> frame (table cursor)", busy_cursor))
             print(summary("  key -> frame (filter typing)", busy_filter))
             print(summary("  key -> frame (Installs: up/down)", busy_panes))
             print(summary("  event-loop lag (20 ms timer)", busy_lag))
             both = busy_cursor + busy_filter + busy_panes
             verdict = "OK" if both and pct(both, 0.95) < 0.1 else "OVER"
-            print(f"  p95 of all keys while streaming  {ms(pct(both, 0.95))}  goal < 100 ms: "
-                  f"{verdict}")
+            print(
+                f"  p95 of all keys while streaming  {ms(pct(both, 0.95))}  goal < 100 ms: "
+                f"{verdict}"
+            )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=10.0,
-                        help="how long keys go in while the installs stream")
-    parser.add_argument("--rate", type=float, default=300_000,
-                        help="bytes per second each archive is served at")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="how long keys go in while the installs stream"
+    )
+    parser.add_argument(
+        "--rate", type=float, default=300_000, help="bytes per second each archive is served at"
+    )
     args = parser.parse_args()
     asyncio.run(run(args.seconds, args.rate))
 

@@ -49,9 +49,21 @@ def from_uv_list(path: Path | None) -> sources.Parsed:
         data = json.loads(path.read_text())
     elif shutil.which("uv"):
         out = subprocess.run(
-            ["uv", "python", "list", "--all-versions", "--all-platforms", "--all-arches",
-             "--show-urls", "--output-format", "json", "--no-python-downloads"],
-            capture_output=True, check=True, text=True,
+            [
+                "uv",
+                "python",
+                "list",
+                "--all-versions",
+                "--all-platforms",
+                "--all-arches",
+                "--show-urls",
+                "--output-format",
+                "json",
+                "--no-python-downloads",
+            ],
+            capture_output=True,
+            check=True,
+            text=True,
         ).stdout
         data = json.loads(out)
     else:
@@ -126,8 +138,10 @@ def main() -> int:
     derived = derive_install_only(merged)
     if derived.builds:
         merged = sources.merge(merged, derived)
-        names.append(f"{len(derived.builds)} install_only names derived from install_only_stripped "
-                     f"(PBS publishes both since {STRIPPED_SINCE}; sha256 unknown until fetched)")
+        names.append(
+            f"{len(derived.builds)} install_only names derived from install_only_stripped "
+            f"(PBS publishes both since {STRIPPED_SINCE}; sha256 unknown until fetched)"
+        )
     payload = sources.snapshot_payload(merged, dt.date.today().isoformat(), names)
     args.out.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
     total = sum(len(r["assets"]) for r in payload["releases"])

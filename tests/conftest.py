@@ -15,9 +15,20 @@ from tests.support.server import LoopbackServer
 def _isolated_env(tmp_path, monkeypatch):
     """Every test gets its own PYBS_TUI_HOME and no tokens, mirrors or proxies."""
     monkeypatch.setenv("PYBS_TUI_HOME", str(tmp_path / "home"))
-    for var in ("GITHUB_TOKEN", "GH_TOKEN", "PYBS_TUI_MIRROR", "UV_PYTHON_INSTALL_MIRROR",
-                "PYBS_TUI_INDEX_URL", "PYBS_TUI_GITHUB_API", "PYBS_TUI_OFFLINE",
-                "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+    for var in (
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "PYBS_TUI_MIRROR",
+        "UV_PYTHON_INSTALL_MIRROR",
+        "PYBS_TUI_INDEX_URL",
+        "PYBS_TUI_GITHUB_API",
+        "PYBS_TUI_OFFLINE",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+    ):
         monkeypatch.delenv(var, raising=False)
     # a dead address: anything that forgets to use the loopback server fails fast
     monkeypatch.setenv("PYBS_TUI_INDEX_URL", "http://127.0.0.1:9/index.ndjson")
@@ -35,9 +46,13 @@ def settings(tmp_path, server) -> Settings:
     """Settings rooted in tmp_path and pointed at the loopback server."""
     home = tmp_path / "home"
     return Settings(
-        cache_dir=home / "cache", data_dir=home / "data", state_dir=home / "state",
-        index_url=server.url("/index.ndjson"), github_api=server.base,
-        limits=Limits(http_timeout=5.0), sleep=lambda s: None,
+        cache_dir=home / "cache",
+        data_dir=home / "data",
+        state_dir=home / "state",
+        index_url=server.url("/index.ndjson"),
+        github_api=server.base,
+        limits=Limits(http_timeout=5.0),
+        sleep=lambda s: None,
     )
 
 

@@ -18,7 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pybs-tui",
         description="Find, compare, install, verify and remove python-build-standalone builds. "
-                    "Without a subcommand, opens the terminal app.")
+        "Without a subcommand, opens the terminal app.",
+    )
     parser.add_argument("--version", action="version", version=f"pybs-tui {__version__}")
     add_catalog_options(parser, top_level=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -27,12 +27,20 @@ class CatalogUnavailable(Exception):
     """The catalog named by the user could not be read; one line for the user."""
 
 
-def _catalog(parsed: sources.Parsed, source: str, origin: str, fetched_at: float | None,
-             settings: Settings, notes: list[str]) -> Catalog:
+def _catalog(
+    parsed: sources.Parsed,
+    source: str,
+    origin: str,
+    fetched_at: float | None,
+    settings: Settings,
+    notes: list[str],
+) -> Catalog:
     sizes = SizeCache(settings.catalog_cache_dir)
     if sizes.load():
-        builds = [b if b.size is not None or not b.sha256 else
-                  b.with_source(size=sizes.get(b.sha256)) for b in parsed.builds]
+        builds = [
+            b if b.size is not None or not b.sha256 else b.with_source(size=sizes.get(b.sha256))
+            for b in parsed.builds
+        ]
     else:
         builds = parsed.builds
     return Catalog(builds, source, origin, fetched_at, notes, parsed.others, parsed.published)
@@ -45,8 +53,11 @@ def load_snapshot() -> tuple[sources.Parsed, float | None, str]:
     parsed = sources.parse_snapshot(payload)
     generated = None
     with contextlib.suppress(ValueError):
-        generated = dt.datetime.fromisoformat(payload.get("generated", "")).replace(
-            tzinfo=dt.UTC).timestamp()
+        generated = (
+            dt.datetime.fromisoformat(payload.get("generated", ""))
+            .replace(tzinfo=dt.UTC)
+            .timestamp()
+        )
     return parsed, generated, str(path)
 
 
@@ -79,16 +90,18 @@ def load_offline(settings: Settings, notes: list[str] | None = None) -> Catalog:
         try:
             parsed = sources.parse_ndjson_index(entry.body)
             snap, _, _ = load_snapshot()
-            return _catalog(sources.merge(parsed, snap), "cache", entry.url, entry.fetched_at,
-                            settings, notes)
+            return _catalog(
+                sources.merge(parsed, snap), "cache", entry.url, entry.fetched_at, settings, notes
+            )
         except sources.CatalogFormatError:
             notes.append("the cached catalog was corrupt and has been dropped")
     parsed, generated, path = load_snapshot()
     return _catalog(parsed, "snapshot", path, generated, settings, notes)
 
 
-def load_catalog(settings: Settings, catalog_arg: str | None = None,
-                 client: httpx.Client | None = None) -> Catalog:
+def load_catalog(
+    settings: Settings, catalog_arg: str | None = None, client: httpx.Client | None = None
+) -> Catalog:
     """The catalog for this run, never raising for network trouble (it falls back)."""
     if catalog_arg:
         return read_catalog_arg(catalog_arg, settings)

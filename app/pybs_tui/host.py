@@ -34,8 +34,9 @@ def x86_64_level(cpuinfo: str) -> int:
 
 def detect_host() -> Host:
     """The Host this process runs on."""
-    os_name = {"linux": "linux", "darwin": "darwin", "win32": "windows"}.get(sys.platform,
-                                                                            sys.platform)
+    os_name = {"linux": "linux", "darwin": "darwin", "win32": "windows"}.get(
+        sys.platform, sys.platform
+    )
     machine = platform.machine().lower()
     arch = ARCH_ALIASES.get(machine, machine)
     if arch.startswith("armv7"):

@@ -74,8 +74,11 @@ class Settings:
         home = env.get("PYBS_TUI_HOME")
         if home:
             base = Path(home).expanduser()
-            dirs = {"cache_dir": base / "cache", "data_dir": base / "data",
-                    "state_dir": base / "state"}
+            dirs = {
+                "cache_dir": base / "cache",
+                "data_dir": base / "data",
+                "state_dir": base / "state",
+            }
         else:
             dirs = {
                 "cache_dir": Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),

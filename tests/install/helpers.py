@@ -33,16 +33,26 @@ SKIP = ("home/cache", "home/data/pythons/.locks", "home/data/pythons/.lock")
 def host_triple() -> str:
     """The PBS triple of this machine (baseline x86-64), so requests pick test builds."""
     host = detect_host()
-    system = {"linux": f"unknown-linux-{host.libc}", "darwin": "apple-darwin",
-              "windows": "pc-windows-msvc"}[host.os]
+    system = {
+        "linux": f"unknown-linux-{host.libc}",
+        "darwin": "apple-darwin",
+        "windows": "pc-windows-msvc",
+    }[host.os]
     return f"{host.arch}-{system}"
 
 
-def pbs_archive(*, version: str = "3.12.3", flavor: str = "install_only", options: str = "",
-                debug: bool | None = None, freethreaded: bool | None = None,
-                extra: list[Member] | None = None, members: list[Member] | None = None,
-                config_args: str = "'--enable-optimizations' '--with-lto'",
-                tag: str = TAG) -> tuple[str, Archive]:
+def pbs_archive(
+    *,
+    version: str = "3.12.3",
+    flavor: str = "install_only",
+    options: str = "",
+    debug: bool | None = None,
+    freethreaded: bool | None = None,
+    extra: list[Member] | None = None,
+    members: list[Member] | None = None,
+    config_args: str = "'--enable-optimizations' '--with-lto'",
+    tag: str = TAG,
+) -> tuple[str, Archive]:
     """(asset name, archive) of a PBS-shaped archive for this host; flags follow `options`."""
     opts = set(options.split("+")) if options else set()
     debug = "debug" in opts if debug is None else debug
@@ -70,8 +80,11 @@ def serve(server: Any, name: str, archive: Archive, prefix: str = "/dl") -> Buil
 
 def archive_gets(server: Any, name: str) -> int:
     """How many GETs the server saw for an archive (either spelling of its path)."""
-    return sum(1 for r in server.log if r.method == "GET" and r.path.endswith(
-        (f"/{name}", f"/{quote(name)}")))
+    return sum(
+        1
+        for r in server.log
+        if r.method == "GET" and r.path.endswith((f"/{name}", f"/{quote(name)}"))
+    )
 
 
 def tree_state(root: Path, skip: tuple[str, ...] = ()) -> dict[str, tuple]:
@@ -81,8 +94,9 @@ def tree_state(root: Path, skip: tuple[str, ...] = ()) -> dict[str, tuple]:
         return state
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root)
-        dirnames[:] = [d for d in dirnames
-                       if os.path.normpath(os.path.join(rel_dir, d)) not in skip]
+        dirnames[:] = [
+            d for d in dirnames if os.path.normpath(os.path.join(rel_dir, d)) not in skip
+        ]
         for name in dirnames + filenames:
             path = os.path.join(dirpath, name)
             rel = os.path.normpath(os.path.relpath(path, root))
@@ -107,8 +121,13 @@ def staging_left(install_dir: Path) -> list[str]:
 
 def make_settings(tmp_path: Path, **limits: int) -> Settings:
     home = tmp_path / "home"
-    return Settings(cache_dir=home / "cache", data_dir=home / "data", state_dir=home / "state",
-                    limits=Limits(http_timeout=5.0, **limits), sleep=lambda s: None)
+    return Settings(
+        cache_dir=home / "cache",
+        data_dir=home / "data",
+        state_dir=home / "state",
+        limits=Limits(http_timeout=5.0, **limits),
+        sleep=lambda s: None,
+    )
 
 
 @dataclasses.dataclass
@@ -150,8 +169,7 @@ class World:
         """Nothing changed anywhere under tmp_path (outside/, installs), no staging left."""
         assert staging_left(self.settings.install_dir) == []
         after = tree_state(self.tmp, SKIP)
-        changed = {k for k in set(after) | set(self.before)
-                   if after.get(k) != self.before.get(k)}
+        changed = {k for k in set(after) | set(self.before) if after.get(k) != self.before.get(k)}
         assert not changed, sorted(changed)[:10]
         assert sorted(p.name for p, _ in iter_receipts(self.settings)) == self.installed
         assert self.existing.name in self.installed

@@ -9,8 +9,20 @@ import sysconfig
 import tarfile
 from pathlib import Path
 
-SKIP_DIRS = {"site-packages", "dist-packages", "test", "tests", "idle_test", "__pycache__",
-             "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "pydoc_data"}
+SKIP_DIRS = {
+    "site-packages",
+    "dist-packages",
+    "test",
+    "tests",
+    "idle_test",
+    "__pycache__",
+    "idlelib",
+    "tkinter",
+    "turtledemo",
+    "ensurepip",
+    "lib2to3",
+    "pydoc_data",
+}
 
 
 def real_python_version() -> str:
@@ -48,8 +60,9 @@ def _add(tar: tarfile.TarFile, path: Path, arcname: str) -> None:
 def _walk(tar: tarfile.TarFile, src: Path, arc: str) -> None:
     _add(tar, src, arc)
     for dirpath, dirnames, filenames in os.walk(src):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS
-                             and not d.startswith("config-"))
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in SKIP_DIRS and not d.startswith("config-")
+        )
         rel = os.path.relpath(dirpath, src)
         base = arc if rel == "." else f"{arc}/{rel}"
         for name in dirnames:
@@ -65,8 +78,7 @@ def pack_real_python() -> bytes:
     minor = "{}.{}".format(*sys.version_info[:2])
     base = Path(sys.base_prefix)
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1,
-                      format=tarfile.PAX_FORMAT) as tar:
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1, format=tarfile.PAX_FORMAT) as tar:
         for d in ("python", "python/bin", "python/lib"):
             info = tarfile.TarInfo(d)
             info.type, info.mode = tarfile.DIRTYPE, 0o755

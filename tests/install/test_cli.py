@@ -21,9 +21,19 @@ from tests.support.server import Route
 
 def api_catalog(path: Path, assets: list[tuple[str, Archive, str]]) -> str:
     """Write a GitHub-API-shaped catalog (name, archive, download URL) and return its path."""
-    release = {"tag_name": TAG, "published_at": "2024-04-15T00:00:00Z", "assets": [
-        {"name": name, "size": archive.size, "digest": f"sha256:{archive.sha256}",
-         "browser_download_url": url} for name, archive, url in assets]}
+    release = {
+        "tag_name": TAG,
+        "published_at": "2024-04-15T00:00:00Z",
+        "assets": [
+            {
+                "name": name,
+                "size": archive.size,
+                "digest": f"sha256:{archive.sha256}",
+                "browser_download_url": url,
+            }
+            for name, archive, url in assets
+        ],
+    }
     path.write_text(json.dumps([release]))
     return str(path)
 
@@ -72,8 +82,9 @@ def test_bad_spec_exits_2_with_one_line(tmp_path: Path, server) -> None:
     catalog = api_catalog(tmp_path / "catalog.json", [(name, archive, build.url)])
     proc = run_cli("install", "3.99", "--catalog", catalog, home=tmp_path / "home")
     assert_one_error_line(proc, 2, "no build matches 3.99 for ")
-    proc = run_cli("install", "not-a-version", "--catalog", catalog, "--json",
-                   home=tmp_path / "home")
+    proc = run_cli(
+        "install", "not-a-version", "--catalog", catalog, "--json", home=tmp_path / "home"
+    )
     assert_one_error_line(proc, 2, "invalid version request 'not-a-version'")
     assert server.log == []
     assert not (tmp_path / "home" / "data" / "pythons").exists()
@@ -95,8 +106,9 @@ def test_install_local_file(tmp_path: Path, server) -> None:
     name, archive = pbs_archive(flavor="full", options="pgo+lto")
     local = tmp_path / name
     local.write_bytes(archive.data)
-    catalog = api_catalog(tmp_path / "catalog.json",
-                          [(name, archive, server.url(f"/nowhere/{quote(name)}"))])
+    catalog = api_catalog(
+        tmp_path / "catalog.json", [(name, archive, server.url(f"/nowhere/{quote(name)}"))]
+    )
     proc = run_cli("install", str(local), "--catalog", catalog, "--json", home=home)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
@@ -112,9 +124,13 @@ def test_ctrl_c_cancels_and_cleans_up(tmp_path: Path, server) -> None:
     for path in list(server.routes):
         server.routes[path] = Route(archive.data, rate=400_000, chunk=16384)
     catalog = api_catalog(tmp_path / "catalog.json", [(name, archive, build.url)])
-    proc = subprocess.Popen([sys.executable, "-m", "pybs_tui", "install", name, "--catalog",
-                             catalog], env=cli_env(home), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pybs_tui", "install", name, "--catalog", catalog],
+        env=cli_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 20
     part = home / "cache" / "downloads" / (name + ".part")
     while not (part.exists() and part.stat().st_size > 0) and time.monotonic() < deadline:

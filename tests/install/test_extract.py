@@ -53,15 +53,15 @@ def test_tree_walk_refuses_links_out_of_the_root(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["tar.gz", "tar.zst"])
-def test_truncated_archives_are_refused(local_settings: Settings, tmp_path: Path,
-                                        fmt: str) -> None:
+def test_truncated_archives_are_refused(local_settings: Settings, tmp_path: Path, fmt: str) -> None:
     members = [*pbs_members(), Member("python/lib/blob", os.urandom(200_000))]
     data = make_archive(members, fmt).data
     path = write(tmp_path, data[: len(data) // 2], "a." + fmt)
     with pytest.raises(InstallError) as info:
         extract_archive(local_settings, path)
-    assert any(word in str(info.value) for word in ("corrupt", "truncated", "layout")), \
-        str(info.value)
+    assert any(word in str(info.value) for word in ("corrupt", "truncated", "layout")), str(
+        info.value
+    )
     assert staging_left(local_settings.install_dir) == []
 
 
@@ -73,8 +73,9 @@ def test_not_an_archive(local_settings: Settings, tmp_path: Path) -> None:
     assert staging_left(local_settings.install_dir) == []
 
 
-def test_progress_and_cancel_between_members(local_settings: Settings, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_and_cancel_between_members(
+    local_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     members = [*pbs_members(), *[Member(f"python/lib/m{i}", b"x" * 4096) for i in range(200)]]
     path = write(tmp_path, make_archive(members).data)
     seen: list[Progress] = []

@@ -54,14 +54,17 @@ def _tree(root: Path) -> None:
     lib = root / "lib" / "python3.12"
     (lib / "__pycache__").mkdir(parents=True)
     (lib / "_sysconfigdata__linux_x86_64-linux-gnu.py").write_text(SYSCONFIGDATA)
-    (lib / "__pycache__" / "_sysconfigdata__linux_x86_64-linux-gnu.cpython-312.pyc"
-     ).write_bytes(b"stale")
+    (lib / "__pycache__" / "_sysconfigdata__linux_x86_64-linux-gnu.cpython-312.pyc").write_bytes(
+        b"stale"
+    )
     (lib / "config-3.12-x86_64-linux-gnu").mkdir()
     (lib / "config-3.12-x86_64-linux-gnu" / "Makefile").write_text(
-        "prefix=\t\t/install\nINSTALL=\t/usr/bin/install -c\n")
+        "prefix=\t\t/install\nINSTALL=\t/usr/bin/install -c\n"
+    )
     (root / "lib" / "pkgconfig").mkdir()
     (root / "lib" / "pkgconfig" / "python-3.12.pc").write_text(
-        "prefix=/install\nexec_prefix=${prefix}\nlibdir=${exec_prefix}/lib\n")
+        "prefix=/install\nexec_prefix=${prefix}\nlibdir=${exec_prefix}/lib\n"
+    )
     (root / "bin").mkdir()
     (root / "bin" / "python3.12").write_bytes(b"\x7fELF\x00\x00/install/lib\x00")
     (root / "bin" / "python3.12").chmod(0o755)
@@ -83,10 +86,12 @@ def test_patch_sysconfig(tmp_path: Path) -> None:
     exec(data, namespace)  # still valid Python
     assert namespace["build_time_vars"]["LIBDIR"] == f"{final}/lib"
     assert not list((lib / "__pycache__").iterdir())  # stale bytecode dropped
-    assert (lib / "config-3.12-x86_64-linux-gnu" / "Makefile").read_text() == \
-        f"prefix=\t\t{final}\nINSTALL=\t/usr/bin/install -c\n"
-    assert (root / "lib" / "pkgconfig" / "python-3.12.pc").read_text().startswith(
-        f"prefix={final}\n")
+    assert (
+        lib / "config-3.12-x86_64-linux-gnu" / "Makefile"
+    ).read_text() == f"prefix=\t\t{final}\nINSTALL=\t/usr/bin/install -c\n"
+    assert (
+        (root / "lib" / "pkgconfig" / "python-3.12.pc").read_text().startswith(f"prefix={final}\n")
+    )
     assert f'prefix="{final}"' in (root / "bin" / "python3.12-config").read_text()
     assert os.access(root / "bin" / "python3.12-config", os.X_OK)
     assert b"/install/lib" in (root / "bin" / "python3.12").read_bytes()  # binaries untouched
@@ -119,42 +124,79 @@ def test_ensure_python_links(tmp_path: Path) -> None:
 
 
 def test_receipt_fields() -> None:
-    build = parse_name("cpython-3.13.1+20241206-aarch64-apple-darwin-freethreaded+pgo+lto-full"
-                       ".tar.zst")
+    build = parse_name(
+        "cpython-3.13.1+20241206-aarch64-apple-darwin-freethreaded+pgo+lto-full.tar.zst"
+    )
     assert build is not None
-    receipt = make_receipt(build, url="u", origin="o", sha256="s", size=3, source="mirror",
-                           verified=True, probe={"version": "3.13.1"}, executable="bin/python3",
-                           installed_at=0.0, layout="full")
+    receipt = make_receipt(
+        build,
+        url="u",
+        origin="o",
+        sha256="s",
+        size=3,
+        source="mirror",
+        verified=True,
+        probe={"version": "3.13.1"},
+        executable="bin/python3",
+        installed_at=0.0,
+        layout="full",
+    )
     assert receipt["installed_at"] == "1970-01-01T00:00:00+00:00"
     assert receipt["build_options"] == ["freethreaded", "lto", "pgo"]
     assert receipt["triple"] == "aarch64-apple-darwin" and receipt["release"] == "20241206"
-    assert {"schema", "name", "url", "sha256", "size", "release", "version", "flavor",
-            "build_options", "triple", "installed_at", "source", "verified", "probe",
-            "prefix"} <= set(receipt)
+    assert {
+        "schema",
+        "name",
+        "url",
+        "sha256",
+        "size",
+        "release",
+        "version",
+        "flavor",
+        "build_options",
+        "triple",
+        "installed_at",
+        "source",
+        "verified",
+        "probe",
+        "prefix",
+    } <= set(receipt)
 
 
 # -- probe ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("config, expected", [
-    ("'--enable-optimizations' '--with-lto'", (True, True)),
-    ("--enable-optimizations --with-lto=full", (True, True)),
-    ("'--with-lto=thin' '--prefix=/install'", (False, True)),
-    ("'--with-lto=no' '--enable-shared'", (False, False)),
-    ("--enable-optimizations-not", (False, False)),
-    ("", (False, False)),
-    (None, (False, False)),
-])
+@pytest.mark.parametrize(
+    "config, expected",
+    [
+        ("'--enable-optimizations' '--with-lto'", (True, True)),
+        ("--enable-optimizations --with-lto=full", (True, True)),
+        ("'--with-lto=thin' '--prefix=/install'", (False, True)),
+        ("'--with-lto=no' '--enable-shared'", (False, False)),
+        ("--enable-optimizations-not", (False, False)),
+        ("", (False, False)),
+        (None, (False, False)),
+    ],
+)
 def test_parse_config_args(config: str | None, expected: tuple[bool, bool]) -> None:
     assert parse_config_args(config) == expected
 
 
 def test_parse_probe_output_skips_noise() -> None:
-    out = 'warning: something\n{"version": "3.12.3", "Py_DEBUG": 1, "Py_GIL_DISABLED": null,' \
-          ' "abiflags": "d", "CONFIG_ARGS": "--with-lto"}\n'
+    out = (
+        'warning: something\n{"version": "3.12.3", "Py_DEBUG": 1, "Py_GIL_DISABLED": null,'
+        ' "abiflags": "d", "CONFIG_ARGS": "--with-lto"}\n'
+    )
     probe = parse_probe_output(out)
-    assert probe == {"version": "3.12.3", "Py_DEBUG": 1, "Py_GIL_DISABLED": 0, "abiflags": "d",
-                     "CONFIG_ARGS": "--with-lto", "PGO": False, "LTO": True}
+    assert probe == {
+        "version": "3.12.3",
+        "Py_DEBUG": 1,
+        "Py_GIL_DISABLED": 0,
+        "abiflags": "d",
+        "CONFIG_ARGS": "--with-lto",
+        "PGO": False,
+        "LTO": True,
+    }
     with pytest.raises(InstallError, match="did not answer the probe"):
         parse_probe_output("Segmentation fault\n")
 

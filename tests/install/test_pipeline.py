@@ -48,15 +48,24 @@ def phases(seen: list[Progress]) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("flavor, options, fmt", [
-    ("install_only", "", "tar.gz"),
-    ("install_only_stripped", "", "tar.gz"),
-    ("full", "pgo+lto", "tar.zst"),
-    ("full", "debug", "tar.zst"),
-    ("install_only", "freethreaded", "tar.gz"),
-])
-def test_install_each_flavor(settings: Settings, server, shared_client, flavor: str,  # noqa: F811
-                             options: str, fmt: str) -> None:
+@pytest.mark.parametrize(
+    "flavor, options, fmt",
+    [
+        ("install_only", "", "tar.gz"),
+        ("install_only_stripped", "", "tar.gz"),
+        ("full", "pgo+lto", "tar.zst"),
+        ("full", "debug", "tar.zst"),
+        ("install_only", "freethreaded", "tar.gz"),
+    ],
+)
+def test_install_each_flavor(
+    settings: Settings,
+    server,
+    shared_client,
+    flavor: str,  # noqa: F811
+    options: str,
+    fmt: str,
+) -> None:
     version = "3.13.1" if "freethreaded" in options else "3.12.3"
     name, archive = pbs_archive(version=version, flavor=flavor, options=options)
     assert name.endswith(fmt)
@@ -67,8 +76,11 @@ def test_install_each_flavor(settings: Settings, server, shared_client, flavor: 
     assert not result.already_installed
     path = settings.install_dir / name.rsplit(".tar.", 1)[0]
     assert result.path == path
-    minor = version.rsplit(".", 1)[0] + ("t" if "freethreaded" in options else "") + \
-        ("d" if "debug" in options else "")
+    minor = (
+        version.rsplit(".", 1)[0]
+        + ("t" if "freethreaded" in options else "")
+        + ("d" if "debug" in options else "")
+    )
     assert (path / "bin" / f"python{minor}").is_file()
     assert os.access(path / "bin" / f"python{minor}", os.X_OK)
     assert os.readlink(path / "bin" / "python3") == f"python{minor}"
@@ -101,8 +113,7 @@ def test_install_each_flavor(settings: Settings, server, shared_client, flavor: 
     assert [p.name for p, _ in iter_receipts(settings)] == [path.name]
 
 
-def test_second_install_is_already_installed(settings: Settings, server,
-                                             shared_client) -> None:  # noqa: F811
+def test_second_install_is_already_installed(settings: Settings, server, shared_client) -> None:  # noqa: F811
     name, archive = pbs_archive()
     build = serve(server, name, archive)
     first = install_build(settings, build, client=shared_client)
@@ -119,12 +130,19 @@ def test_second_install_is_already_installed(settings: Settings, server,
     assert staging_left(settings.install_dir) == []
 
 
-@pytest.mark.parametrize("prefix", [
-    PBS_DOWNLOAD_PREFIX,
-    "https://releases.astral.sh/github/python-build-standalone/releases/download",
-])
-def test_mirror_replaces_the_download_prefix(settings: Settings, server, shared_client,  # noqa: F811
-                                             prefix: str) -> None:
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        PBS_DOWNLOAD_PREFIX,
+        "https://releases.astral.sh/github/python-build-standalone/releases/download",
+    ],
+)
+def test_mirror_replaces_the_download_prefix(
+    settings: Settings,
+    server,
+    shared_client,  # noqa: F811
+    prefix: str,
+) -> None:
     name, archive = pbs_archive()
     serve(server, name, archive, prefix="/mirror")
     build = build_for(name, archive, f"{prefix}/{TAG}/{name}")
@@ -139,8 +157,10 @@ def test_mirror_replaces_the_download_prefix(settings: Settings, server, shared_
 def test_mirror_url_leaves_other_urls_alone() -> None:
     assert mirror_url("https://example.org/x/cpython.tar.gz", "https://m") is None
     assert mirror_url(f"{PBS_DOWNLOAD_PREFIX}/{TAG}/a.tar.gz", None) is None
-    assert mirror_url(f"{PBS_DOWNLOAD_PREFIX}/{TAG}/a.tar.gz", "https://m/pbs/") == \
-        f"https://m/pbs/{TAG}/a.tar.gz"
+    assert (
+        mirror_url(f"{PBS_DOWNLOAD_PREFIX}/{TAG}/a.tar.gz", "https://m/pbs/")
+        == f"https://m/pbs/{TAG}/a.tar.gz"
+    )
 
 
 def test_local_archive_file(settings: Settings, server, tmp_path: Path) -> None:
@@ -180,21 +200,42 @@ def test_local_archive_without_checksum(settings: Settings, tmp_path: Path) -> N
     assert result.receipt["verified"] is False and result.receipt["sha256"] == archive.sha256
 
 
-@pytest.mark.parametrize("options, says, expected", [
-    ("debug", {"debug": False}, ["archive sold as debug but Py_DEBUG=0"]),
-    ("", {"debug": True}, ["archive sold as non-debug but Py_DEBUG=1"]),
-    ("freethreaded", {"freethreaded": False},
-     ["archive sold as freethreaded but Py_GIL_DISABLED=0"]),
-    ("pgo+lto", {"config_args": "--enable-shared"},
-     ["archive sold as pgo but CONFIG_ARGS lacks --enable-optimizations",
-      "archive sold as lto but CONFIG_ARGS lacks --with-lto"]),
-    ("debug", {"debug": False, "freethreaded": True},
-     ["archive sold as debug but Py_DEBUG=0",
-      "archive sold with the GIL but Py_GIL_DISABLED=1"]),
-])
-def test_probe_mismatch_fails_and_publishes_nothing(settings: Settings, server, shared_client,  # noqa: F811
-                                                    options: str, says: dict,
-                                                    expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    "options, says, expected",
+    [
+        ("debug", {"debug": False}, ["archive sold as debug but Py_DEBUG=0"]),
+        ("", {"debug": True}, ["archive sold as non-debug but Py_DEBUG=1"]),
+        (
+            "freethreaded",
+            {"freethreaded": False},
+            ["archive sold as freethreaded but Py_GIL_DISABLED=0"],
+        ),
+        (
+            "pgo+lto",
+            {"config_args": "--enable-shared"},
+            [
+                "archive sold as pgo but CONFIG_ARGS lacks --enable-optimizations",
+                "archive sold as lto but CONFIG_ARGS lacks --with-lto",
+            ],
+        ),
+        (
+            "debug",
+            {"debug": False, "freethreaded": True},
+            [
+                "archive sold as debug but Py_DEBUG=0",
+                "archive sold with the GIL but Py_GIL_DISABLED=1",
+            ],
+        ),
+    ],
+)
+def test_probe_mismatch_fails_and_publishes_nothing(
+    settings: Settings,
+    server,
+    shared_client,  # noqa: F811
+    options: str,
+    says: dict,
+    expected: list[str],
+) -> None:
     name, archive = pbs_archive(flavor="full", options=options, **says)
     build = serve(server, name, archive)
     with pytest.raises(InstallError) as info:
@@ -213,16 +254,21 @@ def test_probe_version_mismatch(settings: Settings, server, shared_client) -> No
     name, _ = pbs_archive(version="3.12.3")
     _, archive = pbs_archive(version="3.12.2")  # the interpreter inside says 3.12.2
     build = serve(server, name, archive)
-    with pytest.raises(InstallError, match=r"archive sold as 3\.12\.3 but the interpreter "
-                                           r"is 3\.12\.2"):
+    with pytest.raises(
+        InstallError,
+        match=r"archive sold as 3\.12\.3 but the interpreter "
+        r"is 3\.12\.2",
+    ):
         install_build(settings, build, client=shared_client)
 
 
 def test_interpreter_that_does_not_start(settings: Settings, server, shared_client) -> None:  # noqa: F811
-    members = [Member("python", kind="dir"), Member("python/bin", kind="dir"),
-               Member("python/bin/python3.12", b"#!/bin/sh\necho broken >&2\nexit 3\n",
-                      mode=0o755),
-               Member("python/bin/python3", kind="symlink", target="python3.12")]
+    members = [
+        Member("python", kind="dir"),
+        Member("python/bin", kind="dir"),
+        Member("python/bin/python3.12", b"#!/bin/sh\necho broken >&2\nexit 3\n", mode=0o755),
+        Member("python/bin/python3", kind="symlink", target="python3.12"),
+    ]
     name, archive = pbs_archive(members=members)
     build = serve(server, name, archive)
     with pytest.raises(InstallError, match="failed to start: broken"):
@@ -241,8 +287,9 @@ def test_sha256_mismatch_leaves_nothing(settings: Settings, server, shared_clien
     assert not settings.downloads_dir.exists() or not any(settings.downloads_dir.iterdir())
 
 
-def test_cancel_during_download_then_install_again(settings: Settings, server,
-                                                   shared_client) -> None:  # noqa: F811
+def test_cancel_during_download_then_install_again(
+    settings: Settings, server, shared_client
+) -> None:  # noqa: F811
     name, archive = pbs_archive(extra=[Member("python/lib/blob", os.urandom(400_000))])
     build = serve(server, name, archive)
     for path in list(server.routes):
@@ -264,10 +311,12 @@ def test_cancel_during_download_then_install_again(settings: Settings, server,
     assert result.path.is_dir() and not result.already_installed
 
 
-def test_cancel_during_extract_then_install_again(settings: Settings, server,
-                                                  shared_client) -> None:  # noqa: F811
-    name, archive = pbs_archive(extra=[Member(f"python/lib/m{i}.py", b"x" * 1000)
-                                       for i in range(50)])
+def test_cancel_during_extract_then_install_again(
+    settings: Settings, server, shared_client
+) -> None:  # noqa: F811
+    name, archive = pbs_archive(
+        extra=[Member(f"python/lib/m{i}.py", b"x" * 1000) for i in range(50)]
+    )
     build = serve(server, name, archive)
     cancel = threading.Event()
     seen: list[Progress] = []
@@ -287,8 +336,7 @@ def test_cancel_during_extract_then_install_again(settings: Settings, server,
     assert result.path.is_dir() and archive_gets(server, name) == 1
 
 
-def test_cancel_before_publish_leaves_nothing(settings: Settings, server,
-                                              shared_client) -> None:  # noqa: F811
+def test_cancel_before_publish_leaves_nothing(settings: Settings, server, shared_client) -> None:  # noqa: F811
     name, archive = pbs_archive()
     build = serve(server, name, archive)
     cancel = threading.Event()
@@ -302,25 +350,25 @@ def test_cancel_before_publish_leaves_nothing(settings: Settings, server,
     assert list(iter_receipts(settings)) == [] and staging_left(settings.install_dir) == []
 
 
-def test_lock_contention_gives_a_clear_message(settings: Settings, server,
-                                               shared_client) -> None:  # noqa: F811
+def test_lock_contention_gives_a_clear_message(settings: Settings, server, shared_client) -> None:  # noqa: F811
     name, archive = pbs_archive()
     build = serve(server, name, archive)
     settings.install_dir.mkdir(parents=True)
     seen: list[Progress] = []
     held = filelock.FileLock(settings.install_dir / ".lock")
     with held, pytest.raises(InstallError) as info:
-        install_build(settings, build, lock_timeout=0.3, progress=seen.append,
-                      client=shared_client)
-    assert str(info.value) == (f"another pybs-tui is installing into {settings.install_dir}; "
-                               "try again when it finishes")
+        install_build(settings, build, lock_timeout=0.3, progress=seen.append, client=shared_client)
+    assert str(info.value) == (
+        f"another pybs-tui is installing into {settings.install_dir}; try again when it finishes"
+    )
     assert "lock" in [p.phase for p in seen]
     assert list(iter_receipts(settings)) == [] and staging_left(settings.install_dir) == []
     assert install_build(settings, build, client=shared_client).path.is_dir()
 
 
-def test_waiting_for_the_same_build_finds_it_installed(settings: Settings, server,
-                                                        shared_client) -> None:  # noqa: F811
+def test_waiting_for_the_same_build_finds_it_installed(
+    settings: Settings, server, shared_client
+) -> None:  # noqa: F811
     """A second install of a build being installed waits for it, then finds it installed."""
     name, archive = pbs_archive(extra=[Member("python/lib/blob", os.urandom(300_000))])
     build = serve(server, name, archive)
@@ -333,8 +381,8 @@ def test_waiting_for_the_same_build_finds_it_installed(settings: Settings, serve
         def progress(p: Progress) -> None:
             if p.phase == "download" and p.done > 0:
                 downloading.set()
-        results["first"] = install_build(settings, build, progress=progress,
-                                         client=shared_client)
+
+        results["first"] = install_build(settings, build, progress=progress, client=shared_client)
 
     thread = threading.Thread(target=first)
     thread.start()
@@ -358,8 +406,9 @@ def test_unsafe_names_are_refused(settings: Settings) -> None:
     assert not settings.install_dir.exists() or not any(settings.install_dir.iterdir())
 
 
-def test_existing_folder_without_receipt_is_not_overwritten(settings: Settings, server,
-                                                             shared_client) -> None:  # noqa: F811
+def test_existing_folder_without_receipt_is_not_overwritten(
+    settings: Settings, server, shared_client
+) -> None:  # noqa: F811
     name, archive = pbs_archive()
     build = serve(server, name, archive)
     target = settings.install_dir / name.rsplit(".tar.", 1)[0]
@@ -372,8 +421,7 @@ def test_existing_folder_without_receipt_is_not_overwritten(settings: Settings, 
     assert staging_left(settings.install_dir) == []
 
 
-def test_stale_staging_of_dead_process_is_swept(settings: Settings, server,
-                                                 shared_client) -> None:  # noqa: F811
+def test_stale_staging_of_dead_process_is_swept(settings: Settings, server, shared_client) -> None:  # noqa: F811
     stale = settings.install_dir / ".staging-999999999-deadbeef"
     (stale / "python").mkdir(parents=True)
     live = settings.install_dir / f".staging-{os.getpid()}-cafe0001"
@@ -395,23 +443,34 @@ def _catalog(*names: str) -> Catalog:
     for name in names:
         build = parse_name(name)
         assert build is not None and build.known, name
-        builds.append(build.with_source(url=f"{PBS_DOWNLOAD_PREFIX}/{build.release}/{name}",
-                                        sha256="a" * 64, size=100))
+        builds.append(
+            build.with_source(
+                url=f"{PBS_DOWNLOAD_PREFIX}/{build.release}/{name}", sha256="a" * 64, size=100
+            )
+        )
     return Catalog(builds, "file", "test")
 
 
 def _names(version: str, tag: str = TAG, triple: str = TRIPLE) -> list[str]:
     base = f"cpython-{version}+{tag}-{triple}"
-    return [f"{base}-install_only.tar.gz", f"{base}-install_only_stripped.tar.gz",
-            f"{base}-pgo+lto-full.tar.zst", f"{base}-lto-full.tar.zst",
-            f"{base}-debug-full.tar.zst", f"{base}-noopt-full.tar.zst",
-            f"{base}-freethreaded+pgo+lto-full.tar.zst",
-            f"{base}-freethreaded-install_only.tar.gz",
-            f"{base}-freethreaded+debug-full.tar.zst"]
+    return [
+        f"{base}-install_only.tar.gz",
+        f"{base}-install_only_stripped.tar.gz",
+        f"{base}-pgo+lto-full.tar.zst",
+        f"{base}-lto-full.tar.zst",
+        f"{base}-debug-full.tar.zst",
+        f"{base}-noopt-full.tar.zst",
+        f"{base}-freethreaded+pgo+lto-full.tar.zst",
+        f"{base}-freethreaded-install_only.tar.gz",
+        f"{base}-freethreaded+debug-full.tar.zst",
+    ]
 
 
 CATALOG = _catalog(
-    *_names("3.12.3"), *_names("3.12.2"), *_names("3.13.1"), *_names("3.14.0rc1"),
+    *_names("3.12.3"),
+    *_names("3.12.2"),
+    *_names("3.13.1"),
+    *_names("3.14.0rc1"),
     *_names("3.12.3", triple="aarch64-unknown-linux-gnu"),
     *_names("3.12.4", triple="x86_64_v4-unknown-linux-gnu"),
     *_names("3.12.4", triple="x86_64-apple-darwin"),
@@ -419,23 +478,31 @@ CATALOG = _catalog(
 )
 
 
-@pytest.mark.parametrize("spec, flavor, options, expected", [
-    ("3.12", None, None, "3.12.3+20240415-x86_64-unknown-linux-gnu-install_only_stripped"),
-    ("3.12.2", None, None, "3.12.2+20240415-x86_64-unknown-linux-gnu-install_only_stripped"),
-    ("3.12.3+debug", None, None, "3.12.3+20240415-x86_64-unknown-linux-gnu-debug-full"),
-    ("3.13t", None, None, "3.13.1+20240415-x86_64-unknown-linux-gnu-freethreaded-install_only"),
-    ("3.13t+debug", None, None,
-     "3.13.1+20240415-x86_64-unknown-linux-gnu-freethreaded+debug-full"),
-    ("3.12", "full", None, "3.12.3+20240415-x86_64-unknown-linux-gnu-pgo+lto-full"),
-    ("3.12", "install_only", None, "3.12.3+20240415-x86_64-unknown-linux-gnu-install_only"),
-    ("3.12", None, frozenset({"lto"}), "3.12.3+20240415-x86_64-unknown-linux-gnu-pgo+lto-full"),
-    ("3.12", None, frozenset({"noopt"}), "3.12.3+20240415-x86_64-unknown-linux-gnu-noopt-full"),
-    ("3.12", None, frozenset({"debug"}), "3.12.3+20240415-x86_64-unknown-linux-gnu-debug-full"),
-    ("3.14", None, None, "3.14.0rc1+20240415-x86_64-unknown-linux-gnu-install_only_stripped"),
-    ("3.11", None, None, "3.11.9+20240415-x86_64-unknown-linux-musl-install_only_stripped"),
-])
-def test_resolve_request(spec: str, flavor: str | None, options: frozenset[str] | None,
-                         expected: str) -> None:
+@pytest.mark.parametrize(
+    "spec, flavor, options, expected",
+    [
+        ("3.12", None, None, "3.12.3+20240415-x86_64-unknown-linux-gnu-install_only_stripped"),
+        ("3.12.2", None, None, "3.12.2+20240415-x86_64-unknown-linux-gnu-install_only_stripped"),
+        ("3.12.3+debug", None, None, "3.12.3+20240415-x86_64-unknown-linux-gnu-debug-full"),
+        ("3.13t", None, None, "3.13.1+20240415-x86_64-unknown-linux-gnu-freethreaded-install_only"),
+        (
+            "3.13t+debug",
+            None,
+            None,
+            "3.13.1+20240415-x86_64-unknown-linux-gnu-freethreaded+debug-full",
+        ),
+        ("3.12", "full", None, "3.12.3+20240415-x86_64-unknown-linux-gnu-pgo+lto-full"),
+        ("3.12", "install_only", None, "3.12.3+20240415-x86_64-unknown-linux-gnu-install_only"),
+        ("3.12", None, frozenset({"lto"}), "3.12.3+20240415-x86_64-unknown-linux-gnu-pgo+lto-full"),
+        ("3.12", None, frozenset({"noopt"}), "3.12.3+20240415-x86_64-unknown-linux-gnu-noopt-full"),
+        ("3.12", None, frozenset({"debug"}), "3.12.3+20240415-x86_64-unknown-linux-gnu-debug-full"),
+        ("3.14", None, None, "3.14.0rc1+20240415-x86_64-unknown-linux-gnu-install_only_stripped"),
+        ("3.11", None, None, "3.11.9+20240415-x86_64-unknown-linux-musl-install_only_stripped"),
+    ],
+)
+def test_resolve_request(
+    spec: str, flavor: str | None, options: frozenset[str] | None, expected: str
+) -> None:
     resolved = resolve_spec(CATALOG, spec, flavor=flavor, options=options, host=HOST)
     assert resolved.build.name.removeprefix("cpython-").rsplit(".tar.", 1)[0] == expected
     assert resolved.source is None
@@ -458,55 +525,93 @@ def test_resolve_names_urls_and_paths(tmp_path: Path) -> None:
     assert resolved.build.sha256 is None and resolved.build.version_str == "3.10.1"
 
 
-@pytest.mark.parametrize("spec, kw, message", [
-    ("3.99", {}, "no build matches 3.99 for linux-x86_64-gnu"),
-    ("3.12", {"flavor": "install_only", "options": frozenset({"debug"})},
-     "no build matches 3.12 --flavor install_only --options debug for linux-x86_64-gnu"),
-    ("banana", {}, "invalid version request 'banana'"),
-    ("", {}, "empty SPEC"),
-    ("cpython-3.99.0+20240415-x86_64-unknown-linux-gnu-install_only.tar.gz", {},
-     "no build named"),
-    ("./missing/cpython.tar.gz", {}, "no such archive file"),
-    ("https://example.org/x/readme.txt", {}, "is not a PBS archive name"),
-])
+@pytest.mark.parametrize(
+    "spec, kw, message",
+    [
+        ("3.99", {}, "no build matches 3.99 for linux-x86_64-gnu"),
+        (
+            "3.12",
+            {"flavor": "install_only", "options": frozenset({"debug"})},
+            "no build matches 3.12 --flavor install_only --options debug for linux-x86_64-gnu",
+        ),
+        ("banana", {}, "invalid version request 'banana'"),
+        ("", {}, "empty SPEC"),
+        (
+            "cpython-3.99.0+20240415-x86_64-unknown-linux-gnu-install_only.tar.gz",
+            {},
+            "no build named",
+        ),
+        ("./missing/cpython.tar.gz", {}, "no such archive file"),
+        ("https://example.org/x/readme.txt", {}, "is not a PBS archive name"),
+    ],
+)
 def test_resolve_errors(spec: str, kw: dict, message: str) -> None:
     with pytest.raises(SpecError) as info:
         resolve_spec(CATALOG, spec, host=HOST, **kw)
     assert message in str(info.value)
 
 
-def test_missing_checksum_is_fetched_from_the_release_api(settings: Settings, server,
-                                                          shared_client) -> None:  # noqa: F811
+def test_missing_checksum_is_fetched_from_the_release_api(
+    settings: Settings, server, shared_client
+) -> None:  # noqa: F811
     """A snapshot name without sha256 (derived install_only) gets its digest from the API."""
     name, archive = pbs_archive()
     build = dataclasses.replace(serve(server, name, archive), sha256=None, size=None)
-    server.add(f"/repos/astral-sh/python-build-standalone/releases/tags/{TAG}", json.dumps(
-        {"tag_name": TAG, "assets": [{"name": name, "size": archive.size,
-                                      "digest": f"sha256:{archive.sha256}",
-                                      "browser_download_url": build.url}]}).encode())
+    server.add(
+        f"/repos/astral-sh/python-build-standalone/releases/tags/{TAG}",
+        json.dumps(
+            {
+                "tag_name": TAG,
+                "assets": [
+                    {
+                        "name": name,
+                        "size": archive.size,
+                        "digest": f"sha256:{archive.sha256}",
+                        "browser_download_url": build.url,
+                    }
+                ],
+            }
+        ).encode(),
+    )
     result = install_build(settings, build, client=shared_client)
     assert result.receipt["sha256"] == archive.sha256 and result.receipt["verified"] is True
     # and a digest that disagrees with the archive still fails the install
     other, bad = pbs_archive(version="3.12.4")
     build = dataclasses.replace(serve(server, other, bad), sha256=None, size=None)
-    server.add(f"/repos/astral-sh/python-build-standalone/releases/tags/{TAG}", json.dumps(
-        {"tag_name": TAG, "assets": [{"name": other, "size": bad.size, "digest": "sha256:"
-                                      + "0" * 64, "browser_download_url": build.url}]}).encode())
+    server.add(
+        f"/repos/astral-sh/python-build-standalone/releases/tags/{TAG}",
+        json.dumps(
+            {
+                "tag_name": TAG,
+                "assets": [
+                    {
+                        "name": other,
+                        "size": bad.size,
+                        "digest": "sha256:" + "0" * 64,
+                        "browser_download_url": build.url,
+                    }
+                ],
+            }
+        ).encode(),
+    )
     with pytest.raises(InstallError, match="sha256"):
         install_build(settings, build, client=shared_client)
     assert not (settings.install_dir / other.removesuffix(".tar.gz")).exists()
 
 
-def test_missing_checksum_falls_back_to_sha256sums(settings: Settings, server,
-                                                   shared_client) -> None:  # noqa: F811
+def test_missing_checksum_falls_back_to_sha256sums(
+    settings: Settings, server, shared_client
+) -> None:  # noqa: F811
     """No digest in the API answer: the release's SHA256SUMS (on the mirror) supplies it."""
     name, archive = pbs_archive(version="3.12.5")
     serve(server, name, archive, prefix="/mirror")
     build = build_for(name, archive, f"{PBS_DOWNLOAD_PREFIX}/{TAG}/{name}")
     build = dataclasses.replace(build, sha256=None)
     settings.mirror = server.url("/mirror")
-    server.add(f"/mirror/{TAG}/SHA256SUMS",
-               f"{archive.sha256.upper()}  {name}\n{'0' * 63}  junk\n".encode())
+    server.add(
+        f"/mirror/{TAG}/SHA256SUMS",
+        f"{archive.sha256.upper()}  {name}\n{'0' * 63}  junk\n".encode(),
+    )
     result = install_build(settings, build, client=shared_client)
     assert result.receipt["sha256"] == archive.sha256 and result.receipt["verified"] is True
     assert any(r.path == f"/mirror/{TAG}/SHA256SUMS" for r in server.log)

@@ -38,8 +38,7 @@ PyMODINIT_FUNC PyInit_spam(void) { return PyModule_Create(&module); }
 
 
 @pytest.mark.skipif(can_pack() is not None, reason=str(can_pack()))
-def test_install_a_really_working_interpreter(settings: Settings, server,
-                                              tmp_path: Path) -> None:
+def test_install_a_really_working_interpreter(settings: Settings, server, tmp_path: Path) -> None:
     data = pack_real_python()
     archive = Archive(data, hashlib.sha256(data).hexdigest(), len(data))
     version = real_python_version()
@@ -53,8 +52,13 @@ def test_install_a_really_working_interpreter(settings: Settings, server,
     assert result.probe["Py_DEBUG"] == 0 and result.probe["Py_GIL_DISABLED"] == 0
     assert compare_probe(build, result.probe) == []
     assert staging_left(settings.install_dir) == []
-    out = subprocess.run([str(path / "bin" / "python3"), "-I", "-c", REPORT],
-                         capture_output=True, text=True, env=clean_env(), timeout=30)
+    out = subprocess.run(
+        [str(path / "bin" / "python3"), "-I", "-c", REPORT],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=30,
+    )
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout)
     assert info["Py_DEBUG"] == 0
@@ -74,11 +78,21 @@ def test_install_a_really_working_interpreter(settings: Settings, server,
     work.mkdir()
     (work / "spam.c").write_text(EXTENSION)
     target = work / f"spam{info['EXT_SUFFIX']}"
-    built = subprocess.run([cc, "-shared", "-fPIC", f"-I{include}", "spam.c", "-o", target.name],
-                           cwd=work, capture_output=True, text=True, timeout=60)
+    built = subprocess.run(
+        [cc, "-shared", "-fPIC", f"-I{include}", "spam.c", "-o", target.name],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert built.returncode == 0, built.stderr
-    run = subprocess.run([str(path / "bin" / "python3"), "-c", "import spam; print(spam.answer())"],
-                         cwd=work, capture_output=True, text=True, timeout=30,
-                         env={**clean_env(), "PYTHONPATH": str(work)})
+    run = subprocess.run(
+        [str(path / "bin" / "python3"), "-c", "import spam; print(spam.answer())"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**clean_env(), "PYTHONPATH": str(work)},
+    )
     assert run.stdout.strip() == "42", run.stderr
     assert os.access(path / "bin" / "python3", os.X_OK)

@@ -15,17 +15,30 @@ from pybs_tui.settings import Settings
 
 APP_DIR = str(Path(__file__).resolve().parents[2] / "app")
 #: Environment variables that point discovery somewhere; stripped from every child process.
-MANAGER_VARS = ("UV_PYTHON_INSTALL_DIR", "UV_TOOL_DIR", "UV_TOOL_BIN_DIR", "UV_PYTHON_BIN_DIR",
-                "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_BIN_HOME", "PYENV_ROOT", "RYE_HOME",
-                "HATCH_DATA_DIR", "MISE_DATA_DIR", "PDM_CONFIG_FILE", "PYBS_TUI_VENV_ROOTS",
-                "VIRTUAL_ENV")
+MANAGER_VARS = (
+    "UV_PYTHON_INSTALL_DIR",
+    "UV_TOOL_DIR",
+    "UV_TOOL_BIN_DIR",
+    "UV_PYTHON_BIN_DIR",
+    "XDG_DATA_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_BIN_HOME",
+    "PYENV_ROOT",
+    "RYE_HOME",
+    "HATCH_DATA_DIR",
+    "MISE_DATA_DIR",
+    "PDM_CONFIG_FILE",
+    "PYBS_TUI_VENV_ROOTS",
+    "VIRTUAL_ENV",
+)
 
 
 def make_settings(tmp_path: Path) -> Settings:
     """Settings under tmp_path/home: the same dirs PYBS_TUI_HOME=tmp_path/home gives."""
     home = tmp_path / "home"
-    return Settings(cache_dir=home / "cache", data_dir=home / "data", state_dir=home / "state",
-                    offline=True)
+    return Settings(
+        cache_dir=home / "cache", data_dir=home / "data", state_dir=home / "state", offline=True
+    )
 
 
 def write(path: Path, data: bytes) -> int:
@@ -34,20 +47,26 @@ def write(path: Path, data: bytes) -> int:
     return len(data)
 
 
-def make_python_tree(path: Path, version: str = "3.12.3", abiflags: str = "",
-                     payload: int = 1000) -> int:
+def make_python_tree(
+    path: Path, version: str = "3.12.3", abiflags: str = "", payload: int = 1000
+) -> int:
     """A small CPython-shaped tree; returns its exact disk use (files + symlink targets)."""
     minor = ".".join(version.split(".")[:2])
     total = 0
-    total += write(path / "bin" / f"python{minor}{abiflags}",
-                   b"#!/bin/sh\necho fake python " + version.encode() + b"\n")
+    total += write(
+        path / "bin" / f"python{minor}{abiflags}",
+        b"#!/bin/sh\necho fake python " + version.encode() + b"\n",
+    )
     (path / "bin" / "python3").symlink_to(f"python{minor}{abiflags}")
     total += len(f"python{minor}{abiflags}")
     total += write(path / "lib" / f"python{minor}{abiflags}" / "os.py", b"x" * payload)
-    total += write(path / "lib" / f"python{minor}{abiflags}" / "site-packages" / "README.txt",
-                   b"site\n")
-    total += write(path / "include" / f"python{minor}{abiflags}" / "patchlevel.h",
-                   f'/* fake */\n#define PY_VERSION "{version}"\n'.encode())
+    total += write(
+        path / "lib" / f"python{minor}{abiflags}" / "site-packages" / "README.txt", b"site\n"
+    )
+    total += write(
+        path / "include" / f"python{minor}{abiflags}" / "patchlevel.h",
+        f'/* fake */\n#define PY_VERSION "{version}"\n'.encode(),
+    )
     return total
 
 
@@ -55,17 +74,26 @@ def receipt_for(asset_name: str, **extra: object) -> dict:
     build = parse_name(asset_name)
     assert build is not None and build.version is not None
     receipt = {
-        "schema": RECEIPT_SCHEMA, "name": asset_name,
+        "schema": RECEIPT_SCHEMA,
+        "name": asset_name,
         "url": f"https://example.invalid/{build.release}/{asset_name}",
-        "sha256": "0" * 64, "size": 1234, "release": build.release,
-        "version": str(build.version), "flavor": build.flavor,
-        "build_options": sorted(build.options), "triple": build.triple,
-        "installed_at": "2025-01-01T00:00:00+00:00", "source": "test", "verified": True,
-        "probe": {"version": str(build.version), "Py_DEBUG": build.py_debug,
-                  "Py_GIL_DISABLED": build.gil_disabled,
-                  "abiflags": ("t" if build.gil_disabled else "") + ("d" if build.py_debug
-                                                                     else ""),
-                  "CONFIG_ARGS": ""},
+        "sha256": "0" * 64,
+        "size": 1234,
+        "release": build.release,
+        "version": str(build.version),
+        "flavor": build.flavor,
+        "build_options": sorted(build.options),
+        "triple": build.triple,
+        "installed_at": "2025-01-01T00:00:00+00:00",
+        "source": "test",
+        "verified": True,
+        "probe": {
+            "version": str(build.version),
+            "Py_DEBUG": build.py_debug,
+            "Py_GIL_DISABLED": build.gil_disabled,
+            "abiflags": ("t" if build.gil_disabled else "") + ("d" if build.py_debug else ""),
+            "CONFIG_ARGS": "",
+        },
     }
     receipt.update(extra)
     return receipt
@@ -82,8 +110,13 @@ def make_own_install(settings: Settings, asset_name: str, payload: int = 1000) -
     return path, size
 
 
-def asset(version: str, release: str, options: str = "", triple: str = "x86_64-unknown-linux-gnu",
-          flavor: str = "install_only") -> str:
+def asset(
+    version: str,
+    release: str,
+    options: str = "",
+    triple: str = "x86_64-unknown-linux-gnu",
+    flavor: str = "install_only",
+) -> str:
     opts = f"-{options}" if options else ""
     ext = "tar.zst" if flavor == "full" else "tar.gz"
     return f"cpython-{version}+{release}-{triple}{opts}-{flavor}.{ext}"
@@ -110,8 +143,12 @@ def snapshot(root: Path) -> dict[str, tuple]:
 
 def child_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """Env for `python -m pybs_tui`: PYBS_TUI_HOME and HOME inside tmp_path, no manager vars."""
-    env = {k: v for k, v in os.environ.items() if k not in MANAGER_VARS
-           and k not in ("GITHUB_TOKEN", "GH_TOKEN", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in MANAGER_VARS
+        and k not in ("GITHUB_TOKEN", "GH_TOKEN", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+    }
     env["PYBS_TUI_HOME"] = str(tmp_path / "home")
     env["HOME"] = str(tmp_path / "user")
     env["PYBS_TUI_OFFLINE"] = "1"
@@ -120,11 +157,17 @@ def child_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(tmp_path: Path, *args: str, stdin: str | None = None, **extra: str
-            ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pybs_tui", *args], capture_output=True,
-                          text=True, env=child_env(tmp_path, **extra), timeout=60,
-                          input=stdin if stdin is not None else "", )
+def run_cli(
+    tmp_path: Path, *args: str, stdin: str | None = None, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pybs_tui", *args],
+        capture_output=True,
+        text=True,
+        env=child_env(tmp_path, **extra),
+        timeout=60,
+        input=stdin if stdin is not None else "",
+    )
 
 
 def isolate_home(monkeypatch, tmp_path: Path) -> Path:

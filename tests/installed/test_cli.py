@@ -30,8 +30,9 @@ def _no_traceback(proc) -> None:
 def test_installed_json_lists_own_and_other_managers(tmp_path, settings):
     own, size = make_own_install(settings, asset("3.12.3", "20240415"))
     user = tmp_path / "user"
-    uv_size = make_python_tree(user / ".local/share/uv/python/cpython-3.11.9-linux-x86_64-gnu",
-                               "3.11.9")
+    uv_size = make_python_tree(
+        user / ".local/share/uv/python/cpython-3.11.9-linux-x86_64-gnu", "3.11.9"
+    )
     write(user / "proj/.venv/pyvenv.cfg", f"home = {own}/bin\n".encode())
     proc = run_cli(tmp_path, "installed", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -102,12 +103,15 @@ def test_uninstall_other_managers_interpreter_names_its_command(tmp_path, settin
     assert snapshot(uv_dir) == before
 
 
-@pytest.mark.parametrize("manager,path,command", [
-    ("pyenv", ".pyenv/versions/3.12.3", "pyenv uninstall 3.12.3"),
-    ("rye", ".rye/py/cpython@3.12.3", "rye toolchain remove cpython@3.12.3"),
-    ("mise", ".local/share/mise/installs/python/3.12.3", "mise uninstall python@3.12.3"),
-    ("pdm", ".local/share/pdm/python/cpython@3.12.3", "pdm python remove cpython@3.12.3"),
-])
+@pytest.mark.parametrize(
+    "manager,path,command",
+    [
+        ("pyenv", ".pyenv/versions/3.12.3", "pyenv uninstall 3.12.3"),
+        ("rye", ".rye/py/cpython@3.12.3", "rye toolchain remove cpython@3.12.3"),
+        ("mise", ".local/share/mise/installs/python/3.12.3", "mise uninstall python@3.12.3"),
+        ("pdm", ".local/share/pdm/python/cpython@3.12.3", "pdm python remove cpython@3.12.3"),
+    ],
+)
 def test_uninstall_refusal_names_each_tool(tmp_path, manager, path, command):
     make_python_tree(tmp_path / "user" / path, "3.12.3")
     proc = run_cli(tmp_path, "uninstall", path.rsplit("/", 1)[1], "--yes")
@@ -119,8 +123,9 @@ def test_prune_dry_run_then_yes(tmp_path, settings):
     old, old_size = make_own_install(settings, asset("3.12.3", "20240415"))
     rebuilt, rebuilt_size = make_own_install(settings, asset("3.12.8", "20250106"))
     newest, _ = make_own_install(settings, asset("3.12.8", "20250205"))
-    ft, _ = make_own_install(settings, asset("3.13.1", "20250106", "freethreaded+pgo+lto",
-                                             flavor="full"))
+    ft, _ = make_own_install(
+        settings, asset("3.13.1", "20250106", "freethreaded+pgo+lto", flavor="full")
+    )
     plain, _ = make_own_install(settings, asset("3.13.0", "20241008"))
 
     dry = run_cli(tmp_path, "prune", "--dry-run", "--json")

@@ -66,8 +66,9 @@ def test_uv_xdg_data_home(tmp_path, home):
     xdg = tmp_path / "xdg"
     make_python_tree(xdg / "uv/python/cpython-3.9.20-linux-x86_64-gnu", "3.9.20")
     roots = Roots(env={"XDG_DATA_HOME": str(xdg)}, home=home, platform="linux")
-    assert [str(i.version) for i in _only(discover(make_settings(tmp_path), roots), "uv")] \
-        == ["3.9.20"]
+    assert [str(i.version) for i in _only(discover(make_settings(tmp_path), roots), "uv")] == [
+        "3.9.20"
+    ]
 
 
 def test_pdm_tree_found(tmp_path, home, roots):
@@ -79,7 +80,9 @@ def test_pdm_tree_found(tmp_path, home, roots):
     fill_sizes(interps)
     pdm = _only(interps, "pdm")
     assert [(i.name, str(i.version), i.variant) for i in pdm] == [
-        ("cpython@3.13.0t", "3.13.0", "freethreaded"), ("cpython@3.12.3", "3.12.3", "default")]
+        ("cpython@3.13.0t", "3.13.0", "freethreaded"),
+        ("cpython@3.12.3", "3.12.3", "default"),
+    ]
     assert pdm[1].size == size
     assert pdm[1].remove_command == "pdm python remove cpython@3.12.3"
 
@@ -87,11 +90,11 @@ def test_pdm_tree_found(tmp_path, home, roots):
 def test_pdm_install_root_from_config(tmp_path, home):
     custom = tmp_path / "pdm-pythons"
     make_python_tree(custom / "cpython@3.11.4", "3.11.4")
-    write(home / ".config/pdm/config.toml",
-          f'[python]\ninstall_root = "{custom}"\n'.encode())
+    write(home / ".config/pdm/config.toml", f'[python]\ninstall_root = "{custom}"\n'.encode())
     roots = Roots(env={}, home=home, platform="linux")
-    assert [i.path for i in _only(discover(make_settings(tmp_path), roots), "pdm")] \
-        == [custom / "cpython@3.11.4"]
+    assert [i.path for i in _only(discover(make_settings(tmp_path), roots), "pdm")] == [
+        custom / "cpython@3.11.4"
+    ]
 
 
 def test_rye_tree_found(tmp_path, home, roots):
@@ -108,15 +111,23 @@ def test_hatch_tree_found_with_release_from_source(tmp_path, home, roots):
     root = home / ".local/share/hatch/pythons"
     name = asset("3.12.7", "20241016", triple="x86_64_v3-unknown-linux-gnu")
     size = make_python_tree(root / "3.12" / "python", "3.12.7")
-    size += write(root / "3.12" / "hatch-dist.json", json.dumps({
-        "source": f"https://github.com/indygreg/python-build-standalone/releases/download/"
-                  f"20241016/{name}", "python_path": "python/bin/python3"}).encode())
+    size += write(
+        root / "3.12" / "hatch-dist.json",
+        json.dumps(
+            {
+                "source": f"https://github.com/indygreg/python-build-standalone/releases/download/"
+                f"20241016/{name}",
+                "python_path": "python/bin/python3",
+            }
+        ).encode(),
+    )
     write(root / "3.11" / "python" / "bin" / "python3", b"no metadata: not hatch's")
     interps = discover(make_settings(tmp_path), roots)
     fill_sizes(interps)
     hatch = _only(interps, "hatch")
     assert [(i.name, str(i.version), i.release, i.size) for i in hatch] == [
-        ("3.12", "3.12.7", "20241016", size)]
+        ("3.12", "3.12.7", "20241016", size)
+    ]
     assert hatch[0].executable == root / "3.12" / "python" / "bin" / "python3"
     assert hatch[0].remove_command == "hatch python remove 3.12"
 
@@ -147,8 +158,10 @@ def test_pyenv_tree_found_venvs_skipped(tmp_path, home):
     fill_sizes(interps)
     pyenv = _only(interps, "pyenv")
     assert [(i.name, str(i.version), i.variant) for i in pyenv] == [
-        ("3.14-dev", "3.14.0a1", "default"), ("3.13.0t", "3.13.0", "freethreaded"),
-        ("3.12.3", "3.12.3", "default")]
+        ("3.14-dev", "3.14.0a1", "default"),
+        ("3.13.0t", "3.13.0", "freethreaded"),
+        ("3.12.3", "3.12.3", "default"),
+    ]
     assert pyenv[2].size == size
     assert pyenv[1].remove_command == "pyenv uninstall 3.13.0t"
 
@@ -156,8 +169,9 @@ def test_pyenv_tree_found_venvs_skipped(tmp_path, home):
 def test_own_installs_from_receipts(tmp_path, roots):
     settings = make_settings(tmp_path)
     path, size = make_own_install(settings, asset("3.12.3", "20240415"))
-    dbg, _ = make_own_install(settings, asset("3.13.1", "20250106", "freethreaded+debug",
-                                              flavor="full"))
+    dbg, _ = make_own_install(
+        settings, asset("3.13.1", "20250106", "freethreaded+debug", flavor="full")
+    )
     (settings.install_dir / "no-receipt").mkdir(parents=True)
     (settings.install_dir / ".staging-abc").mkdir()
     interps = discover(settings, roots, others=False)

@@ -11,38 +11,61 @@ from pybs_tui.install.uninstall import plan_prune
 LINUX = ("linux", "x86_64", "gnu")
 
 
-def interp(name: str, version: str | None, release: str = "", variant: str = "default",
-           platform=LINUX, manager: str = OWN, size: int = 10, used_by=()) -> Interpreter:
-    return Interpreter(manager=manager, name=name, path=Path("/x") / name,
-                       version=parse_version(version) if version else None, release=release,
-                       variant=variant, platform=platform, size=size, used_by=list(used_by))
+def interp(
+    name: str,
+    version: str | None,
+    release: str = "",
+    variant: str = "default",
+    platform=LINUX,
+    manager: str = OWN,
+    size: int = 10,
+    used_by=(),
+) -> Interpreter:
+    return Interpreter(
+        manager=manager,
+        name=name,
+        path=Path("/x") / name,
+        version=parse_version(version) if version else None,
+        release=release,
+        variant=variant,
+        platform=platform,
+        size=size,
+        used_by=list(used_by),
+    )
 
 
 def test_plan_keeps_newest_patch_and_build_per_minor_and_variant():
-    plan = plan_prune([
-        interp("a", "3.12.3", "20240415"),
-        interp("b", "3.12.8", "20250106"),
-        interp("c", "3.12.8", "20250205"),
-        interp("c-full", "3.12.8", "20250205"),  # another flavor of the newest build: kept
-        interp("d", "3.12.1", "20240107", variant="freethreaded"),
-        interp("e", "3.13.0rc3", "20240909"),
-        interp("f", "3.13.0", "20241008"),
-        interp("g", "3.12.2", "20240224", platform=("linux", "x86_64", "musl")),
-        interp("h", None),  # unknown version: never judged, kept
-        interp("uv-old", "3.12.1", manager="uv"),  # other tools: never in the plan
-    ])
+    plan = plan_prune(
+        [
+            interp("a", "3.12.3", "20240415"),
+            interp("b", "3.12.8", "20250106"),
+            interp("c", "3.12.8", "20250205"),
+            interp("c-full", "3.12.8", "20250205"),  # another flavor of the newest build: kept
+            interp("d", "3.12.1", "20240107", variant="freethreaded"),
+            interp("e", "3.13.0rc3", "20240909"),
+            interp("f", "3.13.0", "20241008"),
+            interp("g", "3.12.2", "20240224", platform=("linux", "x86_64", "musl")),
+            interp("h", None),  # unknown version: never judged, kept
+            interp("uv-old", "3.12.1", manager="uv"),  # other tools: never in the plan
+        ]
+    )
     assert sorted(i.name for i in plan.keep) == ["c", "c-full", "d", "f", "g", "h"]
     reasons = {i.name: why for i, why in plan.remove}
-    assert reasons == {"a": "older patch: 3.12.8 is installed",
-                       "b": "older build: 3.12.8+20250205 is installed",
-                       "e": "older patch: 3.13.0 is installed"}
+    assert reasons == {
+        "a": "older patch: 3.12.8 is installed",
+        "b": "older build: 3.12.8+20250205 is installed",
+        "e": "older patch: 3.13.0 is installed",
+    }
     assert plan.reclaimable == 30
     assert plan.to_json()["reclaimable"] == 30
 
 
 def test_plan_keep_used():
-    installs = [interp("a", "3.12.3", "20240415", used_by=["venv /p/.venv"]),
-                interp("b", "3.12.8", "20250106"), interp("c", "3.12.5", "20240726")]
+    installs = [
+        interp("a", "3.12.3", "20240415", used_by=["venv /p/.venv"]),
+        interp("b", "3.12.8", "20250106"),
+        interp("c", "3.12.5", "20240726"),
+    ]
     assert [i.name for i, _ in plan_prune(installs).remove] == ["a", "c"]
     assert [i.name for i, _ in plan_prune(installs, keep_used=True).remove] == ["c"]
 

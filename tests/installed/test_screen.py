@@ -75,8 +75,9 @@ def make_screen(world) -> InstalledScreen:
 async def test_totals_rows_sizes_and_newer(world):
     settings, user, _, _ = world
     own, own_size = make_own_install(settings, asset("3.12.3", "20240415"))
-    uv_size = make_python_tree(user / ".local/share/uv/python/cpython-3.11.9-linux-x86_64-gnu",
-                               "3.11.9")
+    uv_size = make_python_tree(
+        user / ".local/share/uv/python/cpython-3.11.9-linux-x86_64-gnu", "3.11.9"
+    )
     screen = make_screen(world)
     async with ScreenApp(screen).run_test(size=(160, 40)) as pilot:
         await settle(pilot)
@@ -163,8 +164,9 @@ async def test_prune_preview_and_confirm(world):
     settings, _, _, _ = world
     old, old_size = make_own_install(settings, asset("3.12.3", "20240415"))
     new, _ = make_own_install(settings, asset("3.12.8", "20250106"))
-    ft, _ = make_own_install(settings, asset("3.13.1", "20250106", "freethreaded+pgo+lto",
-                                             flavor="full"))
+    ft, _ = make_own_install(
+        settings, asset("3.13.1", "20250106", "freethreaded+pgo+lto", flavor="full")
+    )
     screen = make_screen(world)
     async with ScreenApp(screen).run_test(size=(160, 40)) as pilot:
         await settle(pilot)

@@ -19,8 +19,10 @@ from tests.installed.fakes import asset, make_own_install, make_python_tree, mak
 
 
 def _venv(path: Path, home: Path) -> None:
-    write(path / "pyvenv.cfg", f"home = {home}\ninclude-system-site-packages = false\n"
-                               f"version = 3.12.3\n".encode())
+    write(
+        path / "pyvenv.cfg",
+        f"home = {home}\ninclude-system-site-packages = false\nversion = 3.12.3\n".encode(),
+    )
 
 
 def test_used_by_venvs_tools_and_links(tmp_path):
@@ -51,8 +53,10 @@ def test_used_by_venvs_tools_and_links(tmp_path):
     by_path = {i.path: i.used_by for i in interps}
     assert usage.complete
     assert by_path[own] == [f"venv {home / 'proj/.venv'}"]
-    assert by_path[uv_dir] == [f"venv {home / 'work/app/.venv'}",
-                               f"link {home / '.local/bin/python3.12'}"]
+    assert by_path[uv_dir] == [
+        f"venv {home / 'work/app/.venv'}",
+        f"link {home / '.local/bin/python3.12'}",
+    ]
     assert by_path[pyenv / "versions/3.11.9"] == ["uv tool ruff"]
     assert by_path[unused] == []
 
@@ -112,12 +116,12 @@ def test_newer_patch_and_newer_build(tmp_path):
     mark_newer(interps, _catalog(), LINUX)
     got = {(i.manager, i.label): i.newer for i in interps}
     assert got == {
-        ("pybs-tui", "3.13.1"): "3.13.1+20250205",   # same patch, newer build
-        ("pybs-tui", "3.13.0t"): "3.13.1",          # the freethreaded line moves on its own
-        ("pybs-tui", "3.12.8"): "",                  # newest: nothing
-        ("pybs-tui", "3.12.3"): "3.12.8",            # darwin's 3.12.9 does not count
-        ("uv", "3.14.0a1"): "3.14.0rc3",             # pre-releases compare to pre-releases
-        ("mise", "3.12.3"): "3.12.8",                # no platform known: the host's
+        ("pybs-tui", "3.13.1"): "3.13.1+20250205",  # same patch, newer build
+        ("pybs-tui", "3.13.0t"): "3.13.1",  # the freethreaded line moves on its own
+        ("pybs-tui", "3.12.8"): "",  # newest: nothing
+        ("pybs-tui", "3.12.3"): "3.12.8",  # darwin's 3.12.9 does not count
+        ("uv", "3.14.0a1"): "3.14.0rc3",  # pre-releases compare to pre-releases
+        ("mise", "3.12.3"): "3.12.8",  # no platform known: the host's
     }
 
 

@@ -44,8 +44,7 @@ def world_fixture(tmp_path: Path, server: object, shared_client: object) -> Worl
     return make_world(tmp_path, server, shared_client)
 
 
-def pax_archive(entries: list[tuple[str, dict[str, str], bytes]], fmt: str = "tar.gz"
-                ) -> Archive:
+def pax_archive(entries: list[tuple[str, dict[str, str], bytes]], fmt: str = "tar.gz") -> Archive:
     """A PBS tree plus members whose pax 'path' says what the ustar name cannot (NUL, empty)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -97,55 +96,95 @@ def test_case02_dotdot_member(world: World, depth: str) -> None:
 
 def test_case02_dotdot_refused_before_anything_is_written(world: World) -> None:
     # the bad member comes first: not even python/ may have been created
-    name, archive = pbs_archive(members=[Member(f"python/{UP_TO_TMP}outside/x", b"pwned"),
-                                         *pbs_members()])
+    name, archive = pbs_archive(
+        members=[Member(f"python/{UP_TO_TMP}outside/x", b"pwned"), *pbs_members()]
+    )
     world.refused(world.serve(name, archive), "'..'")
 
 
 def test_case03_symlink_absolute_target(world: World) -> None:
-    refused_extra(world, [Member("python/evil", kind="symlink", target=str(world.outside)),
-                          Member("python/evil/pwn", b"x")], "absolute target")
+    refused_extra(
+        world,
+        [
+            Member("python/evil", kind="symlink", target=str(world.outside)),
+            Member("python/evil/pwn", b"x"),
+        ],
+        "absolute target",
+    )
 
 
 def test_case04_relative_symlink_escaping(world: World) -> None:
-    refused_extra(world, [Member("python/lib/evil", kind="symlink",
-                                 target=f"../{UP_TO_TMP}outside")], "points outside")
+    refused_extra(
+        world,
+        [Member("python/lib/evil", kind="symlink", target=f"../{UP_TO_TMP}outside")],
+        "points outside",
+    )
     # escapes python/ but stays in staging: after publish it would point at the install root
     refused_extra(world, [Member("python/up", kind="symlink", target="..")], "points outside")
     # through an earlier symlink: python/l -> . then python/e -> l/../.. (kernel: escapes)
-    refused_extra(world, [Member("python/l", kind="symlink", target="bin/.."),
-                          Member("python/e", kind="symlink", target="l/../../x")],
-                  "points outside")
+    refused_extra(
+        world,
+        [
+            Member("python/l", kind="symlink", target="bin/.."),
+            Member("python/e", kind="symlink", target="l/../../x"),
+        ],
+        "points outside",
+    )
     # a later link turns a folder an earlier link went through into an escape hatch
-    refused_extra(world, [Member("python/x", kind="symlink", target="d/../lib"),
-                          Member("python/d", kind="symlink", target="..")],
-                  "replaces a folder used earlier")
+    refused_extra(
+        world,
+        [
+            Member("python/x", kind="symlink", target="d/../lib"),
+            Member("python/d", kind="symlink", target=".."),
+        ],
+        "replaces a folder used earlier",
+    )
     # full archives: links inside python/install/ must stay inside it
-    msg = refused_extra(world, [Member("python/install/lib/j", kind="symlink",
-                                       target="../../PYTHON.json")],
-                        "points outside python/install/", flavor="full")
+    msg = refused_extra(
+        world,
+        [Member("python/install/lib/j", kind="symlink", target="../../PYTHON.json")],
+        "points outside python/install/",
+        flavor="full",
+    )
     assert "refused link" in msg
 
 
 def test_case05_member_written_through_symlink(world: World) -> None:
-    refused_extra(world, [Member("python/s", kind="symlink", target="../outside"),
-                          Member("python/s/pwn", b"x")], "points outside")
+    refused_extra(
+        world,
+        [Member("python/s", kind="symlink", target="../outside"), Member("python/s/pwn", b"x")],
+        "points outside",
+    )
     # an in-tree link does not make writing through it acceptable
-    refused_extra(world, [Member("python/s", kind="symlink", target="lib"),
-                          Member("python/s/pwn", b"x")], "written through the symlink")
+    refused_extra(
+        world,
+        [Member("python/s", kind="symlink", target="lib"), Member("python/s/pwn", b"x")],
+        "written through the symlink",
+    )
     assert not (world.outside / "pwn").exists()
 
 
 def test_case06_symlink_loops_and_empty_names(world: World) -> None:
     start = time.monotonic()
-    refused_extra(world, [Member("python/a", kind="symlink", target="b"),
-                          Member("python/b", kind="symlink", target="a")], "symlink loop")
+    refused_extra(
+        world,
+        [
+            Member("python/a", kind="symlink", target="b"),
+            Member("python/b", kind="symlink", target="a"),
+        ],
+        "symlink loop",
+    )
     refused_extra(world, [Member("python/self", kind="symlink", target="self")], "symlink loop")
-    refused_extra(world, [Member("python/grow", kind="symlink", target="grow/x")],
-                  "symlink loop")
-    refused_extra(world, [Member("python/c", kind="symlink", target="d"),
-                          Member("python/d", kind="symlink", target="e"),
-                          Member("python/e", kind="symlink", target="c")], "symlink loop")
+    refused_extra(world, [Member("python/grow", kind="symlink", target="grow/x")], "symlink loop")
+    refused_extra(
+        world,
+        [
+            Member("python/c", kind="symlink", target="d"),
+            Member("python/d", kind="symlink", target="e"),
+            Member("python/e", kind="symlink", target="c"),
+        ],
+        "symlink loop",
+    )
     refused_extra(world, [Member("python/empty", kind="symlink", target="")], "empty target")
     archive = pax_archive([("python/placeholder", {"path": ""}, b"")])
     world.refused(serve_raw(world, archive), "empty name")
@@ -153,20 +192,34 @@ def test_case06_symlink_loops_and_empty_names(world: World) -> None:
 
 
 def test_case07_hardlinks(world: World) -> None:
-    refused_extra(world, [Member("python/passwd", kind="hardlink", target="/etc/passwd")],
-                  "absolute target")
+    refused_extra(
+        world, [Member("python/passwd", kind="hardlink", target="/etc/passwd")], "absolute target"
+    )
     (world.outside / "f").chmod(0o644)
     world.snapshot()
-    refused_extra(world, [Member("python/f", kind="hardlink",
-                                 target=f"python/{UP_TO_TMP}outside/f")],
-                  "only links to regular files")
-    refused_extra(world, [Member("python/py", kind="hardlink", target="python/bin/python3")],
-                  "only links to regular files")  # python/bin/python3 is a symlink
-    refused_extra(world, [Member("python/early", kind="hardlink", target="python/later"),
-                          Member("python/later", b"x")], "only links to regular files")
+    refused_extra(
+        world,
+        [Member("python/f", kind="hardlink", target=f"python/{UP_TO_TMP}outside/f")],
+        "only links to regular files",
+    )
+    refused_extra(
+        world,
+        [Member("python/py", kind="hardlink", target="python/bin/python3")],
+        "only links to regular files",
+    )  # python/bin/python3 is a symlink
+    refused_extra(
+        world,
+        [
+            Member("python/early", kind="hardlink", target="python/later"),
+            Member("python/later", b"x"),
+        ],
+        "only links to regular files",
+    )
     # a hard link to a regular file extracted earlier is fine
-    name, archive = pbs_archive(version="3.12.4", extra=[
-        Member("python/bin/python-copy", kind="hardlink", target="python/bin/python3.12")])
+    name, archive = pbs_archive(
+        version="3.12.4",
+        extra=[Member("python/bin/python-copy", kind="hardlink", target="python/bin/python3.12")],
+    )
     result = world.install(world.serve(name, archive))
     copy = result.path / "bin" / "python-copy"
     assert copy.read_bytes() == (result.path / "bin" / "python3.12").read_bytes()
@@ -182,9 +235,11 @@ def test_case09_mode_bits(world: World) -> None:
     for m in members:
         if m.name == MINOR_BIN:
             m.mode = 0o6755  # setuid + setgid
-    members += [Member("python/lib/shared.txt", b"x", mode=0o666),
-                Member("python/tmp", kind="dir", mode=0o1777),
-                Member("python/lib/script.sh", b"#!/bin/sh\n", mode=0o4777)]
+    members += [
+        Member("python/lib/shared.txt", b"x", mode=0o666),
+        Member("python/tmp", kind="dir", mode=0o1777),
+        Member("python/lib/script.sh", b"#!/bin/sh\n", mode=0o4777),
+    ]
     name, archive = pbs_archive(members=members)
     result = world.install(world.serve(name, archive))
     mode = stat.S_IMODE(os.stat(result.path / "bin" / "python3.12").st_mode)
@@ -200,30 +255,37 @@ def test_case09_mode_bits(world: World) -> None:
 
 
 def test_case10_duplicate_names(world: World) -> None:
-    refused_extra(world, [Member("python/lib/x", b"x"),
-                          Member("python/lib/x", kind="symlink", target="os.py")],
-                  "duplicate name")
-    refused_extra(world, [Member("python/lib/d", kind="dir"),
-                          Member("python/lib/d", kind="symlink", target="..")],
-                  "duplicate name")
-    refused_extra(world, [Member("python/lib/x", b"x"), Member("python/lib/x", b"y")],
-                  "duplicate name")
+    refused_extra(
+        world,
+        [Member("python/lib/x", b"x"), Member("python/lib/x", kind="symlink", target="os.py")],
+        "duplicate name",
+    )
+    refused_extra(
+        world,
+        [Member("python/lib/d", kind="dir"), Member("python/lib/d", kind="symlink", target="..")],
+        "duplicate name",
+    )
+    refused_extra(
+        world, [Member("python/lib/x", b"x"), Member("python/lib/x", b"y")], "duplicate name"
+    )
     # 'python/lib' was created implicitly by earlier members: a link there is a duplicate too
     refused_extra(world, [Member("python/lib", kind="symlink", target="bin")], "duplicate name")
 
 
-@pytest.mark.parametrize("member_name, pax, match", [
-    ("python/nul", {"path": "python/a\x00b"}, "NUL"),
-    ("python\\evil", {}, "backslash"),
-    ("C:/python/x", {}, "drive letter"),
-    ("C:python", {}, "drive letter"),
-    ("python/" + "a/" * 2500 + "f", {}, "path longer than 4096"),
-    ("python/" + "b" * 300, {}, "component longer than 255"),
-    ("python/empty", {"path": ""}, "empty name"),
-    ("python/dot", {"path": "./"}, "empty name"),
-])
-def test_case11_odd_names(world: World, member_name: str, pax: dict[str, str],
-                          match: str) -> None:
+@pytest.mark.parametrize(
+    "member_name, pax, match",
+    [
+        ("python/nul", {"path": "python/a\x00b"}, "NUL"),
+        ("python\\evil", {}, "backslash"),
+        ("C:/python/x", {}, "drive letter"),
+        ("C:python", {}, "drive letter"),
+        ("python/" + "a/" * 2500 + "f", {}, "path longer than 4096"),
+        ("python/" + "b" * 300, {}, "component longer than 255"),
+        ("python/empty", {"path": ""}, "empty name"),
+        ("python/dot", {"path": "./"}, "empty name"),
+    ],
+)
+def test_case11_odd_names(world: World, member_name: str, pax: dict[str, str], match: str) -> None:
     archive = pax_archive([(member_name, pax, b"x")])
     world.refused(serve_raw(world, archive), match)
 
@@ -279,8 +341,7 @@ def _window_bomb(path: Path, content: int) -> None:
     top.type, top.mode = tarfile.DIRTYPE, 0o755
     info = tarfile.TarInfo("python/big")
     info.size = content
-    params = zstandard.ZstdCompressionParameters.from_level(1, window_log=28,
-                                                            write_content_size=0)
+    params = zstandard.ZstdCompressionParameters.from_level(1, window_log=28, write_content_size=0)
     cctx = zstandard.ZstdCompressor(compression_params=params)
     with path.open("wb") as fh, cctx.stream_writer(fh) as out:
         out.write(top.tobuf(tarfile.PAX_FORMAT))
@@ -324,8 +385,9 @@ def test_case14_zstd_window_bomb(world: World, tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.tar.zst"
     _window_bomb(bomb, 160 << 20)
     world.snapshot()
-    msg = world.refused(serve_raw(world, archive_of(bomb.read_bytes()), "full"),
-                        "decompression window")
+    msg = world.refused(
+        serve_raw(world, archive_of(bomb.read_bytes()), "full"), "decompression window"
+    )
     assert "128 MiB" in msg
     if not Path("/proc/self/status").exists():
         return
@@ -333,8 +395,12 @@ def test_case14_zstd_window_bomb(world: World, tmp_path: Path) -> None:
     app = str(Path(__file__).resolve().parents[2] / "app")
 
     def measure(window: int) -> tuple[int, str]:
-        out = subprocess.run([sys.executable, "-c", _MEASURE, str(tmp_path), str(window), app],
-                             capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-c", _MEASURE, str(tmp_path), str(window), app],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         grown, _, outcome = out.stdout.strip().partition(" ")
         assert grown.isdigit(), out.stdout + out.stderr
         return int(grown), outcome

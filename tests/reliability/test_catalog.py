@@ -24,10 +24,18 @@ RELEASES_PATH = "/repos/astral-sh/python-build-standalone/releases"
 def test_case27_rate_limit_is_one_request_and_names_the_token(server, settings):
     server.add("/index.ndjson", Route(INDEX, etag='"i"'))
     reset = str(int(time.time()) + 600)
-    server.add(RELEASES_PATH, Route(b'{"message": "API rate limit exceeded"}', status=403,
-                                    headers={"x-ratelimit-remaining": "0",
-                                             "x-ratelimit-limit": "60",
-                                             "x-ratelimit-reset": reset}))
+    server.add(
+        RELEASES_PATH,
+        Route(
+            b'{"message": "API rate limit exceeded"}',
+            status=403,
+            headers={
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-limit": "60",
+                "x-ratelimit-reset": reset,
+            },
+        ),
+    )
     catalog = load_catalog(settings)
     assert len(server.requests_for(RELEASES_PATH + "?per_page=3")) == 1
     assert catalog.source == "live" and NAME in catalog.by_name  # still usable
@@ -99,8 +107,9 @@ def test_case38_kill_during_cache_write_keeps_old_file(tmp_path):
         f"cache.write_entry(pathlib.Path({str(root)!r}), 'k', "
         "cache.CacheEntry('u', None, 2.0, b'new body' * 1000))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60,
-                          env=cli_env(tmp_path))
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, timeout=60, env=cli_env(tmp_path)
+    )
     assert proc.returncode == -9
     entry = read_entry(root, "k")
     assert entry is not None and entry.body == b"old body"
@@ -112,8 +121,10 @@ def _page(server, n, total, loop=False):
     nxt = 1 if loop and n == total else n + 1
     headers = {}
     if n < total or loop:
-        headers["Link"] = (f'<{server.url(RELEASES_PATH)}?per_page=100&page={nxt}>; rel="next", '
-                           f'<{server.url(RELEASES_PATH)}?per_page=100&page={total}>; rel="last"')
+        headers["Link"] = (
+            f'<{server.url(RELEASES_PATH)}?per_page=100&page={nxt}>; rel="next", '
+            f'<{server.url(RELEASES_PATH)}?per_page=100&page={total}>; rel="last"'
+        )
     return Route(body, headers=headers)
 
 
@@ -139,13 +150,18 @@ def test_case39_link_loop_is_bounded(server, settings):
 
 def test_case39_hostile_and_future_names(server, settings):
     good = "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-install_only.tar.gz"
-    hostile = ["../../etc/passwd", "cpython-3.12.3+20240415-x86_64/../../x-full.tar.zst",
-               "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-install_only.exe",
-               "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-full.tar.zst\\evil"]
-    future = ["cpython-3.16.0+20260101-loongarch64-unknown-linux-gnu-install_only.tar.gz",
-              "cpython-3.16.0+20260101-x86_64_v4-unknown-linux-gnu-freethreaded+debug-full.tar.zst",
-              "cpython-3.16.0+20260101-x86_64-unknown-linux-gnu-pgo+jit-full.tar.zst",
-              "cpython-3.16.0+20990101-x86_64-unknown-linux-gnu-install_only.tar.gz"]
+    hostile = [
+        "../../etc/passwd",
+        "cpython-3.12.3+20240415-x86_64/../../x-full.tar.zst",
+        "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-install_only.exe",
+        "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-full.tar.zst\\evil",
+    ]
+    future = [
+        "cpython-3.16.0+20260101-loongarch64-unknown-linux-gnu-install_only.tar.gz",
+        "cpython-3.16.0+20260101-x86_64_v4-unknown-linux-gnu-freethreaded+debug-full.tar.zst",
+        "cpython-3.16.0+20260101-x86_64-unknown-linux-gnu-pgo+jit-full.tar.zst",
+        "cpython-3.16.0+20990101-x86_64-unknown-linux-gnu-install_only.tar.gz",
+    ]
     release = api_release("20260101", [(n, "e" * 64, 10) for n in [good, *hostile, *future]])
     parsed = sources.parse_api_releases([release])
     assert [b.name for b in parsed.builds] == [good, future[1]]  # x86_64_v4+ft+debug is known

@@ -48,18 +48,28 @@ def test_case19_wrong_size_from_catalog_is_caught(settings, server):
 
 def test_case21_malformed_sha256sums_lines_are_ignored():
     good = "ab" * 32
-    text = "\n".join([
-        f"{good}  {GOOD}",
-        f"{'c' * 63}  short.tar.gz",  # 63 hex digits
-        f"{'d' * 64}  dup.tar.gz", f"{'e' * 64}  dup.tar.gz",  # conflicting duplicates
-        f"{'f' * 64}  same.tar.gz", f"{'f' * 64}  same.tar.gz",  # agreeing duplicates: fine
-        f"{'1' * 64}  ../evil.tar.gz", f"{'2' * 64}  dir/evil.tar.gz",
-        f"{'3' * 64}  ..", f"{'4' * 64}", "garbage line", "",
-        f"{'A' * 64}  upper.tar.gz",  # upper-case hex accepted
-        f"{'5' * 64} *binary-mode.tar.gz",
-    ])
+    text = "\n".join(
+        [
+            f"{good}  {GOOD}",
+            f"{'c' * 63}  short.tar.gz",  # 63 hex digits
+            f"{'d' * 64}  dup.tar.gz",
+            f"{'e' * 64}  dup.tar.gz",  # conflicting duplicates
+            f"{'f' * 64}  same.tar.gz",
+            f"{'f' * 64}  same.tar.gz",  # agreeing duplicates: fine
+            f"{'1' * 64}  ../evil.tar.gz",
+            f"{'2' * 64}  dir/evil.tar.gz",
+            f"{'3' * 64}  ..",
+            f"{'4' * 64}",
+            "garbage line",
+            "",
+            f"{'A' * 64}  upper.tar.gz",  # upper-case hex accepted
+            f"{'5' * 64} *binary-mode.tar.gz",
+        ]
+    )
     assert parse_sha256sums(text) == {
-        GOOD: good, "same.tar.gz": "f" * 64, "upper.tar.gz": "a" * 64,
+        GOOD: good,
+        "same.tar.gz": "f" * 64,
+        "upper.tar.gz": "a" * 64,
         "binary-mode.tar.gz": "5" * 64,
     }
 
@@ -71,5 +81,6 @@ def test_case21_sha256sums_fetched_from_the_release(settings, server):
     body = f"{'AB' * 32}  {GOOD}\n{'c' * 63}  bad.tar.gz\n".encode()
     server.add("/dl/20240415/SHA256SUMS", body)
     with make_client(settings) as client:
-        assert fetch_sha256sums(client, settings, "20240415", server.url("/dl")) == \
-            {GOOD: "ab" * 32}
+        assert fetch_sha256sums(client, settings, "20240415", server.url("/dl")) == {
+            GOOD: "ab" * 32
+        }

@@ -76,10 +76,12 @@ def test_case33_not_enough_disk_is_refused_before_download(world: World) -> None
     assert world.install(build).path.is_dir()
 
 
-def test_case33_enospc_midway_through_extraction(world: World,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    name, archive = pbs_archive(extra=[Member(f"python/lib/m{i}.py", b"x" * 5000)
-                                       for i in range(20)])
+def test_case33_enospc_midway_through_extraction(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name, archive = pbs_archive(
+        extra=[Member(f"python/lib/m{i}.py", b"x" * 5000) for i in range(20)]
+    )
     build = world.serve(name, archive)
     written = []
     real = extract._write_chunk
@@ -107,9 +109,12 @@ def test_case34_kill_during_download_then_resume(world: World, tmp_path: Path) -
     build = world.serve(name, archive)
     slow_routes(world, name, 300_000)
     catalog = api_catalog(tmp_path / "catalog.json", [(name, archive, build.url)])
-    proc = subprocess.Popen([sys.executable, "-m", "pybs_tui", "install", name, "--catalog",
-                             catalog, "--json"], env=cli_env(tmp_path / "home"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pybs_tui", "install", name, "--catalog", catalog, "--json"],
+        env=cli_env(tmp_path / "home"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     part = world.settings.downloads_dir / (name + ".part")
     wait_for(lambda: part.exists() and part.stat().st_size > 100_000)
     proc.kill()
@@ -123,8 +128,11 @@ def test_case34_kill_during_download_then_resume(world: World, tmp_path: Path) -
     slow_routes(world, name, 50_000_000)
     result = install_build(world.settings, build)
     assert result.path.is_dir() and not result.already_installed
-    last = [r for r in world.server.log if r.method == "GET" and r.path.endswith(
-        name.replace("+", "%2B"))][-1]
+    last = [
+        r
+        for r in world.server.log
+        if r.method == "GET" and r.path.endswith(name.replace("+", "%2B"))
+    ][-1]
     assert last.headers.get("range") == f"bytes={kept}-"  # resumed, not restarted
     assert staging_left(world.settings.install_dir) == []
     assert not part.exists()
@@ -157,12 +165,26 @@ print("FINISHED", flush=True)
 
 @posix_only
 def test_case34_kill_during_extraction_then_reinstall(world: World, tmp_path: Path) -> None:
-    name, archive = pbs_archive(extra=[Member(f"python/lib/m{i}.py", b"x" * 1000)
-                                       for i in range(100)])
+    name, archive = pbs_archive(
+        extra=[Member(f"python/lib/m{i}.py", b"x" * 1000) for i in range(100)]
+    )
     build = world.serve(name, archive)
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_DURING_EXTRACT, APP_DIR, REPO, name,
-                             build.url, archive.sha256, str(archive.size)],
-                            env=cli_env(tmp_path / "home"), stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            KILLED_DURING_EXTRACT,
+            APP_DIR,
+            REPO,
+            name,
+            build.url,
+            archive.sha256,
+            str(archive.size),
+        ],
+        env=cli_env(tmp_path / "home"),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "EXTRACTING"
     time.sleep(0.3)
@@ -192,10 +214,16 @@ def test_case36_two_processes_install_the_same_build(world: World, tmp_path: Pat
     slow_routes(world, name, 800_000)  # half a second of download: they overlap
     catalog = api_catalog(tmp_path / "catalog.json", [(name, archive, build.url)])
     existing = tree_state(world.existing)
-    procs = [subprocess.Popen([sys.executable, "-m", "pybs_tui", "install", name, "--catalog",
-                               catalog, "--json"], env=cli_env(tmp_path / "home"),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "pybs_tui", "install", name, "--catalog", catalog, "--json"],
+            env=cli_env(tmp_path / "home"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=60) for p in procs]
     for proc, (_out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
@@ -208,6 +236,6 @@ def test_case36_two_processes_install_the_same_build(world: World, tmp_path: Pat
     assert receipts == [name.rsplit(".tar.", 1)[0]]
     assert staging_left(world.settings.install_dir) == []
     assert tree_state(world.existing) == existing
-    assert tree_state(world.outside) == {k.removeprefix("outside/"): v
-                                         for k, v in world.before.items()
-                                         if k.startswith("outside/")}
+    assert tree_state(world.outside) == {
+        k.removeprefix("outside/"): v for k, v in world.before.items() if k.startswith("outside/")
+    }

@@ -65,8 +65,10 @@ def test_case16_sha_mismatch_shows_both_and_deletes(server, settings, client, de
 
 
 def test_case17_short_body_is_resumed(server, settings, client, dest, sleeps):
-    server.add("/a.tar.gz", first_then(Route(BODY, etag='"v1"', drop_after=400_000),
-                                       Route(BODY, etag='"v1"')))
+    server.add(
+        "/a.tar.gz",
+        first_then(Route(BODY, etag='"v1"', drop_after=400_000), Route(BODY, etag='"v1"')),
+    )
     result = download(client, settings, server.url("/a.tar.gz"), dest, expected_sha256=SHA)
     assert result.resumed and result.attempts == 2 and dest.read_bytes() == BODY
     assert server.log[1].headers["range"] == "bytes=400000-"
@@ -75,8 +77,7 @@ def test_case17_short_body_is_resumed(server, settings, client, dest, sleeps):
 
 def test_case17_repeated_drops_give_up_after_n_tries(server, settings, client, dest, sleeps):
     settings.limits.download_retries = 3
-    url = server.add("/a.tar.gz", Route(BODY, etag='"v1"', honour_range=False,
-                                        drop_after=100_000))
+    url = server.add("/a.tar.gz", Route(BODY, etag='"v1"', honour_range=False, drop_after=100_000))
     with pytest.raises(DownloadError) as info:
         download(client, settings, url, dest, expected_sha256=SHA)
     msg = str(info.value)
@@ -93,8 +94,9 @@ def test_case18_truncated_archive_with_matching_length(server, settings, client,
     cut = archive.data[: len(archive.data) // 2]  # served with its own, matching Content-Length
     url = server.add("/a.tar.gz", cut)
     with pytest.raises(ChecksumMismatch, match="size mismatch"):
-        download(client, settings, url, dest, expected_sha256=archive.sha256,
-                 expected_size=archive.size)
+        download(
+            client, settings, url, dest, expected_sha256=archive.sha256, expected_size=archive.size
+        )
     with pytest.raises(ChecksumMismatch, match="sha256 mismatch"):
         download(client, settings, url, dest, expected_sha256=archive.sha256)
     uncompressed_cut = raw[:1024]  # a tar cut at a member boundary
@@ -120,8 +122,9 @@ def test_case20_no_checksum_allowed_with_override(server, settings, client, dest
 def test_case22_gzip_content_encoding_stored_byte_exact(server, settings, client, dest):
     archive = make_archive(pbs_members())
     url = server.add("/a.tar.gz", Route(archive.data, headers={"Content-Encoding": "gzip"}))
-    result = download(client, settings, url, dest, expected_sha256=archive.sha256,
-                      expected_size=archive.size)
+    result = download(
+        client, settings, url, dest, expected_sha256=archive.sha256, expected_size=archive.size
+    )
     assert dest.read_bytes() == archive.data and result.verified
     assert server.log[0].headers["accept-encoding"] == "identity"
 
@@ -129,11 +132,16 @@ def test_case22_gzip_content_encoding_stored_byte_exact(server, settings, client
 def test_case22_gzip_encoding_resume_uses_raw_offsets(server, settings, client, dest):
     archive = make_archive(pbs_members(extra=None))
     half = len(archive.data) // 2
-    server.add("/a.tar.gz", first_then(
-        Route(archive.data, headers={"Content-Encoding": "gzip"}, etag='"g"', drop_after=half),
-        Route(archive.data, headers={"Content-Encoding": "gzip"}, etag='"g"')))
-    result = download(client, settings, server.url("/a.tar.gz"), dest,
-                      expected_sha256=archive.sha256)
+    server.add(
+        "/a.tar.gz",
+        first_then(
+            Route(archive.data, headers={"Content-Encoding": "gzip"}, etag='"g"', drop_after=half),
+            Route(archive.data, headers={"Content-Encoding": "gzip"}, etag='"g"'),
+        ),
+    )
+    result = download(
+        client, settings, server.url("/a.tar.gz"), dest, expected_sha256=archive.sha256
+    )
     assert result.resumed and dest.read_bytes() == archive.data
     assert server.log[1].headers["range"] == f"bytes={half}-"
 
@@ -142,8 +150,10 @@ def test_case22_gzip_encoding_resume_uses_raw_offsets(server, settings, client, 
 
 
 def test_case23_resume_after_drop(server, settings, client, dest):
-    server.add("/a.tar.gz", first_then(Route(BODY, etag='"v1"', drop_after=300_000),
-                                       Route(BODY, etag='"v1"')))
+    server.add(
+        "/a.tar.gz",
+        first_then(Route(BODY, etag='"v1"', drop_after=300_000), Route(BODY, etag='"v1"')),
+    )
     result = download(client, settings, server.url("/a.tar.gz"), dest, expected_sha256=SHA)
     assert result.resumed and result.sha256 == SHA and dest.read_bytes() == BODY
     second = server.log[1].headers
@@ -152,16 +162,22 @@ def test_case23_resume_after_drop(server, settings, client, dest):
 
 
 def test_case24_server_ignores_range(server, settings, client, dest):
-    server.add("/a.tar.gz", first_then(Route(BODY, drop_after=300_000),
-                                       Route(BODY, honour_range=False)))
+    server.add(
+        "/a.tar.gz", first_then(Route(BODY, drop_after=300_000), Route(BODY, honour_range=False))
+    )
     result = download(client, settings, server.url("/a.tar.gz"), dest, expected_sha256=SHA)
     assert not result.resumed and dest.read_bytes() == BODY
     assert server.log[1].headers["range"] == "bytes=300000-"  # asked, got a 200: restarted
 
 
 def test_case25_wrong_content_range_start(server, settings, client, dest):
-    server.add("/a.tar.gz", first_then(Route(BODY, etag='"v1"', drop_after=300_000),
-                                       Route(BODY, etag='"v1"', bad_content_range_start=1000)))
+    server.add(
+        "/a.tar.gz",
+        first_then(
+            Route(BODY, etag='"v1"', drop_after=300_000),
+            Route(BODY, etag='"v1"', bad_content_range_start=1000),
+        ),
+    )
     result = download(client, settings, server.url("/a.tar.gz"), dest, expected_sha256=SHA)
     assert dest.read_bytes() == BODY and not result.resumed
     ranges = [r.headers.get("range") for r in server.log]
@@ -169,8 +185,9 @@ def test_case25_wrong_content_range_start(server, settings, client, dest):
 
 
 def test_case26_429_retry_after_waits_then_succeeds(server, settings, client, dest, sleeps):
-    server.add("/a.tar.gz", first_then(Route(status=429, headers={"Retry-After": "2"}),
-                                       Route(BODY)))
+    server.add(
+        "/a.tar.gz", first_then(Route(status=429, headers={"Retry-After": "2"}), Route(BODY))
+    )
     result = download(client, settings, server.url("/a.tar.gz"), dest, expected_sha256=SHA)
     assert result.attempts == 2 and dest.read_bytes() == BODY
     assert sum(sleeps) == pytest.approx(2.0) and max(sleeps) <= 0.25
@@ -189,9 +206,17 @@ def test_case26_cancel_during_retry_after_wait(server, settings, client, dest):
 
 
 def test_case27_403_rate_limit_one_request(server, settings, client, dest, sleeps):
-    url = server.add("/a.tar.gz", Route(status=403, headers={
-        "x-ratelimit-remaining": "0", "x-ratelimit-limit": "60",
-        "x-ratelimit-reset": str(int(time.time()) + 600)}))
+    url = server.add(
+        "/a.tar.gz",
+        Route(
+            status=403,
+            headers={
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-limit": "60",
+                "x-ratelimit-reset": str(int(time.time()) + 600),
+            },
+        ),
+    )
     with pytest.raises(RateLimited) as info:
         download(client, settings, url, dest, expected_sha256=SHA)
     assert isinstance(info.value, InstallError)
@@ -215,19 +240,30 @@ def test_case28_expired_signed_url_fresh_link_works(server, settings, client, de
     server.add("/signed-old", Route(status=403))
     server.add("/release/a.tar.gz", Route(redirect_to="/signed-new"))
     server.add("/signed-new", BODY)
-    result = download(client, settings, server.url("/old/a.tar.gz"), dest, expected_sha256=SHA,
-                      canonical_url=server.url("/release/a.tar.gz"))
+    result = download(
+        client,
+        settings,
+        server.url("/old/a.tar.gz"),
+        dest,
+        expected_sha256=SHA,
+        canonical_url=server.url("/release/a.tar.gz"),
+    )
     assert result.sha256 == SHA and result.attempts == 2
-    assert [r.path for r in server.log] == ["/old/a.tar.gz", "/signed-old",
-                                            "/release/a.tar.gz", "/signed-new"]
+    assert [r.path for r in server.log] == [
+        "/old/a.tar.gz",
+        "/signed-old",
+        "/release/a.tar.gz",
+        "/signed-new",
+    ]
 
 
 def test_case29_404_fails_fast_with_hint(server, settings, client, dest, sleeps):
     url = server.url("/gone.tar.gz")
     dest.parent.mkdir(parents=True)
     dest.with_name(NAME + ".part").write_bytes(b"x" * 10)
-    dest.with_name(NAME + ".part.json").write_text(json.dumps(
-        {"url": url, "sha256": SHA, "etag": '"v1"'}))
+    dest.with_name(NAME + ".part.json").write_text(
+        json.dumps({"url": url, "sha256": SHA, "etag": '"v1"'})
+    )
     with pytest.raises(DownloadNotFound, match="refresh the catalog"):
         download(client, settings, url, dest, expected_sha256=SHA)
     assert len(server.log) == 1 and sleeps == [] and leftovers(dest) == []
@@ -245,9 +281,12 @@ def test_case29_5xx_storm_bounded(server, settings, client, dest, sleeps):
 
 def test_case30_stall_read_timeout_retried(server, settings, dest, sleeps):
     settings.limits.http_timeout = 0.5
-    server.add("/a.tar.gz", first_then(
-        Route(BODY, etag='"v1"', stall_after=200_000, stall_seconds=3),
-        Route(BODY, etag='"v1"')))
+    server.add(
+        "/a.tar.gz",
+        first_then(
+            Route(BODY, etag='"v1"', stall_after=200_000, stall_seconds=3), Route(BODY, etag='"v1"')
+        ),
+    )
     started = time.monotonic()
     with make_client(settings) as client:
         result = download(client, settings, server.url("/a.tar.gz"), dest, expected_sha256=SHA)
@@ -310,8 +349,12 @@ def trust_ca(ca, tmp_path, monkeypatch) -> None:
 def test_case32_self_signed_fails_clearly_without_retry(tls_server, settings, dest, sleeps):
     url = tls_server.add("/a.tar.gz", BODY)
     sent: list[str] = []
-    with make_client(settings, event_hooks={"request": [lambda r: sent.append(str(r.url))]}
-                     ) as client, pytest.raises(DownloadError) as info:
+    with (
+        make_client(
+            settings, event_hooks={"request": [lambda r: sent.append(str(r.url))]}
+        ) as client,
+        pytest.raises(DownloadError) as info,
+    ):
         download(client, settings, url, dest, expected_sha256=SHA)
     msg = str(info.value)
     assert "certificate" in msg and "SSL_CERT_FILE" in msg and "\n" not in msg
@@ -409,8 +452,9 @@ def test_case34_rerun_after_kill_resumes_the_part(server, settings, client, dest
     # what a killed run leaves: a part and its sidecar, no dest
     dest.parent.mkdir(parents=True)
     dest.with_name(NAME + ".part").write_bytes(BODY[:123_456])
-    dest.with_name(NAME + ".part.json").write_text(json.dumps(
-        {"url": url, "sha256": SHA, "etag": '"v1"', "last_modified": None}))
+    dest.with_name(NAME + ".part.json").write_text(
+        json.dumps({"url": url, "sha256": SHA, "etag": '"v1"', "last_modified": None})
+    )
     result = download(client, settings, url, dest, expected_sha256=SHA)
     assert result.resumed and result.sha256 == SHA and dest.read_bytes() == BODY
     assert server.log[0].headers["range"] == "bytes=123456-"
@@ -431,8 +475,15 @@ def test_case35_cancel_mid_download_leaves_nothing(server, settings, client, des
             cancelled_at.append(time.monotonic())
 
     with pytest.raises(Cancelled):
-        download(client, settings, url, dest, expected_sha256=sha256(big), progress=progress,
-                 cancel=cancel)
+        download(
+            client,
+            settings,
+            url,
+            dest,
+            expected_sha256=sha256(big),
+            progress=progress,
+            cancel=cancel,
+        )
     assert time.monotonic() - cancelled_at[0] < 0.5  # the rest would take ~0.9 s
     assert leftovers(dest) == []
     # the same build downloads at once afterwards

@@ -45,13 +45,11 @@ def sentinel(tmp_path: Path) -> Path:
     return outside
 
 
-async def cancel_and_check(app: PybsApp, pilot: Any, job: InstallJob, settings: Settings
-                           ) -> None:
+async def cancel_and_check(app: PybsApp, pilot: Any, job: InstallJob, settings: Settings) -> None:
     """x on the focused job: stopped within 1 s, nothing partial, the app still answers."""
     await wait_until(pilot, lambda: getattr(app.focused, "job", None) is job, timeout=2)
     pressed = await tap(pilot, "x")
-    await wait_until(pilot, lambda: job.ended and job.worker is not None
-                     and job.worker.is_finished)
+    await wait_until(pilot, lambda: job.ended and job.worker is not None and job.worker.is_finished)
     took = time.monotonic() - pressed
     assert took < 1.0, f"the worker took {took:.2f} s to stop"
     assert job.phase == "cancelled"

@@ -155,8 +155,10 @@ def test_case37_dir_without_receipt_refused(world, capsys):
 def test_case37_receipt_that_is_a_symlink_refused(world, capsys):
     sneaky = world.root / "cpython-3.10.1-sneaky"
     make_python_tree(sneaky, "3.10.1")
-    write(world.outside / "receipt.json", json.dumps(receipt_for(asset("3.10.1", "20240101")))
-          .encode())
+    write(
+        world.outside / "receipt.json",
+        json.dumps(receipt_for(asset("3.10.1", "20240101"))).encode(),
+    )
     world.outside_before = snapshot(world.outside)
     (sneaky / RECEIPT_NAME).symlink_to(world.outside / "receipt.json")
     world.root_before = world.root_snapshot()

@@ -31,16 +31,28 @@ def add_jobs(app: PybsApp) -> None:
 
     def job(i: int, name: str, phase: str, started: float | None) -> InstallJob:
         build = index.by_name[name]
-        made = InstallJob(i, build, app.settings.install_dir / install_dir_name(name),
-                          created=FIXED_NOW - 60, phase=phase, started=started)
+        made = InstallJob(
+            i,
+            build,
+            app.settings.install_dir / install_dir_name(name),
+            created=FIXED_NOW - 60,
+            phase=phase,
+            started=started,
+        )
         app.jobs[i] = made
         return made
 
     done = job(1, DONE, "done", FIXED_NOW - 52)
     done.ended_at = FIXED_NOW - 40
-    probe = {"version": "3.13.1", "Py_DEBUG": 0, "Py_GIL_DISABLED": 0, "abiflags": "",
-             "CONFIG_ARGS": "'--enable-optimizations' '--with-lto'", "PGO": True,
-             "LTO": True}
+    probe = {
+        "version": "3.13.1",
+        "Py_DEBUG": 0,
+        "Py_GIL_DISABLED": 0,
+        "abiflags": "",
+        "CONFIG_ARGS": "'--enable-optimizations' '--with-lto'",
+        "PGO": True,
+        "LTO": True,
+    }
     done.result = InstallResult(done.target, {"name": DONE}, probe, False)
     failed = job(2, FAILED, "failed", FIXED_NOW - 30)
     failed.ended_at = FIXED_NOW - 21
@@ -58,6 +70,7 @@ def test_installs_screen(snap_compare, size):
         add_jobs(pilot.app)
         pilot.app.push_screen(InstallsScreen())
         await pilot.pause()
+
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
 
 
@@ -68,4 +81,5 @@ def test_confirm_install(snap_compare):
         table.cursor = [b.name for b in table.rows].index(RUNNING)
         await pilot.press("i")
         await pilot.pause()
+
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)

@@ -37,6 +37,7 @@ def highlight(name: str):
         table = pilot.app.screen.table
         table.cursor = [b.name for b in table.rows].index(name)
         await pilot.pause()
+
     return run_before
 
 
@@ -51,6 +52,7 @@ def test_browse_wide_with_facets_and_other_hosts(snap_compare):
         checkbox = pilot.app.screen.query_one("#facet-show_incompatible")
         checkbox.value = True  # like `h`, without the toast
         await pilot.pause()
+
     assert snap_compare(make_app(), terminal_size=(160, 50), run_before=run_before)
 
 
@@ -65,6 +67,7 @@ def test_compare(snap_compare, size):
         await highlight(FT_FULL)(pilot)
         await pilot.press("c")
         await pilot.pause()
+
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
 
 
@@ -73,4 +76,5 @@ def test_help_light_theme(snap_compare):
         await loaded(pilot)
         await pilot.press("ctrl+t", "question_mark")
         await pilot.pause()
+
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)

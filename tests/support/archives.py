@@ -35,20 +35,31 @@ echo '{"version": "%(version)s", "Py_DEBUG": %(debug)s, "Py_GIL_DISABLED": %(ft)
 """  # noqa: E501  (the probe's JSON keys, on one line like the real probe prints them)
 
 
-def fake_python_script(version: str = "3.12.3", debug: bool = False, freethreaded: bool = False,
-                       config_args: str = "'--enable-optimizations' '--with-lto'") -> bytes:
+def fake_python_script(
+    version: str = "3.12.3",
+    debug: bool = False,
+    freethreaded: bool = False,
+    config_args: str = "'--enable-optimizations' '--with-lto'",
+) -> bytes:
     """A shell script standing in for bin/python3 (prints what the probe asks as JSON)."""
     abiflags = ("t" if freethreaded else "") + ("d" if debug else "")
     return FAKE_PYTHON % {
-        b"version": version.encode(), b"debug": b"1" if debug else b"0",
-        b"ft": b"1" if freethreaded else b"0", b"abiflags": abiflags.encode(),
+        b"version": version.encode(),
+        b"debug": b"1" if debug else b"0",
+        b"ft": b"1" if freethreaded else b"0",
+        b"abiflags": abiflags.encode(),
         b"config": config_args.encode(),
     }
 
 
-def pbs_members(prefix: str = "python", version: str = "3.12.3", debug: bool = False,
-                freethreaded: bool = False, extra: list[Member] | None = None,
-                config_args: str = "'--enable-optimizations' '--with-lto'") -> list[Member]:
+def pbs_members(
+    prefix: str = "python",
+    version: str = "3.12.3",
+    debug: bool = False,
+    freethreaded: bool = False,
+    extra: list[Member] | None = None,
+    config_args: str = "'--enable-optimizations' '--with-lto'",
+) -> list[Member]:
     """A minimal PBS install tree under `prefix` ('python' or 'python/install')."""
     minor = ".".join(version.split(".")[:2])
     abiflags = ("t" if freethreaded else "") + ("d" if debug else "")
@@ -81,9 +92,13 @@ def tar_bytes(members: list[Member]) -> bytes:
                 info.size = len(m.data)
                 tar.addfile(info, io.BytesIO(m.data))
                 continue
-            info.type = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE,
-                         "hardlink": tarfile.LNKTYPE, "fifo": tarfile.FIFOTYPE,
-                         "chardev": tarfile.CHRTYPE}[m.kind]
+            info.type = {
+                "dir": tarfile.DIRTYPE,
+                "symlink": tarfile.SYMTYPE,
+                "hardlink": tarfile.LNKTYPE,
+                "fifo": tarfile.FIFOTYPE,
+                "chardev": tarfile.CHRTYPE,
+            }[m.kind]
             info.linkname = m.target
             tar.addfile(info)
     return buf.getvalue()
@@ -103,9 +118,13 @@ def make_archive(members: list[Member], fmt: str = "tar.gz") -> Archive:
     return Archive(data, hashlib.sha256(data).hexdigest(), len(data))
 
 
-def asset_name(version: str = "3.12.3", tag: str = "20240415",
-               triple: str = "x86_64-unknown-linux-gnu", options: str = "",
-               flavor: str = "install_only") -> str:
+def asset_name(
+    version: str = "3.12.3",
+    tag: str = "20240415",
+    triple: str = "x86_64-unknown-linux-gnu",
+    options: str = "",
+    flavor: str = "install_only",
+) -> str:
     fmt = "tar.zst" if flavor == "full" else "tar.gz"
     opts = f"-{options}" if options else ""
     return f"cpython-{version}+{tag}-{triple}{opts}-{flavor}.{fmt}"

@@ -70,8 +70,9 @@ class LoopbackServer:
             self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
         self.scheme = "https" if ssl_context is not None else "http"
         self.port = self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True,
-                                        kwargs={"poll_interval": 0.05})  # quick shutdown
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, daemon=True, kwargs={"poll_interval": 0.05}
+        )  # quick shutdown
 
     # -- lifecycle -----------------------------------------------------------------------
     def __enter__(self) -> LoopbackServer:
@@ -165,7 +166,7 @@ class LoopbackServer:
             limit = min(limit, route.stall_after)
         try:
             while sent < limit:
-                piece = payload[sent:min(limit, sent + route.chunk)]
+                piece = payload[sent : min(limit, sent + route.chunk)]
                 h.wfile.write(piece)
                 sent += len(piece)
                 if route.rate:

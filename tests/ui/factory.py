@@ -20,13 +20,24 @@ PREFIX = "https://github.com/astral-sh/python-build-standalone/releases/download
 
 _LINUX = "x86_64-unknown-linux-gnu"
 _ARCHIVES_313 = [
-    "install_only_stripped.tar.gz", "install_only.tar.gz", "pgo+lto-full.tar.zst",
-    "pgo-full.tar.zst", "lto-full.tar.zst", "noopt-full.tar.zst", "debug-full.tar.zst",
-    "freethreaded-install_only_stripped.tar.gz", "freethreaded-install_only.tar.gz",
-    "freethreaded+pgo+lto-full.tar.zst", "freethreaded+debug-full.tar.zst",
+    "install_only_stripped.tar.gz",
+    "install_only.tar.gz",
+    "pgo+lto-full.tar.zst",
+    "pgo-full.tar.zst",
+    "lto-full.tar.zst",
+    "noopt-full.tar.zst",
+    "debug-full.tar.zst",
+    "freethreaded-install_only_stripped.tar.gz",
+    "freethreaded-install_only.tar.gz",
+    "freethreaded+pgo+lto-full.tar.zst",
+    "freethreaded+debug-full.tar.zst",
 ]
-_ARCHIVES_312 = ["install_only_stripped.tar.gz", "install_only.tar.gz",
-                 "pgo+lto-full.tar.zst", "debug-full.tar.zst"]
+_ARCHIVES_312 = [
+    "install_only_stripped.tar.gz",
+    "install_only.tar.gz",
+    "pgo+lto-full.tar.zst",
+    "debug-full.tar.zst",
+]
 
 NAMES: list[str] = (
     [f"cpython-3.13.1+20241206-{_LINUX}-{tail}" for tail in _ARCHIVES_313]
@@ -75,13 +86,17 @@ def builds(*, sizes: bool = True, url_base: str = PREFIX) -> list[Build]:
     for name in NAMES:
         b = parse_name(name)
         assert b is not None and b.known, name
-        out.append(b.with_source(url=url_for(name, url_base), sha256=fake_sha(name),
-                                 size=fake_size(name) if sizes else None))
+        out.append(
+            b.with_source(
+                url=url_for(name, url_base),
+                sha256=fake_sha(name),
+                size=fake_size(name) if sizes else None,
+            )
+        )
     return out
 
 
-def catalog(*, sizes: bool = True, url_base: str = PREFIX, source: str = "snapshot"
-            ) -> Catalog:
+def catalog(*, sizes: bool = True, url_base: str = PREFIX, source: str = "snapshot") -> Catalog:
     return Catalog(builds(sizes=sizes, url_base=url_base), source, "tests", SNAPSHOT_TIME)
 
 
@@ -94,27 +109,47 @@ class FakeDisk:
 
     def __call__(self, path):
         self.asked.append(str(path))
-        return shutil._ntuple_diskusage(200_000_000_000, 200_000_000_000 - self.free,
-                                        self.free)
+        return shutil._ntuple_diskusage(200_000_000_000, 200_000_000_000 - self.free, self.free)
 
 
-def make_settings(root: Path, *, offline: bool = True, api: str = "http://127.0.0.1:9",
-                  index_url: str = "http://127.0.0.1:9/index.ndjson") -> Settings:
+def make_settings(
+    root: Path,
+    *,
+    offline: bool = True,
+    api: str = "http://127.0.0.1:9",
+    index_url: str = "http://127.0.0.1:9/index.ndjson",
+) -> Settings:
     return Settings(
-        cache_dir=root / "cache", data_dir=root / "data", state_dir=root / "state",
-        index_url=index_url, github_api=api, offline=offline,
-        limits=Limits(http_timeout=5.0), sleep=lambda s: None, clock=lambda: FIXED_NOW,
+        cache_dir=root / "cache",
+        data_dir=root / "data",
+        state_dir=root / "state",
+        index_url=index_url,
+        github_api=api,
+        offline=offline,
+        limits=Limits(http_timeout=5.0),
+        sleep=lambda s: None,
+        clock=lambda: FIXED_NOW,
         disk_usage=FakeDisk(),
     )
 
 
 def api_release_json(tag: str, names: list[str], url_base: str = PREFIX) -> bytes:
     """GitHub's /releases/tags/{tag} answer listing these assets with sizes."""
-    return json.dumps({
-        "tag_name": tag, "published_at": f"{tag[:4]}-{tag[4:6]}-{tag[6:]}T00:00:00Z",
-        "assets": [{"name": n, "size": fake_size(n), "digest": f"sha256:{fake_sha(n)}",
-                    "browser_download_url": url_for(n, url_base)} for n in names],
-    }).encode()
+    return json.dumps(
+        {
+            "tag_name": tag,
+            "published_at": f"{tag[:4]}-{tag[4:6]}-{tag[6:]}T00:00:00Z",
+            "assets": [
+                {
+                    "name": n,
+                    "size": fake_size(n),
+                    "digest": f"sha256:{fake_sha(n)}",
+                    "browser_download_url": url_for(n, url_base),
+                }
+                for n in names
+            ],
+        }
+    ).encode()
 
 
 def ndjson_index(names: list[str], url_base: str = PREFIX) -> bytes:
@@ -122,7 +157,13 @@ def ndjson_index(names: list[str], url_base: str = PREFIX) -> bytes:
     by_version: dict[str, list[str]] = {}
     for n in names:
         by_version.setdefault(n.split("-")[1], []).append(n)
-    lines = [json.dumps({"version": v, "artifacts": [
-        {"url": url_for(n, url_base), "sha256": fake_sha(n)} for n in ns]})
-        for v, ns in by_version.items()]
+    lines = [
+        json.dumps(
+            {
+                "version": v,
+                "artifacts": [{"url": url_for(n, url_base), "sha256": fake_sha(n)} for n in ns],
+            }
+        )
+        for v, ns in by_version.items()
+    ]
     return ("\n".join(lines) + "\n").encode()

@@ -39,9 +39,16 @@ async def test_help_lists_the_keys_and_the_theme_toggles(make_app):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = app.screen.text
-        for key, words in (("/", "Filter"), ("c", "Compare"), ("h", "Hosts"), ("s", "Sort"),
-                           ("space", "Mark"), ("r", "Refresh"), ("ctrl+t", "Theme"),
-                           ("ctrl+p", "command palette")):
+        for key, words in (
+            ("/", "Filter"),
+            ("c", "Compare"),
+            ("h", "Hosts"),
+            ("s", "Sort"),
+            ("space", "Mark"),
+            ("r", "Refresh"),
+            ("ctrl+t", "Theme"),
+            ("ctrl+p", "command palette"),
+        ):
             assert key in text and words in text
         assert "Py_DEBUG" in text and "uv would pick" in text
         await pilot.press("escape")
@@ -53,15 +60,18 @@ async def test_help_lists_the_keys_and_the_theme_toggles(make_app):
 async def test_install_key_and_palette_post_install_requested(make_app):
     app, _ = make_app()
     seen: list[InstallRequested] = []
-    async with app.run_test(size=(120, 30), message_hook=lambda m: seen.append(m)
-                            if isinstance(m, InstallRequested) else None) as pilot:
+    async with app.run_test(
+        size=(120, 30),
+        message_hook=lambda m: seen.append(m) if isinstance(m, InstallRequested) else None,
+    ) as pilot:
         await ready(app, pilot)
         first = app.screen.table.rows[0]
         await pilot.press("i")
         await pilot.pause()
         assert seen and seen[-1].build.name == first.name
-        assert isinstance(app.screen, ConfirmInstall) and app.screen.plan.build.name == \
-            first.name  # asks before installing
+        assert (
+            isinstance(app.screen, ConfirmInstall) and app.screen.plan.build.name == first.name
+        )  # asks before installing
         await pilot.press("escape")
         assert not isinstance(app.screen, ConfirmInstall) and not app.jobs
         await pilot.press("ctrl+p")
@@ -69,8 +79,7 @@ async def test_install_key_and_palette_post_install_requested(make_app):
         commands = app.screen.query_one("CommandList")
         for _ in range(60):
             await pilot.pause(0.05)
-            if commands.option_count and "install" in str(
-                    commands.get_option_at_index(0).prompt):
+            if commands.option_count and "install" in str(commands.get_option_at_index(0).prompt):
                 break
         assert commands.option_count == 1  # one build has all the words
         await pilot.press("enter")

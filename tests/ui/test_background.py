@@ -26,16 +26,18 @@ def release_path(tag: str) -> str:
     return f"/repos/{PBS_REPO}/releases/tags/{tag}"
 
 
-def serve_release(server, tag: str, *, without: tuple[str, ...] = (), delay: float = 0.0
-                  ) -> None:
+def serve_release(server, tag: str, *, without: tuple[str, ...] = (), delay: float = 0.0) -> None:
     names = [n for n in factory.NAMES if f"+{tag}-" in n and n not in without]
-    server.add(release_path(tag), Route(factory.api_release_json(tag, names, server.url("/dl")),
-                                        delay=delay))
+    server.add(
+        release_path(tag),
+        Route(factory.api_release_json(tag, names, server.url("/dl")), delay=delay),
+    )
 
 
 def online(tmp_path, server):
-    return factory.make_settings(tmp_path / "home", offline=False, api=server.base,
-                                 index_url=server.url("/index.ndjson"))
+    return factory.make_settings(
+        tmp_path / "home", offline=False, api=server.base, index_url=server.url("/index.ndjson")
+    )
 
 
 async def wait_for(pilot, condition, timeout: float = 8.0) -> None:
@@ -50,8 +52,10 @@ async def test_sizes_arrive_from_the_api_then_head(make_app, tmp_path, server):
     serve_release(server, TAG_313, without=(STRIPPED_313,))
     head_path = f"/dl/{TAG_313}/{quote(STRIPPED_313)}"
     server.add(head_path, Route(b"x" * 4321))
-    app, _ = make_app(settings=online(tmp_path, server),
-                      catalog=factory.catalog(sizes=False, url_base=server.url("/dl")))
+    app, _ = make_app(
+        settings=online(tmp_path, server),
+        catalog=factory.catalog(sizes=False, url_base=server.url("/dl")),
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot)
         screen = app.screen
@@ -77,11 +81,14 @@ async def test_sizes_arrive_from_the_api_then_head(make_app, tmp_path, server):
 
 
 async def test_typing_stays_responsive_while_a_slow_size_fetch_is_pending(
-        make_app, tmp_path, server):
+    make_app, tmp_path, server
+):
     serve_release(server, TAG_314, delay=2.0)
     serve_release(server, TAG_313)
-    app, _ = make_app(settings=online(tmp_path, server),
-                      catalog=factory.catalog(sizes=False, url_base=server.url("/dl")))
+    app, _ = make_app(
+        settings=online(tmp_path, server),
+        catalog=factory.catalog(sizes=False, url_base=server.url("/dl")),
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot)
         screen = app.screen
@@ -89,7 +96,8 @@ async def test_typing_stays_responsive_while_a_slow_size_fetch_is_pending(
         started = time.monotonic()
         await pilot.press("slash", *"musl")
         assert [b.name for b in screen.table.rows] == [
-            "cpython-3.13.1+20241206-x86_64-unknown-linux-musl-install_only.tar.gz"]
+            "cpython-3.13.1+20241206-x86_64-unknown-linux-musl-install_only.tar.gz"
+        ]
         # the table filtered while the 2 s answer was still on its way
         assert TAG_314 in app._tags_pending
         assert time.monotonic() - started < 2.0
@@ -100,8 +108,7 @@ async def test_typing_stays_responsive_while_a_slow_size_fetch_is_pending(
 async def test_refresh_loads_the_live_catalog_with_a_spinner(make_app, tmp_path, server):
     new = "cpython-3.14.0+20251007-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"
     base = server.url("/dl")
-    server.add("/index.ndjson", Route(factory.ndjson_index([*factory.NAMES, new], base),
-                                      delay=0.6))
+    server.add("/index.ndjson", Route(factory.ndjson_index([*factory.NAMES, new], base), delay=0.6))
     server.add(f"/repos/{PBS_REPO}/releases?per_page=3", Route(b"[]"))
     app, notes = make_app(settings=online(tmp_path, server))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -134,8 +141,10 @@ async def test_a_failing_catalog_worker_becomes_a_notification(make_app, tmp_pat
 
 
 async def test_failed_size_lookups_say_why(make_app, tmp_path, server):
-    app, _ = make_app(settings=online(tmp_path, server),
-                      catalog=factory.catalog(sizes=False, url_base=server.url("/dl")))
+    app, _ = make_app(
+        settings=online(tmp_path, server),
+        catalog=factory.catalog(sizes=False, url_base=server.url("/dl")),
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot)
         screen = app.screen

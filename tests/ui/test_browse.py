@@ -57,7 +57,8 @@ async def test_tree_navigation_narrows_the_table(make_app):
         await pilot.press("enter", "down", "enter", "down")  # expand 3.13, 3.13.1 -> debug
         assert screen.view.node == NodePath("3.13", "3.13.1", "debug")
         assert names(screen) == [
-            "cpython-3.13.1+20241206-x86_64-unknown-linux-gnu-debug-full.tar.zst"]
+            "cpython-3.13.1+20241206-x86_64-unknown-linux-gnu-debug-full.tar.zst"
+        ]
         await pilot.press("down")
         assert screen.view.node.variant == "default"
         assert all(b.variant == "default" for b in screen.table.rows)
@@ -123,8 +124,12 @@ async def test_facets_sidebar_narrows_by_os_level_flavor_and_options(make_app):
         assert all({"pgo", "lto"} <= b.options for b in screen.table.rows)
         panel.query_one("#facet-prereleases", Checkbox).value = False
         await pilot.pause()
-        assert [b.version_str for b in screen.table.rows] == ["3.13.1", "3.13.1", "3.12.8",
-                                                             "3.12.3"]
+        assert [b.version_str for b in screen.table.rows] == [
+            "3.13.1",
+            "3.13.1",
+            "3.12.8",
+            "3.12.3",
+        ]
         # an os this host cannot run: nothing, and the empty table says why
         panel.query_one("#facet-os", Select).value = "darwin"
         await pilot.pause()
@@ -133,7 +138,8 @@ async def test_facets_sidebar_narrows_by_os_level_flavor_and_options(make_app):
         panel.query_one("#facet-show_incompatible", Checkbox).value = True
         await pilot.pause()
         assert names(screen) == [
-            "cpython-3.13.1+20241206-aarch64-apple-darwin-pgo+lto-full.tar.zst"]
+            "cpython-3.13.1+20241206-aarch64-apple-darwin-pgo+lto-full.tar.zst"
+        ]
         # the tree follows the facets
         assert "3.12" not in {str(n.data.minor) for n in screen.tree.root.children}
         await pilot.press("f")
@@ -146,8 +152,9 @@ async def test_level_facet_and_installed_only(make_app, tmp_path):
     settings = factory.make_settings(tmp_path / "home")
     receipt_dir = settings.install_dir / install_dir_name(MUSL_313)
     receipt_dir.mkdir(parents=True)
-    (receipt_dir / RECEIPT_NAME).write_text(json.dumps(
-        {"schema": RECEIPT_SCHEMA, "name": MUSL_313}))
+    (receipt_dir / RECEIPT_NAME).write_text(
+        json.dumps({"schema": RECEIPT_SCHEMA, "name": MUSL_313})
+    )
     app, _ = make_app(settings=settings)
     async with app.run_test(size=(120, 30)) as pilot:
         await ready(app, pilot)
@@ -163,7 +170,8 @@ async def test_level_facet_and_installed_only(make_app, tmp_path):
         screen.facets_panel.query_one("#facet-level", Select).value = "v3"
         await pilot.pause()
         assert names(screen) == [
-            "cpython-3.13.1+20241206-x86_64_v3-unknown-linux-gnu-install_only.tar.gz"]
+            "cpython-3.13.1+20241206-x86_64_v3-unknown-linux-gnu-install_only.tar.gz"
+        ]
 
 
 async def test_sort_cycles_version_size_desc_size_asc(make_app):
@@ -192,8 +200,10 @@ async def test_detail_pane_explains_the_highlighted_build(make_app):
         await pilot.pause()
         text = screen.detail.text
         assert f"file: {INSTALL_ONLY_313}" in text
-        assert "url: https://github.com/astral-sh/python-build-standalone/releases/download/" \
-               "20241206/cpython-3.13.1%2B20241206" in text
+        assert (
+            "url: https://github.com/astral-sh/python-build-standalone/releases/download/"
+            "20241206/cpython-3.13.1%2B20241206" in text
+        )
         assert f"sha256: {factory.fake_sha(INSTALL_ONLY_313)}" in text
         assert "size: 33." in text
         assert "install_only = the pgo+lto build without build artifacts" in text

@@ -25,8 +25,12 @@ def index_of(names: list[str]) -> CatalogIndex:
 
 
 def test_version_words_match_the_version_not_any_substring():
-    idx = index_of(["cpython-3.13.12+20260325-x86_64-unknown-linux-gnu-install_only.tar.gz",
-                    "cpython-3.12.1+20240107-x86_64-unknown-linux-gnu-install_only.tar.gz"])
+    idx = index_of(
+        [
+            "cpython-3.13.12+20260325-x86_64-unknown-linux-gnu-install_only.tar.gz",
+            "cpython-3.12.1+20240107-x86_64-unknown-linux-gnu-install_only.tar.gz",
+        ]
+    )
     view = BrowseView(idx)
     view.set_text("3.12")
     assert [b.version_str for b in view.rows()] == ["3.12.1"]
@@ -68,7 +72,8 @@ def test_host_fit_facets_and_node():
     view.set_facets(Facets())
     view.set_node(NodePath("3.12", "3.12.3", "debug"))
     assert [b.name for b in view.rows()] == [
-        "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-debug-full.tar.zst"]
+        "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-debug-full.tar.zst"
+    ]
     assert Facets(os="linux", installed_only=True).active == 2
 
 

@@ -14,10 +14,19 @@ from tests.ui.conftest import ready
 
 pytestmark = pytest.mark.anyio
 
-LABELS_313 = ["install_only_stripped", "install_only", "pgo+lto full", "pgo full", "lto full",
-              "noopt full", "debug full", "freethreaded install_only_stripped",
-              "freethreaded install_only", "freethreaded+pgo+lto full",
-              "freethreaded+debug full"]
+LABELS_313 = [
+    "install_only_stripped",
+    "install_only",
+    "pgo+lto full",
+    "pgo full",
+    "lto full",
+    "noopt full",
+    "debug full",
+    "freethreaded install_only_stripped",
+    "freethreaded install_only",
+    "freethreaded+pgo+lto full",
+    "freethreaded+debug full",
+]
 
 
 async def test_compare_a_row_shows_its_version_and_platform_side_by_side(make_app, tmp_path):
@@ -27,7 +36,8 @@ async def test_compare_a_row_shows_its_version_and_platform_side_by_side(make_ap
         browse = app.screen
         rows = [b.name for b in browse.table.rows]
         browse.table.cursor = rows.index(
-            "cpython-3.13.1+20241206-x86_64-unknown-linux-gnu-pgo-full.tar.zst")
+            "cpython-3.13.1+20241206-x86_64-unknown-linux-gnu-pgo-full.tar.zst"
+        )
         await pilot.press("c")
         screen = app.screen
         assert isinstance(screen, CompareScreen)
@@ -46,8 +56,10 @@ async def test_compare_a_row_shows_its_version_and_platform_side_by_side(make_ap
         assert app.settings.disk_usage.asked[-1] == str(tmp_path)
         await pilot.press("right", "i")
         assert isinstance(app.screen, ConfirmInstall)  # i asks first
-        assert app.screen.plan.build.name == \
-            "cpython-3.13.1+20241206-x86_64-unknown-linux-gnu-install_only.tar.gz"
+        assert (
+            app.screen.plan.build.name
+            == "cpython-3.13.1+20241206-x86_64-unknown-linux-gnu-install_only.tar.gz"
+        )
         await pilot.press("escape")
         assert isinstance(app.screen, CompareScreen) and not app.jobs
         await pilot.press("escape")
@@ -64,14 +76,17 @@ async def test_compare_a_variant_node_and_marked_rows(make_app):
         minor.expand()
         minor.children[0].expand()
         await pilot.pause()
-        browse.tree.move_cursor(next(n for n in minor.children[0].children
-                                     if n.data.variant == "freethreaded"))
+        browse.tree.move_cursor(
+            next(n for n in minor.children[0].children if n.data.variant == "freethreaded")
+        )
         await pilot.pause()
         assert browse.view.node == NodePath("3.13", "3.13.1", "freethreaded")
         await pilot.press("c")
         assert app.screen.comparison.labels == [
-            "freethreaded install_only_stripped", "freethreaded install_only",
-            "freethreaded+pgo+lto full"]
+            "freethreaded install_only_stripped",
+            "freethreaded install_only",
+            "freethreaded+pgo+lto full",
+        ]
         await pilot.press("escape")
         await pilot.press("tab")  # back to the table
         assert app.focused is browse.table

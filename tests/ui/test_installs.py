@@ -52,8 +52,9 @@ SLOW_RATE = 200_000  # bytes/s: ~5 s for the big archive, far longer than any te
 # -- the rig ------------------------------------------------------------------------------------
 
 
-def slow(server: Any, name: str, archive: Archive, rate: float = SLOW_RATE,
-         delay: float = 0.0) -> None:
+def slow(
+    server: Any, name: str, archive: Archive, rate: float = SLOW_RATE, delay: float = 0.0
+) -> None:
     """Serve the archive at `rate` bytes/s (or after `delay` s), both spellings of its path."""
     for path in (f"/dl/{TAG}/{name}", f"/dl/{TAG}/{quote(name)}"):
         server.add(path, Route(archive.data, rate=rate, chunk=16384, delay=delay))
@@ -69,8 +70,9 @@ def big_archive(version: str = "3.12.3", **kwargs: Any) -> tuple[str, Archive]:
     return pbs_archive(version=version, extra=[blob], **kwargs)
 
 
-def make_app(settings: Settings, builds: list[Build], tmp_path: Path, **kwargs: Any
-             ) -> tuple[PybsApp, Recorder]:
+def make_app(
+    settings: Settings, builds: list[Build], tmp_path: Path, **kwargs: Any
+) -> tuple[PybsApp, Recorder]:
     from pybs_tui.install.registry import Roots
 
     catalog = Catalog(builds, "file", "tests", time.time())
@@ -79,8 +81,9 @@ def make_app(settings: Settings, builds: list[Build], tmp_path: Path, **kwargs: 
     return app, Recorder(app)
 
 
-async def wait_until(pilot: Any, predicate: Callable[[], bool], timeout: float = 15.0,
-                     step: float = 0.02) -> float:
+async def wait_until(
+    pilot: Any, predicate: Callable[[], bool], timeout: float = 15.0, step: float = 0.02
+) -> float:
     """Pause the pilot until `predicate()`; returns the seconds it took."""
     start = time.monotonic()
     while not predicate():
@@ -91,8 +94,15 @@ async def wait_until(pilot: Any, predicate: Callable[[], bool], timeout: float =
 
 async def ready(app: PybsApp, pilot: Any) -> None:
     """The catalog is shown (quicker than conftest.ready: no waits for an idle process)."""
-    await wait_until(pilot, lambda: app.index is not None and not app.loading_catalog
-                     and app.browse_screen is not None and bool(app.browse_screen.table.rows))
+    await wait_until(
+        pilot,
+        lambda: (
+            app.index is not None
+            and not app.loading_catalog
+            and app.browse_screen is not None
+            and bool(app.browse_screen.table.rows)
+        ),
+    )
 
 
 async def tap(pilot: Any, *keys: str) -> float:
@@ -137,8 +147,11 @@ def pane_of(app: PybsApp, job: InstallJob) -> InstallPane:
 
 def leftovers(settings: Settings) -> list[str]:
     """Partial downloads and staging folders (a cancelled install must leave none)."""
-    parts = [p.name for p in settings.downloads_dir.glob("*.part*")] \
-        if settings.downloads_dir.exists() else []
+    parts = (
+        [p.name for p in settings.downloads_dir.glob("*.part*")]
+        if settings.downloads_dir.exists()
+        else []
+    )
     return parts + staging_left(settings.install_dir)
 
 
@@ -147,8 +160,9 @@ def hold_in_extract(cancel_seen: list[float]) -> Callable[..., Any]:
     (at most 10 s): a slow extraction without touching the extractor."""
     calls: list[str] = []
 
-    def installer(settings: Settings, build: Build, *, progress: Any, cancel: Any,
-                  **kwargs: Any) -> Any:
+    def installer(
+        settings: Settings, build: Build, *, progress: Any, cancel: Any, **kwargs: Any
+    ) -> Any:
         first = not calls
         calls.append(build.name)
         held = False
@@ -176,8 +190,9 @@ async def test_install_flow_confirm_phases_done_flags_and_receipt(settings, serv
     phases: list[str] = []
 
     def hook(message: object) -> None:
-        if isinstance(message, InstallProgress) and (not phases or phases[-1] !=
-                                                     message.progress.phase):
+        if isinstance(message, InstallProgress) and (
+            not phases or phases[-1] != message.progress.phase
+        ):
             phases.append(message.progress.phase)
 
     async with app.run_test(size=(120, 36), message_hook=hook) as pilot:
@@ -199,13 +214,13 @@ async def test_install_flow_confirm_phases_done_flags_and_receipt(settings, serv
         pane = pane_of(app, job)
         shown = pane.text
         assert "done" in shown and "installed at" in shown
-        for chip in ("version 3.12.3 ✓", "Py_DEBUG 0 ✓", "Py_GIL_DISABLED 0 ✓",
-                     "abiflags '' ✓"):
+        for chip in ("version 3.12.3 ✓", "Py_DEBUG 0 ✓", "Py_GIL_DISABLED 0 ✓", "abiflags '' ✓"):
             assert chip in shown, shown
         assert pane.has_class("-done") and not pane.error.display
         # every step was seen, in order
-        assert phases[-1] == "done" and phases.index("download") < phases.index("extract") \
-            < phases.index("probe")
+        assert phases[-1] == "done" and phases.index("download") < phases.index(
+            "extract"
+        ) < phases.index("probe")
         receipt = read_receipt(target)
         assert receipt is not None and receipt["name"] == name
         assert any("installed 3.12.3" in m for m in notes.messages)
@@ -230,7 +245,8 @@ async def test_install_flow_confirm_phases_done_flags_and_receipt(settings, serv
 
 
 async def test_confirm_warns_when_the_disk_is_too_small_and_cancel_installs_nothing(
-        settings, server, tmp_path):
+    settings, server, tmp_path
+):
     name, archive = pbs_archive(version="3.12.3")
     build = serve(server, name, archive)
     small = dataclasses.replace(settings, disk_usage=FakeDisk(free=1000))
@@ -245,8 +261,7 @@ async def test_confirm_warns_when_the_disk_is_too_small_and_cancel_installs_noth
         assert not app.jobs
 
 
-async def test_cancel_mid_download_stops_within_a_second_and_reinstalls(settings, server,
-                                                                        tmp_path):
+async def test_cancel_mid_download_stops_within_a_second_and_reinstalls(settings, server, tmp_path):
     name, archive = big_archive()
     build = serve(server, name, archive)
     slow(server, name, archive)
@@ -296,8 +311,9 @@ async def test_cancel_mid_extract_removes_the_staging(settings, server, tmp_path
         assert not list(iter_receipts(settings))
 
 
-async def test_sha256_mismatch_is_red_in_the_pane_and_nothing_is_installed(settings, server,
-                                                                          tmp_path):
+async def test_sha256_mismatch_is_red_in_the_pane_and_nothing_is_installed(
+    settings, server, tmp_path
+):
     name, archive = pbs_archive(version="3.12.3")
     build = dataclasses.replace(serve(server, name, archive), sha256="0" * 64)
     app, notes = make_app(settings, [build], tmp_path)
@@ -419,7 +435,8 @@ async def test_three_installs_with_a_cap_of_two_queue_one(settings, server, tmp_
 
 
 async def test_a_queued_job_cancels_at_once_and_a_crash_is_an_error_not_a_crash(
-        settings, server, tmp_path):
+    settings, server, tmp_path
+):
     name, archive = big_archive()
     build = serve(server, name, archive)
     slow(server, name, archive)
@@ -505,8 +522,21 @@ def test_flag_checks_colour_what_the_catalog_promised():
     from tests.install.helpers import build_for
 
     build = build_for(name, archive, "http://127.0.0.1:9/x")
-    probe = {"version": "3.13.1", "Py_DEBUG": 0, "Py_GIL_DISABLED": 1, "abiflags": "t",
-             "CONFIG_ARGS": "'--with-lto'", "PGO": False, "LTO": True}
+    probe = {
+        "version": "3.13.1",
+        "Py_DEBUG": 0,
+        "Py_GIL_DISABLED": 1,
+        "abiflags": "t",
+        "CONFIG_ARGS": "'--with-lto'",
+        "PGO": False,
+        "LTO": True,
+    }
     checks = {c.label: c.ok for c in flag_checks(build, probe)}
-    assert checks == {"version": True, "Py_DEBUG": True, "Py_GIL_DISABLED": True,
-                      "abiflags": True, "PGO": False, "LTO": True}
+    assert checks == {
+        "version": True,
+        "Py_DEBUG": True,
+        "Py_GIL_DISABLED": True,
+        "abiflags": True,
+        "PGO": False,
+        "LTO": True,
+    }

@@ -22,16 +22,21 @@ A = "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-install_only.tar.gz"
 B = "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-debug-full.tar.zst"
 C = "cpython-3.13.0+20241016-aarch64-apple-darwin-install_only_stripped.tar.gz"
 SHA = {A: "a" * 64, B: "b" * 64, C: "c" * 64}
-INDEX = ndjson_index({"3.12.3+20240415": [(A, SHA[A]), (B, SHA[B])],
-                      "3.13.0+20241016": [(C, SHA[C])]})
-RELEASES = [api_release("20241016", [(C, SHA[C], 17_000_000)]),
-            api_release("20240415", [(A, SHA[A], 24_400_000), (B, SHA[B], 48_000_000)])]
+INDEX = ndjson_index(
+    {"3.12.3+20240415": [(A, SHA[A]), (B, SHA[B])], "3.13.0+20241016": [(C, SHA[C])]}
+)
+RELEASES = [
+    api_release("20241016", [(C, SHA[C], 17_000_000)]),
+    api_release("20240415", [(A, SHA[A], 24_400_000), (B, SHA[B], 48_000_000)]),
+]
 
 
 def serve_live(server, index=INDEX, etag='"v1"'):
     server.add("/index.ndjson", Route(index, etag=etag))
-    server.add("/repos/astral-sh/python-build-standalone/releases",
-               Route(api_releases_json(RELEASES[:1]), etag='"r1"'))
+    server.add(
+        "/repos/astral-sh/python-build-standalone/releases",
+        Route(api_releases_json(RELEASES[:1]), etag='"r1"'),
+    )
 
 
 def test_live_catalog_reads_index_and_newest_release(server, settings):
@@ -58,8 +63,10 @@ def test_etag_turns_second_load_into_304(server, settings):
 
 def test_release_by_tag_gives_sizes_cached_by_sha(server, settings):
     serve_live(server)
-    server.add("/repos/astral-sh/python-build-standalone/releases/tags/20240415",
-               Route(json.dumps(RELEASES[1]).encode(), etag='"t1"'))
+    server.add(
+        "/repos/astral-sh/python-build-standalone/releases/tags/20240415",
+        Route(json.dumps(RELEASES[1]).encode(), etag='"t1"'),
+    )
     load_catalog(settings)  # caches the index
     with make_client(settings) as client:
         parsed = fetch_release(client, settings, "20240415")

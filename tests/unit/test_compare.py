@@ -25,19 +25,37 @@ LINUX = "x86_64-unknown-linux-gnu"
 
 
 def test_columns_in_archive_kind_order_with_labels():
-    picked = pick_builds(factory.builds(), version=parse_version("3.13.1"),
-                         platform="linux-x86_64-gnu")
+    picked = pick_builds(
+        factory.builds(), version=parse_version("3.13.1"), platform="linux-x86_64-gnu"
+    )
     assert [column_label(b) for b in picked] == [
-        "install_only_stripped", "install_only", "pgo+lto full", "pgo full", "lto full",
-        "noopt full", "debug full", "freethreaded install_only_stripped",
-        "freethreaded install_only", "freethreaded+pgo+lto full", "freethreaded+debug full"]
+        "install_only_stripped",
+        "install_only",
+        "pgo+lto full",
+        "pgo full",
+        "lto full",
+        "noopt full",
+        "debug full",
+        "freethreaded install_only_stripped",
+        "freethreaded install_only",
+        "freethreaded+pgo+lto full",
+        "freethreaded+debug full",
+    ]
 
 
 def test_rows_ratio_and_differences():
     builds = [b for b in factory.builds() if b.name.startswith("cpython-3.12.3+")]
     comp = comparison(builds)
-    assert [r.attribute for r in comp.rows] == ["size", "ratio", "flags", "options", "flavor",
-                                                 "format", "release", "sha256"]
+    assert [r.attribute for r in comp.rows] == [
+        "size",
+        "ratio",
+        "flags",
+        "options",
+        "flavor",
+        "format",
+        "release",
+        "sha256",
+    ]
     assert comp.smallest.flavor == "install_only_stripped"
     ratios = [c.text for c in comp.row("ratio").cells]
     assert ratios[0] == "x1.00" and all(r.startswith("x") for r in ratios)
@@ -70,10 +88,14 @@ def test_totals_against_free_disk():
 
 
 def test_pick_prefers_the_release_with_most_archives_and_the_host_platform():
-    names = [f"cpython-3.12.3+20240415-{LINUX}-{t}" for t in
-             ("install_only.tar.gz", "pgo+lto-full.tar.zst", "debug-full.tar.zst")]
-    names += [f"cpython-3.12.3+20240501-{LINUX}-install_only_stripped.tar.gz",
-              "cpython-3.12.3+20240501-aarch64-apple-darwin-install_only.tar.gz"]
+    names = [
+        f"cpython-3.12.3+20240415-{LINUX}-{t}"
+        for t in ("install_only.tar.gz", "pgo+lto-full.tar.zst", "debug-full.tar.zst")
+    ]
+    names += [
+        f"cpython-3.12.3+20240501-{LINUX}-install_only_stripped.tar.gz",
+        "cpython-3.12.3+20240501-aarch64-apple-darwin-install_only.tar.gz",
+    ]
     builds = [parse_name(n) for n in names]
     picked = pick_builds(builds, host=Host("linux", "x86_64", "gnu", 3))
     assert {b.release for b in picked} == {"20240415"} and len(picked) == 3
@@ -90,38 +112,74 @@ def test_format_size_matches_humanize():
 
 # -- the headless command ------------------------------------------------------------------
 
+
 @pytest.fixture
 def catalog_file(tmp_path):
     path = tmp_path / "api.json"
     tags = sorted({n.split("+")[1][:8] for n in factory.NAMES})
-    releases = [json.loads(factory.api_release_json(t, [n for n in factory.NAMES
-                                                        if f"+{t}-" in n])) for t in tags]
+    releases = [
+        json.loads(factory.api_release_json(t, [n for n in factory.NAMES if f"+{t}-" in n]))
+        for t in tags
+    ]
     path.write_text(json.dumps(releases))
     return path
 
 
 def test_cli_compare_table(capsys, catalog_file):
-    code = main(["compare", "3.12", "--os", "linux", "--arch", "x86_64", "--libc", "gnu",
-                 "--catalog", str(catalog_file)])
+    code = main(
+        [
+            "compare",
+            "3.12",
+            "--os",
+            "linux",
+            "--arch",
+            "x86_64",
+            "--libc",
+            "gnu",
+            "--catalog",
+            str(catalog_file),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "3.12.8 · linux-x86_64-gnu · 20241206"
-    assert lines[1].split() == ["install_only_stripped", "install_only", "pgo+lto", "full",
-                                "debug", "full"]
+    assert lines[1].split() == [
+        "install_only_stripped",
+        "install_only",
+        "pgo+lto",
+        "full",
+        "debug",
+        "full",
+    ]
     assert any(line.startswith("ratio") and "x1.00" in line for line in lines)
     assert "4 archives:" in out and "fits" in out
 
 
 def test_cli_compare_json_and_variant(capsys, catalog_file):
-    code = main(["compare", "3.13t", "--os", "linux", "--arch", "amd64", "--libc", "gnu",
-                 "--catalog", str(catalog_file), "--json"])
+    code = main(
+        [
+            "compare",
+            "3.13t",
+            "--os",
+            "linux",
+            "--arch",
+            "amd64",
+            "--libc",
+            "gnu",
+            "--catalog",
+            str(catalog_file),
+            "--json",
+        ]
+    )
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert data["selection"] == "3.13.1 · linux-x86_64-gnu · 20241206"
     assert [c["label"] for c in data["columns"]] == [
-        "freethreaded install_only_stripped", "freethreaded install_only",
-        "freethreaded+pgo+lto full"]
+        "freethreaded install_only_stripped",
+        "freethreaded install_only",
+        "freethreaded+pgo+lto full",
+    ]
     first = data["columns"][0]
     assert first["ratio"] == 1.0 and first["flags"] == ["no-GIL", "stripped"]
     assert first["sha256"] == factory.fake_sha(first["name"])
@@ -129,8 +187,23 @@ def test_cli_compare_json_and_variant(capsys, catalog_file):
 
 
 def test_cli_compare_errors_are_one_line(capsys, catalog_file):
-    assert main(["compare", "3.99", "--os", "linux", "--arch", "x86_64", "--libc", "gnu",
-                 "--catalog", str(catalog_file)]) == 2
+    assert (
+        main(
+            [
+                "compare",
+                "3.99",
+                "--os",
+                "linux",
+                "--arch",
+                "x86_64",
+                "--libc",
+                "gnu",
+                "--catalog",
+                str(catalog_file),
+            ]
+        )
+        == 2
+    )
     assert "no archives of 3.99" in capsys.readouterr().err
     assert main(["compare", "nope", "--catalog", str(catalog_file)]) == 2
     assert "invalid version request" in capsys.readouterr().err

@@ -45,13 +45,21 @@ def leftovers(dest: Path) -> list[str]:
     return sorted(p.name for p in dest.parent.iterdir()) if dest.parent.exists() else []
 
 
-def write_part(dest: Path, url: str, data: bytes, *, etag: str | None = '"v1"',
-               sha: str | None = SHA, last_modified: str | None = None) -> None:
+def write_part(
+    dest: Path,
+    url: str,
+    data: bytes,
+    *,
+    etag: str | None = '"v1"',
+    sha: str | None = SHA,
+    last_modified: str | None = None,
+) -> None:
     """Leave a part and sidecar as an interrupted earlier run would."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     part_of(dest).write_bytes(data)
-    sidecar_of(dest).write_text(json.dumps({"url": url, "etag": etag, "sha256": sha,
-                                            "last_modified": last_modified}))
+    sidecar_of(dest).write_text(
+        json.dumps({"url": url, "etag": etag, "sha256": sha, "last_modified": last_modified})
+    )
 
 
 # -- happy path ------------------------------------------------------------------------------
@@ -186,8 +194,15 @@ def test_size_mismatch_from_content_length(server, settings, client, dest):
     url = server.add("/a.tar.gz", BODY)
     reports: list[Progress] = []
     with pytest.raises(ChecksumMismatch) as info:
-        download(client, settings, url, dest, expected_sha256=SHA, expected_size=len(BODY) + 1,
-                 progress=reports.append)
+        download(
+            client,
+            settings,
+            url,
+            dest,
+            expected_sha256=SHA,
+            expected_size=len(BODY) + 1,
+            progress=reports.append,
+        )
     assert str(len(BODY) + 1) in str(info.value) and str(len(BODY)) in str(info.value)
     assert all(p.done == 0 for p in reports)  # refused from the headers, body never read
     assert leftovers(dest) == []
@@ -285,8 +300,9 @@ def test_open_following_drops_authorization_across_origins(server, settings, cli
     with LoopbackServer() as other:
         other.add("/blob", BODY)
         server.add("/a", Route(redirect_to=other.url("/blob")))
-        response, hops = open_following(client, server.url("/a"),
-                                        {"Authorization": "Bearer secret"})
+        response, hops = open_following(
+            client, server.url("/a"), {"Authorization": "Bearer secret"}
+        )
         response.close()
         assert hops == 1
         assert server.log[0].headers["authorization"] == "Bearer secret"

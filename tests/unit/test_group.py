@@ -29,12 +29,18 @@ def b(rest: str, version: str = "3.12.3", tag: str = "20240415", triple: str = T
     return build
 
 
-@pytest.mark.parametrize(("text", "parts", "pre", "variant"), [
-    ("3.12", (3, 12), "", None), ("3.12.3", (3, 12, 3), "", None),
-    ("3.14.0rc3", (3, 14, 0), "rc3", None), ("3.13t", (3, 13), "", "freethreaded"),
-    ("3.12.3+debug", (3, 12, 3), "", "debug"), ("cpython-3.11", (3, 11), "", None),
-    ("3.13t+debug", (3, 13), "", "freethreaded+debug"),
-])
+@pytest.mark.parametrize(
+    ("text", "parts", "pre", "variant"),
+    [
+        ("3.12", (3, 12), "", None),
+        ("3.12.3", (3, 12, 3), "", None),
+        ("3.14.0rc3", (3, 14, 0), "rc3", None),
+        ("3.13t", (3, 13), "", "freethreaded"),
+        ("3.12.3+debug", (3, 12, 3), "", "debug"),
+        ("cpython-3.11", (3, 11), "", None),
+        ("3.13t+debug", (3, 13), "", "freethreaded+debug"),
+    ],
+)
 def test_requests(text, parts, pre, variant):
     r = parse_request(text)
     assert (r.parts, r.prerelease, r.variant) == (parts, pre, variant)
@@ -72,11 +78,11 @@ def test_text_filter_needs_every_word():
 def test_host_fit():
     host = Host("linux", "x86_64", "gnu", 2)
     assert incompatibility(b("install_only"), host) is None
-    assert "x86-64-v3" in incompatibility(b("install_only", triple="x86_64_v3-unknown-linux-gnu"),
-                                          host)
+    assert "x86-64-v3" in incompatibility(
+        b("install_only", triple="x86_64_v3-unknown-linux-gnu"), host
+    )
     assert incompatibility(b("install_only", triple="x86_64_v2-unknown-linux-gnu"), host) is None
-    assert "aarch64" in incompatibility(b("install_only", triple="aarch64-unknown-linux-gnu"),
-                                        host)
+    assert "aarch64" in incompatibility(b("install_only", triple="aarch64-unknown-linux-gnu"), host)
     assert "darwin" in incompatibility(b("install_only", triple="x86_64-apple-darwin"), host)
     assert incompatibility(b("install_only", triple="x86_64-unknown-linux-musl"), host) is None
     musl_host = Host("linux", "x86_64", "musl", 1)
@@ -92,9 +98,15 @@ def test_cpu_level_from_cpuinfo():
 
 
 def test_uv_pick_prefers_stripped_then_install_only():
-    builds = [b("pgo+lto-full"), b("debug-full"), b("install_only"), b("install_only_stripped"),
-              b("freethreaded-install_only"), b("freethreaded+debug-full"),
-              b("install_only_stripped", triple="x86_64_v3-unknown-linux-gnu")]
+    builds = [
+        b("pgo+lto-full"),
+        b("debug-full"),
+        b("install_only"),
+        b("install_only_stripped"),
+        b("freethreaded-install_only"),
+        b("freethreaded+debug-full"),
+        b("install_only_stripped", triple="x86_64_v3-unknown-linux-gnu"),
+    ]
     assert uv_pick(builds).flavor == "install_only_stripped"
     assert uv_pick(builds).arch_level == "v1"
     assert uv_pick(builds[:3]).flavor == "install_only"
@@ -109,14 +121,19 @@ def test_install_only_provenance():
     assert "the pgo+lto build without build artifacts" in describe_source(same[3], same)
     windows = "x86_64-pc-windows-msvc"
     win = [b("pgo-full", triple=windows), b("install_only_stripped", triple=windows)]
-    assert "the pgo build without build artifacts with debug symbols stripped" in \
-        describe_source(win[1], win)
+    assert "the pgo build without build artifacts with debug symbols stripped" in describe_source(
+        win[1], win
+    )
     assert "the catalog has no full build" in describe_source(same[3], same[3:])
 
 
 def test_tree_groups_by_minor_patch_variant():
-    builds = [b("install_only"), b("debug-full"), b("install_only", "3.12.2", "20240224"),
-              b("freethreaded-install_only", "3.13.0", "20241016")]
+    builds = [
+        b("install_only"),
+        b("debug-full"),
+        b("install_only", "3.12.2", "20240224"),
+        b("freethreaded-install_only", "3.13.0", "20241016"),
+    ]
     t = tree(builds)
     assert list(t) == ["3.13", "3.12"]
     assert list(t["3.12"]) == ["3.12.3", "3.12.2"]

@@ -28,43 +28,102 @@ def test_all_lists_every_snapshot_archive(all_rows):
     by_version = collections.defaultdict(set)
     for r in all_rows:
         by_version[(r["version"], r["triple"], r["release"])].add(
-            (r["flavor"], "+".join(r["build_options"])))
-    wanted = {("full", "debug"), ("full", "lto+pgo"), ("install_only", ""),
-              ("install_only_stripped", "")}
+            (r["flavor"], "+".join(r["build_options"]))
+        )
+    wanted = {
+        ("full", "debug"),
+        ("full", "lto+pgo"),
+        ("install_only", ""),
+        ("install_only_stripped", ""),
+    }
     assert any(wanted <= kinds for kinds in by_version.values())
 
 
 def test_json_rows_are_a_superset_of_uv_fields(all_rows):
-    uv_fields = {"key", "version", "version_parts", "path", "symlink", "url", "os", "variant",
-                 "implementation", "arch", "libc"}
+    uv_fields = {
+        "key",
+        "version",
+        "version_parts",
+        "path",
+        "symlink",
+        "url",
+        "os",
+        "variant",
+        "implementation",
+        "arch",
+        "libc",
+    }
     ours = {"size", "sha256", "release", "flavor", "build_options", "flags", "url"}
     assert uv_fields | ours <= set(all_rows[0])
-    row = next(r for r in all_rows if r["name"] ==
-               "cpython-3.12.3+20240415-aarch64-unknown-linux-gnu-debug-full.tar.zst")
+    row = next(
+        r
+        for r in all_rows
+        if r["name"] == "cpython-3.12.3+20240415-aarch64-unknown-linux-gnu-debug-full.tar.zst"
+    )
     assert row["key"] == "cpython-3.12.3+debug-linux-aarch64-gnu"
     assert row["flags"]["Py_DEBUG"] is True and row["flags"]["PGO"] is False
     assert row["sha256"] and len(row["sha256"]) == 64
 
 
 def test_filters_narrow(tmp_path):
-    out = run_cli("list", "--offline", "--all", "--json", "--version", "3.12.3", "--os", "macos",
-                  "--arch", "arm64", "--options", "debug", home=tmp_path)
+    out = run_cli(
+        "list",
+        "--offline",
+        "--all",
+        "--json",
+        "--version",
+        "3.12.3",
+        "--os",
+        "macos",
+        "--arch",
+        "arm64",
+        "--options",
+        "debug",
+        home=tmp_path,
+    )
     rows = json.loads(out.stdout)
-    assert rows and all(r["version"] == "3.12.3" and r["os"] == "macos" and
-                        r["arch"] == "aarch64" and r["flags"]["Py_DEBUG"] for r in rows)
+    assert rows and all(
+        r["version"] == "3.12.3"
+        and r["os"] == "macos"
+        and r["arch"] == "aarch64"
+        and r["flags"]["Py_DEBUG"]
+        for r in rows
+    )
 
 
 def test_table_on_terminal(tmp_path):
-    out = run_cli("list", "--offline", "--all", "--version", "3.12.3", "--os", "linux",
-                  "--arch", "aarch64", "--libc", "gnu", "--flavor", "full", home=tmp_path)
+    out = run_cli(
+        "list",
+        "--offline",
+        "--all",
+        "--version",
+        "3.12.3",
+        "--os",
+        "linux",
+        "--arch",
+        "aarch64",
+        "--libc",
+        "gnu",
+        "--flavor",
+        "full",
+        home=tmp_path,
+    )
     assert out.returncode == 0
     assert out.stdout.splitlines()[0].split()[:3] == ["version", "release", "platform"]
     assert "Py_DEBUG" in out.stdout and "embedded snapshot" in out.stderr
 
 
-@pytest.mark.parametrize("args", [["--os", "plan9"], ["--version", "three"], ["--arch", "z80"],
-                                  ["--flavor", "tiny"], ["--options", "turbo"],
-                                  ["--catalog", "/nonexistent/catalog.json"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--os", "plan9"],
+        ["--version", "three"],
+        ["--arch", "z80"],
+        ["--flavor", "tiny"],
+        ["--options", "turbo"],
+        ["--catalog", "/nonexistent/catalog.json"],
+    ],
+)
 def test_bad_input_is_one_line_exit_2(tmp_path, args):
     out = run_cli("list", "--offline", *args, home=tmp_path)
     assert out.returncode == 2
@@ -99,6 +158,7 @@ def test_default_view_is_uv_like():
     ]
     rows = select([_b(n) for n in names], Filters(), host, show_all=False)
     assert [r.name for r in rows] == [names[8], names[7], names[6], names[1]]
-    debug = select([_b(n) for n in names], Filters(request=parse_request("3.12.3+debug")), host,
-                   show_all=False)
+    debug = select(
+        [_b(n) for n in names], Filters(request=parse_request("3.12.3+debug")), host, show_all=False
+    )
     assert [r.name for r in debug] == [names[3]]

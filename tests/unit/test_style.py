@@ -10,7 +10,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_ruff_check_passes():
-    out = subprocess.run([sys.executable, "-m", "ruff", "check", "--output-format", "concise",
-                          "app", "tests", "bench", "scripts"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--output-format",
+            "concise",
+            "app",
+            "tests",
+            "bench",
+            "scripts",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-1000:]

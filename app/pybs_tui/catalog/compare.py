@@ -19,8 +19,13 @@ from .models import Build, Version
 ATTRIBUTES = ("size", "ratio", "flags", "options", "flavor", "format", "release", "sha256")
 
 _FLAVOR_RANK = {"install_only_stripped": 0, "install_only": 1, "full": 2}
-_FULL_RANK = {frozenset({"pgo", "lto"}): 0, frozenset({"pgo"}): 1, frozenset({"lto"}): 2,
-              frozenset({"noopt"}): 3, frozenset(): 4}
+_FULL_RANK = {
+    frozenset({"pgo", "lto"}): 0,
+    frozenset({"pgo"}): 1,
+    frozenset({"lto"}): 2,
+    frozenset({"noopt"}): 3,
+    frozenset(): 4,
+}
 
 
 def column_key(build: Build) -> tuple:
@@ -102,15 +107,31 @@ class Comparison:
         """A dict for `--json`: columns with every attribute, and the totals."""
         columns = []
         for i, b in enumerate(self.builds):
-            columns.append({
-                "label": self.labels[i], "name": b.name, "url": b.url, "size": b.size,
-                "ratio": ratio(b.size, self.smallest.size if self.smallest else None),
-                "flags": list(b.flags), "options": sorted(b.options), "flavor": b.flavor,
-                "archive_format": b.archive_format, "release": b.release,
-                "sha256": b.sha256, "version": b.version_str, "platform": b.platform_key,
-            })
-        return {"columns": columns, "total": self.total, "unknown_sizes": self.unknown,
-                "free": free, "fits": fits(self.total, free), "notes": self.notes}
+            columns.append(
+                {
+                    "label": self.labels[i],
+                    "name": b.name,
+                    "url": b.url,
+                    "size": b.size,
+                    "ratio": ratio(b.size, self.smallest.size if self.smallest else None),
+                    "flags": list(b.flags),
+                    "options": sorted(b.options),
+                    "flavor": b.flavor,
+                    "archive_format": b.archive_format,
+                    "release": b.release,
+                    "sha256": b.sha256,
+                    "version": b.version_str,
+                    "platform": b.platform_key,
+                }
+            )
+        return {
+            "columns": columns,
+            "total": self.total,
+            "unknown_sizes": self.unknown,
+            "free": free,
+            "fits": fits(self.total, free),
+            "notes": self.notes,
+        }
 
 
 def ratio(size: int | None, smallest: int | None) -> float | None:
@@ -161,14 +182,23 @@ def comparison(builds: Iterable[Build], attributes: Sequence[str] = ATTRIBUTES) 
     notes = []
     if not known and cols:
         notes.append("no sizes known: the catalog has none and they have not been fetched")
-    return Comparison(cols, [column_label(b) for b in cols], rows,
-                      sum(b.size or 0 for b in known), len(cols) - len(known), smallest, notes)
+    return Comparison(
+        cols,
+        [column_label(b) for b in cols],
+        rows,
+        sum(b.size or 0 for b in known),
+        len(cols) - len(known),
+        smallest,
+        notes,
+    )
 
 
 def totals_line(comp: Comparison, free: int | None, where: str = "") -> str:
     """'8 archives: 512.3 MB (+2 of unknown size); free 120.4 GB on /x: fits'."""
-    text = f"{len(comp.builds)} archive{'s' if len(comp.builds) != 1 else ''}: " \
+    text = (
+        f"{len(comp.builds)} archive{'s' if len(comp.builds) != 1 else ''}: "
         f"{format_size(comp.total)}"
+    )
     if comp.unknown:
         text += f" (+{comp.unknown} of unknown size)"
     if free is None:
@@ -179,6 +209,7 @@ def totals_line(comp: Comparison, free: int | None, where: str = "") -> str:
 
 
 # -- choosing the archives ----------------------------------------------------------------
+
 
 def newest_version(builds: Iterable[Build]) -> Version | None:
     """The newest version among builds (finals before pre-releases of the same minor)."""
@@ -204,9 +235,15 @@ def host_platform(builds: Iterable[Build], host: Host | None) -> str | None:
     return Counter(b.platform_key for b in builds).most_common(1)[0][0]
 
 
-def pick_builds(builds: Iterable[Build], *, version: Version | None = None,
-                platform: str | None = None, release: str | None = None,
-                host: Host | None = None, variant: str | None = None) -> list[Build]:
+def pick_builds(
+    builds: Iterable[Build],
+    *,
+    version: Version | None = None,
+    platform: str | None = None,
+    release: str | None = None,
+    host: Host | None = None,
+    variant: str | None = None,
+) -> list[Build]:
     """The archives of one version, platform and release, in column order.
 
     Missing parts are chosen: the newest version, the host's platform, and the release with
@@ -214,8 +251,11 @@ def pick_builds(builds: Iterable[Build], *, version: Version | None = None,
     built from uv's metadata list only some flavors for some releases). `variant` limits
     to one variant.
     """
-    pool = [b for b in builds if b.known and b.version is not None
-            and (variant is None or b.variant == variant)]
+    pool = [
+        b
+        for b in builds
+        if b.known and b.version is not None and (variant is None or b.variant == variant)
+    ]
     if version is None:
         version = newest_version(pool)
     pool = [b for b in pool if b.version == version]
@@ -231,11 +271,17 @@ def pick_builds(builds: Iterable[Build], *, version: Version | None = None,
 
 def describe_selection(builds: Sequence[Build]) -> str:
     """'3.12.3 · linux-x86_64-gnu · 20240415', with 'mixed' where the builds differ."""
+
     def one(values: set[str]) -> str:
         return next(iter(values)) if len(values) == 1 else "mixed"
+
     if not builds:
         return "nothing to compare"
     ordered = sorted(builds, key=sort_key)
-    return " · ".join((one({b.version_str for b in ordered}),
-                       one({b.platform_key for b in ordered}),
-                       one({b.release for b in ordered})))
+    return " · ".join(
+        (
+            one({b.version_str for b in ordered}),
+            one({b.platform_key for b in ordered}),
+            one({b.release for b in ordered}),
+        )
+    )

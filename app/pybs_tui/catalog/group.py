@@ -15,11 +15,25 @@ from dataclasses import dataclass, field
 from .models import Build, Version
 from .names import FLAVOR_WORDS, KNOWN_ARCHES, KNOWN_OPTIONS, KNOWN_SYSTEMS
 
-OS_ALIASES = {"linux": "linux", "darwin": "darwin", "macos": "darwin", "osx": "darwin",
-              "windows": "windows", "win": "windows"}
-ARCH_ALIASES = {"amd64": "x86_64", "x64": "x86_64", "x86-64": "x86_64", "arm64": "aarch64",
-                "x86": "i686", "i386": "i686", "powerpc64le": "ppc64le", "riscv64gc": "riscv64",
-                "armv7l": "armv7"}
+OS_ALIASES = {
+    "linux": "linux",
+    "darwin": "darwin",
+    "macos": "darwin",
+    "osx": "darwin",
+    "windows": "windows",
+    "win": "windows",
+}
+ARCH_ALIASES = {
+    "amd64": "x86_64",
+    "x64": "x86_64",
+    "x86-64": "x86_64",
+    "arm64": "aarch64",
+    "x86": "i686",
+    "i386": "i686",
+    "powerpc64le": "ppc64le",
+    "riscv64gc": "riscv64",
+    "armv7l": "armv7",
+}
 LIBCS = sorted({libc for _, libc in KNOWN_SYSTEMS.values()})
 VARIANTS = ("default", "freethreaded", "debug", "freethreaded+debug")
 #: Full builds an install_only archive may be cut from, best first (PBS release.rs order).
@@ -63,8 +77,10 @@ def parse_options(value: str) -> frozenset[str]:
     opts = frozenset(o for o in re.split(r"[+,]", value.lower()) if o)
     unknown = opts - KNOWN_OPTIONS
     if unknown:
-        raise FilterError(f"unknown build option {'+'.join(sorted(unknown))!r}: "
-                          f"use {', '.join(sorted(KNOWN_OPTIONS))}")
+        raise FilterError(
+            f"unknown build option {'+'.join(sorted(unknown))!r}: "
+            f"use {', '.join(sorted(KNOWN_OPTIONS))}"
+        )
     return opts
 
 
@@ -99,8 +115,9 @@ def parse_request(text: str) -> Request:
     """Parse a version request; FilterError on anything else."""
     m = _REQUEST.match(text.strip().lower())
     if not m:
-        raise FilterError(f"invalid version request {text!r}: try 3.12, 3.12.3, 3.13t or "
-                          "3.12.3+debug")
+        raise FilterError(
+            f"invalid version request {text!r}: try 3.12, 3.12.3, 3.13t or 3.12.3+debug"
+        )
     parts = tuple(int(n) for n in m["nums"].split("."))
     if m["pre"] and len(parts) != 3:
         raise FilterError(f"invalid version request {text!r}: a pre-release needs x.y.z")
@@ -125,16 +142,20 @@ class Host:
 
     @property
     def triple_words(self) -> str:
-        return f"{self.os}-{self.arch}" + (f"-v{self.level}" if self.arch == "x86_64" else "") + \
-            f"-{self.libc}"
+        return (
+            f"{self.os}-{self.arch}"
+            + (f"-v{self.level}" if self.arch == "x86_64" else "")
+            + f"-{self.libc}"
+        )
 
 
 def incompatibility(build: Build, host: Host) -> str | None:
     """Why this host cannot run the build, or None if it can."""
     if build.os != host.os:
         return f"built for {build.os}, this is {host.os}"
-    if build.arch != host.arch and not (host.arch == "x86_64" and build.arch == "i686"
-                                        and host.os == "windows"):
+    if build.arch != host.arch and not (
+        host.arch == "x86_64" and build.arch == "i686" and host.os == "windows"
+    ):
         return f"built for {build.arch}, this CPU is {host.arch}"
     if build.arch_level and build.arch_level.startswith("v") and build.arch_level[1:].isdigit():
         level = int(build.arch_level[1:])
@@ -196,9 +217,17 @@ def sort_key(b: Build) -> tuple:
     """Newest version first, then newest release, then platform, options, flavor."""
     v = b.version or Version(0, 0, 0)
     return (
-        -v.major, -v.minor, -v.patch, -v.pre_rank, -v.pre_num,
-        _neg(b.release), b.triple, b.variant, b.options_label, FLAVOR_WORDS.index(b.flavor)
-        if b.flavor in FLAVOR_WORDS else 9, b.archive_format,
+        -v.major,
+        -v.minor,
+        -v.patch,
+        -v.pre_rank,
+        -v.pre_num,
+        _neg(b.release),
+        b.triple,
+        b.variant,
+        b.options_label,
+        FLAVOR_WORDS.index(b.flavor) if b.flavor in FLAVOR_WORDS else 9,
+        b.archive_format,
     )
 
 
@@ -206,15 +235,19 @@ def _neg(tag: str) -> tuple[int, ...]:
     return tuple(-ord(c) for c in tag)
 
 
-def newest_per_minor(builds: Iterable[Build], *, include_prereleases: bool = True
-                     ) -> dict[tuple[int, int], tuple[Version, str]]:
+def newest_per_minor(
+    builds: Iterable[Build], *, include_prereleases: bool = True
+) -> dict[tuple[int, int], tuple[Version, str]]:
     """(major, minor) -> (newest version, newest release tag of that version).
 
     Pre-releases only count for a minor with no final release yet (like uv's default list).
     """
     best: dict[tuple[int, int], tuple[Version, str]] = {}
-    finals = {(b.version.major, b.version.minor) for b in builds if b.version
-              and not b.version.is_prerelease}
+    finals = {
+        (b.version.major, b.version.minor)
+        for b in builds
+        if b.version and not b.version.is_prerelease
+    }
     for b in builds:
         v = b.version
         if v is None:
@@ -263,9 +296,16 @@ def install_only_source(build: Build, same_release: Iterable[Build]) -> Build | 
     if build.flavor == "full":
         return None
     want_ft = build.gil_disabled
-    fulls = [b for b in same_release
-             if b.flavor == "full" and b.triple == build.triple and b.release == build.release
-             and b.version == build.version and b.gil_disabled == want_ft and not b.py_debug]
+    fulls = [
+        b
+        for b in same_release
+        if b.flavor == "full"
+        and b.triple == build.triple
+        and b.release == build.release
+        and b.version == build.version
+        and b.gil_disabled == want_ft
+        and not b.py_debug
+    ]
     return _best_full(fulls)
 
 
@@ -276,8 +316,10 @@ def describe_source(build: Build, same_release: Iterable[Build]) -> str:
     source = install_only_source(build, same_release)
     strip = " with debug symbols stripped" if build.stripped else ""
     if source is None:
-        return (f"{build.flavor} = a repackaged full build{strip}; the catalog has no full build "
-                "of this release and platform to say which")
+        return (
+            f"{build.flavor} = a repackaged full build{strip}; the catalog has no full build "
+            "of this release and platform to say which"
+        )
     return f"{build.flavor} = the {source.options_label} build without build artifacts{strip}"
 
 
@@ -287,6 +329,7 @@ def tree(builds: Iterable[Build]) -> dict[str, dict[str, dict[str, list[Build]]]
     for b in sorted(builds, key=sort_key):
         if b.version is None:
             continue
-        out.setdefault(b.version.minor_str, {}).setdefault(str(b.version), {}) \
-            .setdefault(b.variant, []).append(b)
+        out.setdefault(b.version.minor_str, {}).setdefault(str(b.version), {}).setdefault(
+            b.variant, []
+        ).append(b)
     return out

@@ -130,8 +130,9 @@ class Build:
     def version_str(self) -> str:
         return str(self.version) if self.version else "?"
 
-    def with_source(self, *, url: str | None = None, sha256: str | None = None,
-                    size: int | None = None) -> Build:
+    def with_source(
+        self, *, url: str | None = None, sha256: str | None = None, size: int | None = None
+    ) -> Build:
         """A copy with url/sha256/size filled in where given."""
         return replace(
             self,
@@ -141,8 +142,15 @@ class Build:
         )
 
 
-_OPTION_ORDER = {"freethreaded": 0, "shared": 1, "static": 2, "pgo": 3, "lto": 4,
-                 "noopt": 5, "debug": 6}
+_OPTION_ORDER = {
+    "freethreaded": 0,
+    "shared": 1,
+    "static": 2,
+    "pgo": 3,
+    "lto": 4,
+    "noopt": 5,
+    "debug": 6,
+}
 
 
 def _option_order(option: str) -> tuple[int, str]:

@@ -20,9 +20,7 @@ from .models import Build, Version
 
 KNOWN_ARCHES = frozenset({"x86_64", "aarch64", "i686", "armv7", "ppc64le", "s390x", "riscv64"})
 KNOWN_LEVELS = frozenset({"v1", "v2", "v3", "v4"})
-KNOWN_OPTIONS = frozenset(
-    {"pgo", "lto", "debug", "noopt", "freethreaded", "static", "shared"}
-)
+KNOWN_OPTIONS = frozenset({"pgo", "lto", "debug", "noopt", "freethreaded", "static", "shared"})
 #: vendor-os-libc tails of the triples PBS has published.
 KNOWN_SYSTEMS = {
     "unknown-linux-gnu": ("linux", "gnu"),
@@ -75,9 +73,15 @@ def implementation_of(name: str) -> str:
     return ""
 
 
-def parse_name(name: str, *, today: _dt.date | None = None, url: str = "",
-               sha256: str | None = None, size: int | None = None,
-               release: str = "") -> Build | None:
+def parse_name(
+    name: str,
+    *,
+    today: _dt.date | None = None,
+    url: str = "",
+    sha256: str | None = None,
+    size: int | None = None,
+    release: str = "",
+) -> Build | None:
     """Parse one asset file name (URL-quoted or not).
 
     Returns None for names that are not CPython archives (pypy, graalpy, checksums, junk
@@ -158,20 +162,34 @@ def _split_triple(body: str) -> tuple[str | None, str]:
             longer = [k for k in LEGACY_PLATFORMS if k.startswith(legacy + "-")]
             if any(body == k or body.startswith(k + "-") for k in longer):
                 continue
-            return triple, body[len(legacy) + 1:]
+            return triple, body[len(legacy) + 1 :]
     arch, _, tail = body.partition("-")
     if not arch or not tail:
         return None, ""
     for system in sorted(KNOWN_SYSTEMS, key=len, reverse=True):
         if tail == system or tail.startswith(system + "-"):
-            return f"{arch}-{system}", tail[len(system) + 1:]
+            return f"{arch}-{system}", tail[len(system) + 1 :]
     # Unknown vendor/os: accept '<arch>-<vendor>-<os>[-<env>]' when os is a word we know.
     parts = tail.split("-")
-    if len(parts) >= 2 and parts[1] in {"linux", "darwin", "windows", "freebsd", "netbsd",
-                                         "openbsd", "wasi", "emscripten", "android", "ios"}:
+    if len(parts) >= 2 and parts[1] in {
+        "linux",
+        "darwin",
+        "windows",
+        "freebsd",
+        "netbsd",
+        "openbsd",
+        "wasi",
+        "emscripten",
+        "android",
+        "ios",
+    }:
         take = 2
-        if len(parts) > 2 and parts[2] not in FLAVOR_WORDS and "+" not in parts[2] \
-                and parts[2] not in KNOWN_OPTIONS:
+        if (
+            len(parts) > 2
+            and parts[2] not in FLAVOR_WORDS
+            and "+" not in parts[2]
+            and parts[2] not in KNOWN_OPTIONS
+        ):
             take = 3
         return "-".join([arch, *parts[:take]]), "-".join(parts[take:])
     return None, ""
@@ -209,10 +227,21 @@ def _plausible_tag(tag: str, today: _dt.date) -> bool:
     return _dt.date(2018, 1, 1) <= day <= today + _dt.timedelta(days=2)
 
 
-def _other(name: str, fmt: str, problem: str, *, version: Version | None = None,
-           tag: str = "") -> Build:
+def _other(
+    name: str, fmt: str, problem: str, *, version: Version | None = None, tag: str = ""
+) -> Build:
     return Build(
-        name=name, version=version, release=tag, triple="?", arch="?", arch_level="",
-        os="?", libc="?", options=frozenset(), flavor="?", archive_format=fmt, known=False,
+        name=name,
+        version=version,
+        release=tag,
+        triple="?",
+        arch="?",
+        arch_level="",
+        os="?",
+        libc="?",
+        options=frozenset(),
+        flavor="?",
+        archive_format=fmt,
+        known=False,
         problem=problem,
     )

@@ -18,12 +18,15 @@ def uv_arch(build: Build) -> str:
 
 def uv_key(build: Build) -> str:
     variant = "" if build.variant == "default" else f"+{build.variant}"
-    return f"cpython-{build.version_str}{variant}-{_UV_OS.get(build.os, build.os)}-" \
+    return (
+        f"cpython-{build.version_str}{variant}-{_UV_OS.get(build.os, build.os)}-"
         f"{uv_arch(build)}-{build.libc}"
+    )
 
 
-def build_row(build: Build, *, uv_pick: bool = False, installed: str | None = None
-              ) -> dict[str, Any]:
+def build_row(
+    build: Build, *, uv_pick: bool = False, installed: str | None = None
+) -> dict[str, Any]:
     """uv's fields (key, version, version_parts, path, symlink, url, os, variant,
     implementation, arch, libc) plus name, size, sha256, release, flavor, build_options, flags."""
     v = build.version

@@ -80,6 +80,7 @@ def _name_from_url(url: str) -> str:
 
 def parse_ndjson_index(data: bytes) -> Parsed:
     """The release index: one JSON object per line with 'version' and 'artifacts'."""
+
     def rows():
         for number, line in enumerate(data.splitlines(), 1):
             if not line.strip():
@@ -93,6 +94,7 @@ def parse_ndjson_index(data: bytes) -> Parsed:
             for art in entry["artifacts"]:
                 if isinstance(art, dict) and isinstance(art.get("url"), str):
                     yield _name_from_url(art["url"]), art.get("sha256"), None, art["url"]
+
     return _collect(rows())
 
 
@@ -115,6 +117,7 @@ def parse_api_releases(payload: object) -> Parsed:
                     continue
                 url = asset.get("browser_download_url") or ""
                 yield asset["name"], asset.get("digest"), asset.get("size"), url
+
     parsed = _collect(rows())
     parsed.published = published
     return parsed
@@ -133,6 +136,7 @@ def parse_snapshot(payload: object) -> Parsed:
                 published[tag] = rel["published"]
             for name, sha, size in rel["assets"]:
                 yield name, sha, size, asset_url(tag, name)
+
     try:
         parsed = _collect(rows())
     except (KeyError, TypeError, ValueError) as exc:

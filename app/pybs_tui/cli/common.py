@@ -26,10 +26,18 @@ def add_catalog_options(parser: argparse.ArgumentParser, *, top_level: bool = Fa
     # Subcommands must not reset what was given before them: SUPPRESS their defaults.
     default: dict[str, Any] = {} if top_level else {"default": argparse.SUPPRESS}
     group = parser.add_argument_group("catalog")
-    group.add_argument("--catalog", metavar="PATH_OR_URL", **default,
-                       help="read the catalog from this file or URL (NDJSON index or API JSON)")
-    group.add_argument("--offline", action="store_true", **default,
-                       help="no network: use the cached catalog, else the embedded snapshot")
+    group.add_argument(
+        "--catalog",
+        metavar="PATH_OR_URL",
+        **default,
+        help="read the catalog from this file or URL (NDJSON index or API JSON)",
+    )
+    group.add_argument(
+        "--offline",
+        action="store_true",
+        **default,
+        help="no network: use the cached catalog, else the embedded snapshot",
+    )
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
@@ -37,8 +45,10 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(offline=True if getattr(args, "offline", False) else None,
-                             mirror=getattr(args, "mirror", None))
+    return Settings.from_env(
+        offline=True if getattr(args, "offline", False) else None,
+        mirror=getattr(args, "mirror", None),
+    )
 
 
 def catalog_from_args(args: argparse.Namespace, settings: Settings) -> Catalog:
@@ -60,16 +70,20 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=indent, default=str) + "\n")
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
-                right: Sequence[int] = ()) -> None:
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()
+) -> None:
     """A plain aligned text table (readable in any terminal and in a pipe)."""
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
     out = [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
     sys.stdout.write("\n".join(out) + "\n")
 

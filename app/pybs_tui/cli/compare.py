@@ -30,12 +30,17 @@ from .common import (
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "compare", help="compare the archives of one version and platform side by side",
+        "compare",
+        help="compare the archives of one version and platform side by side",
         description="Show install_only_stripped, install_only, pgo+lto / pgo / lto / noopt / "
-                    "debug full and free-threaded archives of one version and platform: size, "
-                    "ratio to the smallest, flags, flavor, format, release, sha256.")
-    p.add_argument("version", metavar="VERSION",
-                   help="a version request: 3.12 (newest 3.12.x), 3.12.3, 3.13t, 3.12.3+debug")
+        "debug full and free-threaded archives of one version and platform: size, "
+        "ratio to the smallest, flags, flavor, format, release, sha256.",
+    )
+    p.add_argument(
+        "version",
+        metavar="VERSION",
+        help="a version request: 3.12 (newest 3.12.x), 3.12.3, 3.13t, 3.12.3+debug",
+    )
     p.add_argument("--os", help="linux, macos (darwin) or windows (default: this machine)")
     p.add_argument("--arch", help="x86_64, aarch64, i686, ... (default: this machine)")
     p.add_argument("--libc", help="gnu, musl, msvc, none, ... (default: this machine)")
@@ -65,17 +70,27 @@ def choose(builds: list[Build], args: argparse.Namespace, host: Host) -> list[Bu
         request = parse_request(args.version)
         os_name = normalise_os(args.os) if args.os else host.os
         arch = normalise_arch(args.arch) if args.arch else host.arch
-        libc = normalise_libc(args.libc) if args.libc else (
-            host.libc if os_name == host.os else None)
+        libc = (
+            normalise_libc(args.libc) if args.libc else (host.libc if os_name == host.os else None)
+        )
     except FilterError as exc:
         raise UserError(str(exc)) from None
     level = args.level or ("v1" if arch == "x86_64" else "")
-    pool = [b for b in builds if request.matches(b.version) and b.os == os_name
-            and b.arch == arch and (libc is None or b.libc == libc) and b.arch_level == level]
+    pool = [
+        b
+        for b in builds
+        if request.matches(b.version)
+        and b.os == os_name
+        and b.arch == arch
+        and (libc is None or b.libc == libc)
+        and b.arch_level == level
+    ]
     if not pool:
-        raise UserError(f"no archives of {args.version} for {os_name}-{arch}"
-                        f"{'-' + libc if libc else ''}{' ' + level if level else ''}; "
-                        "try `pybs-tui list --all --version ...`")
+        raise UserError(
+            f"no archives of {args.version} for {os_name}-{arch}"
+            f"{'-' + libc if libc else ''}{' ' + level if level else ''}; "
+            "try `pybs-tui list --all --version ...`"
+        )
     chosen = pick_builds(pool, variant=request.variant, release=args.release)
     if not chosen:
         raise UserError(f"release {args.release} has no archives of {args.version} there")
@@ -95,8 +110,10 @@ def run(args: argparse.Namespace) -> int:
         print_json({"selection": describe_selection(chosen), **comp.to_json(free)})
         return 0
     print(describe_selection(chosen))
-    rows = [[row.attribute, *(c.text + ("*" if c.differs else "") for c in row.cells)]
-            for row in comp.rows]
+    rows = [
+        [row.attribute, *(c.text + ("*" if c.differs else "") for c in row.cells)]
+        for row in comp.rows
+    ]
     print_table(["", *comp.labels], rows)
     for note in comp.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -24,20 +24,32 @@ from .common import (
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "install", help="install a PBS build (verified, probed, published atomically)",
+        "install",
+        help="install a PBS build (verified, probed, published atomically)",
         description="Install a python-build-standalone archive into pybs-tui's own folder. "
-                    "SPEC is a version request (3.12, 3.12.3, 3.13t, 3.12.3+debug), an asset "
-                    "file name, a URL, or the path of an archive on disk.")
+        "SPEC is a version request (3.12, 3.12.3, 3.13t, 3.12.3+debug), an asset "
+        "file name, a URL, or the path of an archive on disk.",
+    )
     p.add_argument("spec", metavar="SPEC", help="version request, asset name, URL or file")
     p.add_argument("--flavor", help="full, install_only or install_only_stripped")
-    p.add_argument("--options", help="build options the archive must have, e.g. debug, "
-                                     "pgo+lto, freethreaded; 'none' for plain builds")
-    p.add_argument("--mirror", metavar="URL",
-                   help="download from this mirror of the PBS releases instead of GitHub")
-    p.add_argument("--allow-unverified", action="store_true",
-                   help="install even when no sha256 is known (the receipt says so)")
-    p.add_argument("--force", action="store_true",
-                   help="reinstall or replace what is in the install folder")
+    p.add_argument(
+        "--options",
+        help="build options the archive must have, e.g. debug, "
+        "pgo+lto, freethreaded; 'none' for plain builds",
+    )
+    p.add_argument(
+        "--mirror",
+        metavar="URL",
+        help="download from this mirror of the PBS releases instead of GitHub",
+    )
+    p.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="install even when no sha256 is known (the receipt says so)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="reinstall or replace what is in the install folder"
+    )
     add_catalog_options(p)
     add_json_option(p)
     p.set_defaults(func=run)
@@ -139,8 +151,9 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     catalog = catalog_from_args(args, settings)
     try:
-        resolved = resolve_spec(catalog, args.spec, flavor=flavor, options=options,
-                                host=detect_host())
+        resolved = resolve_spec(
+            catalog, args.spec, flavor=flavor, options=options, host=detect_host()
+        )
     except SpecError as exc:
         raise UserError(str(exc), 2) from None
     build = resolved.build
@@ -150,10 +163,17 @@ def run(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     try:
         result = _run_cancellable(
-            lambda: install_build(settings, build, progress=line, cancel=cancel,
-                                  source=resolved.source,
-                                  allow_unverified=args.allow_unverified, force=args.force),
-            cancel)
+            lambda: install_build(
+                settings,
+                build,
+                progress=line,
+                cancel=cancel,
+                source=resolved.source,
+                allow_unverified=args.allow_unverified,
+                force=args.force,
+            ),
+            cancel,
+        )
     except Cancelled:
         line.close()
         raise KeyboardInterrupt from None
@@ -162,19 +182,31 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc), 1) from None
     line.close()
     if args.json:
-        sys.stdout.write(json.dumps({"path": str(result.path), "receipt": result.receipt,
-                                     "probe": result.probe,
-                                     "already_installed": result.already_installed},
-                                    default=str) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "path": str(result.path),
+                    "receipt": result.receipt,
+                    "probe": result.probe,
+                    "already_installed": result.already_installed,
+                },
+                default=str,
+            )
+            + "\n"
+        )
         return 0
     if result.already_installed:
         print(f"{build.name} is already installed at {result.path}")
     else:
         probe = result.probe
-        flags = [f"Py_DEBUG={probe.get('Py_DEBUG')}",
-                 f"Py_GIL_DISABLED={probe.get('Py_GIL_DISABLED')}"]
+        flags = [
+            f"Py_DEBUG={probe.get('Py_DEBUG')}",
+            f"Py_GIL_DISABLED={probe.get('Py_GIL_DISABLED')}",
+        ]
         flags += [name for name in ("PGO", "LTO") if probe.get(name)]
         print(f"installed {build.name} at {result.path}")
-        print(f"probe: Python {probe.get('version')}, {', '.join(flags)}"
-              f"{'' if result.receipt.get('verified') else ' (UNVERIFIED: no checksum)'}")
+        print(
+            f"probe: Python {probe.get('version')}, {', '.join(flags)}"
+            f"{'' if result.receipt.get('verified') else ' (UNVERIFIED: no checksum)'}"
+        )
     return 0

@@ -30,41 +30,56 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "installed", help="list installed interpreters: pybs-tui's own and other tools'",
+        "installed",
+        help="list installed interpreters: pybs-tui's own and other tools'",
         description="List pybs-tui's installs and, read-only, the CPython interpreters of uv, "
-                    "pdm, rye, hatch, mise and pyenv: disk use, release, what is newer, and "
-                    "which venvs, uv tools and links use each. 'newer' is judged against the "
-                    "cached catalog (or the embedded snapshot); --refresh asks the network.")
+        "pdm, rye, hatch, mise and pyenv: disk use, release, what is newer, and "
+        "which venvs, uv tools and links use each. 'newer' is judged against the "
+        "cached catalog (or the embedded snapshot); --refresh asks the network.",
+    )
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--all-managers", dest="own", action="store_false",
-                       help="pybs-tui's installs and other tools' (the default)")
-    which.add_argument("--own", dest="own", action="store_true",
-                       help="only pybs-tui's own installs")
-    p.add_argument("--refresh", action="store_true",
-                   help="fetch the live catalog to judge 'newer available'")
+    which.add_argument(
+        "--all-managers",
+        dest="own",
+        action="store_false",
+        help="pybs-tui's installs and other tools' (the default)",
+    )
+    which.add_argument(
+        "--own", dest="own", action="store_true", help="only pybs-tui's own installs"
+    )
+    p.add_argument(
+        "--refresh", action="store_true", help="fetch the live catalog to judge 'newer available'"
+    )
     add_catalog_options(p)
     add_json_option(p)
     p.set_defaults(func=run_installed, own=False)
 
     u = subparsers.add_parser(
-        "uninstall", help="remove pybs-tui installs (never another tool's)",
+        "uninstall",
+        help="remove pybs-tui installs (never another tool's)",
         description="Remove interpreters installed by pybs-tui, by the names `pybs-tui "
-                    "installed` shows. Asks first on a terminal; scripts pass --yes.")
+        "installed` shows. Asks first on a terminal; scripts pass --yes.",
+    )
     u.add_argument("names", nargs="+", metavar="NAME", help="install name (its directory)")
     u.add_argument("--yes", "-y", action="store_true", help="do not ask")
     u.set_defaults(func=run_uninstall)
 
     r = subparsers.add_parser(
-        "prune", help="remove older own installs: keep the newest patch per minor and variant",
+        "prune",
+        help="remove older own installs: keep the newest patch per minor and variant",
         description="Plan: keep the newest patch of each minor version and variant (and the "
-                    "newest build of that patch) among pybs-tui's installs; the rest is "
-                    "reclaimable. Shows the plan, then removes on confirmation. With --json "
-                    "and without --yes, only the plan is printed.")
+        "newest build of that patch) among pybs-tui's installs; the rest is "
+        "reclaimable. Shows the plan, then removes on confirmation. With --json "
+        "and without --yes, only the plan is printed.",
+    )
     mode = r.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", "-n", action="store_true", help="show the plan only")
     mode.add_argument("--yes", "-y", action="store_true", help="remove without asking")
-    r.add_argument("--keep-used", action="store_true",
-                   help="also keep installs that a venv, uv tool or link uses")
+    r.add_argument(
+        "--keep-used",
+        action="store_true",
+        help="also keep installs that a venv, uv tool or link uses",
+    )
     add_json_option(r)
     r.set_defaults(func=run_prune)
 
@@ -87,7 +102,7 @@ def _catalog(args: argparse.Namespace, settings: Settings) -> Catalog | None:
 def _short(path: Path | str, home: Path) -> str:
     text = str(path)
     prefix = str(home).rstrip("/") + "/"
-    return "~/" + text[len(prefix):] if text.startswith(prefix) else text
+    return "~/" + text[len(prefix) :] if text.startswith(prefix) else text
 
 
 def _size(n: int | None) -> str:
@@ -109,8 +124,9 @@ def _confirm(question: str, yes: bool, hint: str) -> bool:
     if yes:
         return True
     if not sys.stdin or not sys.stdin.isatty():
-        raise UserError(f"not removing anything without confirmation (stdin is not a "
-                        f"terminal): {hint}")
+        raise UserError(
+            f"not removing anything without confirmation (stdin is not a terminal): {hint}"
+        )
     try:
         answer = input(f"{question} [y/N] ")
     except EOFError:
@@ -118,8 +134,7 @@ def _confirm(question: str, yes: bool, hint: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _inventory(settings: Settings, roots: Roots, own_only: bool) -> tuple[list[Interpreter],
-                                                                           bool]:
+def _inventory(settings: Settings, roots: Roots, own_only: bool) -> tuple[list[Interpreter], bool]:
     from ..install.registry import attach_usage, discover, fill_sizes, find_usage
 
     interps = discover(settings, roots, others=not own_only)
@@ -133,11 +148,15 @@ def _report_removed(removed: Sequence[Removed]) -> None:
     for r in removed:
         print(f"removed {r.name} ({_size(r.bytes_freed)} freed)")
         if r.leftover is not None:
-            print(f"warning: some files of {r.name} could not be deleted; they are in "
-                  f"{r.leftover} and will be swept next time", file=sys.stderr)
+            print(
+                f"warning: some files of {r.name} could not be deleted; they are in "
+                f"{r.leftover} and will be swept next time",
+                file=sys.stderr,
+            )
     if len(removed) > 1:
-        print(f"{len(removed)} installs removed, "
-              f"{_size(sum(r.bytes_freed for r in removed))} freed")
+        print(
+            f"{len(removed)} installs removed, {_size(sum(r.bytes_freed for r in removed))} freed"
+        )
 
 
 # -- installed ---------------------------------------------------------------------------------
@@ -152,30 +171,48 @@ def run_installed(args: argparse.Namespace) -> int:
     mark_newer(interps, catalog, detect_host())
     total = sum(i.size or 0 for i in interps)
     if args.json:
-        print_json({
-            "interpreters": [i.to_json() for i in interps],
-            "count": len(interps),
-            "total_bytes": total,
-            "used_by_scan_complete": complete,
-            "catalog": catalog.source if catalog else None,
-        })
+        print_json(
+            {
+                "interpreters": [i.to_json() for i in interps],
+                "count": len(interps),
+                "total_bytes": total,
+                "used_by_scan_complete": complete,
+                "catalog": catalog.source if catalog else None,
+            }
+        )
         return 0
     if not interps:
-        print("no interpreters installed" + (" by pybs-tui" if args.own else "")
-              + f" (pybs-tui installs into {settings.install_dir})")
+        print(
+            "no interpreters installed"
+            + (" by pybs-tui" if args.own else "")
+            + f" (pybs-tui installs into {settings.install_dir})"
+        )
         return 0
     home = roots.home
     print_table(
         ["manager", "version", "variant", "release", "size", "path", "newer", "used by"],
-        [[i.manager, i.label, i.variant, i.release or "?", _size(i.size),
-          _short(i.path, home), i.newer or "-", _users(i.used_by, home)] for i in interps],
+        [
+            [
+                i.manager,
+                i.label,
+                i.variant,
+                i.release or "?",
+                _size(i.size),
+                _short(i.path, home),
+                i.newer or "-",
+                _users(i.used_by, home),
+            ]
+            for i in interps
+        ],
         right=[4],
     )
     own = sum(1 for i in interps if i.own)
     print(f"{len(interps)} interpreters ({own} pybs-tui), {_size(total)} on disk")
     if not complete:
-        print("note: the venv scan stopped at its time limit; 'used by' may miss some",
-              file=sys.stderr)
+        print(
+            "note: the venv scan stopped at its time limit; 'used by' may miss some",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -220,8 +257,7 @@ def run_uninstall(args: argparse.Namespace) -> int:
         users = f"; used by {', '.join(i.used_by)}" if i.used_by else ""
         print(f"{i.name}: {i.label}, {_size(i.size)}{users}")
     total = sum(i.size or 0 for i in targets)
-    question = f"Remove {len(targets)} install{'s' if len(targets) != 1 else ''} " \
-               f"({_size(total)})?"
+    question = f"Remove {len(targets)} install{'s' if len(targets) != 1 else ''} ({_size(total)})?"
     if not _confirm(question, args.yes, "add --yes to remove"):
         print("nothing removed")
         return 1
@@ -241,15 +277,25 @@ def _print_plan(plan: PrunePlan, home: Path) -> None:
             print(f"  {i.name}  {i.label}  {_size(i.size)}")
     if plan.remove:
         print("remove:")
-        print_table(["name", "version", "size", "why", "used by"],
-                    [[i.name, i.label, _size(i.size), why, _users(i.used_by, home)]
-                     for i, why in plan.remove], right=[2])
-    print(f"reclaimable: {_size(plan.reclaimable)} in {len(plan.remove)} install"
-          f"{'s' if len(plan.remove) != 1 else ''}")
+        print_table(
+            ["name", "version", "size", "why", "used by"],
+            [
+                [i.name, i.label, _size(i.size), why, _users(i.used_by, home)]
+                for i, why in plan.remove
+            ],
+            right=[2],
+        )
+    print(
+        f"reclaimable: {_size(plan.reclaimable)} in {len(plan.remove)} install"
+        f"{'s' if len(plan.remove) != 1 else ''}"
+    )
     used = [i for i, _ in plan.remove if i.used_by]
     if used:
-        print(f"warning: {len(used)} of these are in use; those venvs and links will stop "
-              "working (--keep-used keeps them)", file=sys.stderr)
+        print(
+            f"warning: {len(used)} of these are in use; those venvs and links will stop "
+            "working (--keep-used keeps them)",
+            file=sys.stderr,
+        )
 
 
 def run_prune(args: argparse.Namespace) -> int:
@@ -267,19 +313,34 @@ def run_prune(args: argparse.Namespace) -> int:
                 removed = execute_prune(settings, plan)
             except UninstallError as exc:
                 raise UserError(str(exc), code=1) from None
-        print_json(dict(plan.to_json(), removed=[
-            {"name": r.name, "path": str(r.path), "bytes_freed": r.bytes_freed,
-             "complete": r.leftover is None} for r in removed]))
+        print_json(
+            dict(
+                plan.to_json(),
+                removed=[
+                    {
+                        "name": r.name,
+                        "path": str(r.path),
+                        "bytes_freed": r.bytes_freed,
+                        "complete": r.leftover is None,
+                    }
+                    for r in removed
+                ],
+            )
+        )
         return 0
     if not plan.remove:
-        print(f"nothing to prune: {len(plan.keep)} install"
-              f"{'s' if len(plan.keep) != 1 else ''} kept")
+        print(
+            f"nothing to prune: {len(plan.keep)} install{'s' if len(plan.keep) != 1 else ''} kept"
+        )
         return 0
     _print_plan(plan, roots.home)
     if args.dry_run:
         return 0
-    if not _confirm(f"Remove {len(plan.remove)} installs ({_size(plan.reclaimable)})?",
-                    args.yes, "add --yes to remove, or --dry-run to only look"):
+    if not _confirm(
+        f"Remove {len(plan.remove)} installs ({_size(plan.reclaimable)})?",
+        args.yes,
+        "add --yes to remove, or --dry-run to only look",
+    ):
         print("nothing removed")
         return 1
     try:

@@ -125,8 +125,11 @@ class DiskUseCache:
         """The cached size of `path` if its fingerprint still matches."""
         with self._lock:
             entry = self._load().get(str(path))
-        if isinstance(entry, dict) and entry.get("fp") == signature \
-                and isinstance(entry.get("bytes"), int):
+        if (
+            isinstance(entry, dict)
+            and entry.get("fp") == signature
+            and isinstance(entry.get("bytes"), int)
+        ):
             return entry["bytes"]
         return None
 
@@ -136,7 +139,8 @@ class DiskUseCache:
             entries[str(path)] = {"fp": signature, "bytes": size, "at": time.time()}
             if len(entries) > _CACHE_LIMIT:
                 for key in sorted(entries, key=lambda k: entries[k].get("at", 0))[
-                        : len(entries) - _CACHE_LIMIT]:
+                    : len(entries) - _CACHE_LIMIT
+                ]:
                     del entries[key]
             self._save(entries)
 

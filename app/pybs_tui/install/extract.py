@@ -63,8 +63,12 @@ WRITER_FILE_MAX = 4 << 20
 WRITER_BUDGET = 8 << 20
 #: Writer threads at most: more than the CPUs only adds contention (the main thread and the
 #: reader thread need CPU too), and creating entries in different folders scales to a few.
-WRITER_THREADS = min(4, max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                            else os.cpu_count() or 2))
+WRITER_THREADS = min(
+    4,
+    max(
+        2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
+    ),
+)
 #: Queued files per writer thread that make another one start (when several folders wait).
 WRITER_BACKLOG = 16
 #: Files of one folder a writer takes at a time.
@@ -145,6 +149,7 @@ def sweep_stale(settings: Settings) -> list[Path]:
 
 def remove_tree(path: Path) -> None:
     """Delete a folder we created (links are removed, never followed); quiet if gone."""
+
     def onerror(func, failed, _exc):  # type: ignore[no-untyped-def]
         with contextlib.suppress(OSError):
             parent = os.path.dirname(failed)
@@ -198,7 +203,7 @@ class _GzipStream:
         """Up to `n` input bytes (fewer only at the end of the input)."""
         pieces = []
         while n > 0 and self._fill():
-            piece = self.buf[self.pos:self.pos + n]
+            piece = self.buf[self.pos : self.pos + n]
             self.pos += len(piece)
             n -= len(piece)
             pieces.append(piece)
@@ -264,7 +269,7 @@ class _GzipStream:
                 data = self.tail
             else:
                 self._fill()
-                data = self.buf[self.pos:] if self.pos else self.buf
+                data = self.buf[self.pos :] if self.pos else self.buf
                 self.buf, self.pos = b"", 0
             out = self.dec.decompress(data, size)
             self.tail = self.dec.unconsumed_tail
@@ -290,8 +295,7 @@ class _Reader:
         self.raw = raw
         self.queue: queue.Queue[bytes | BaseException] = queue.Queue(READ_AHEAD)
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="pybs-extract-reader",
-                                       daemon=True)
+        self.thread = threading.Thread(target=self._run, name="pybs-extract-reader", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
@@ -369,11 +373,14 @@ class _Guard:
         self.total += n
         self.window += n
         if self.window > self.window_limit:
-            raise ArchiveRefused("refused archive: a tar header carries more than "
-                                 f"{HEADER_BUDGET // 1024} KiB of metadata")
+            raise ArchiveRefused(
+                "refused archive: a tar header carries more than "
+                f"{HEADER_BUDGET // 1024} KiB of metadata"
+            )
         if self.total > self.total_limit:
-            raise ArchiveRefused(f"refused archive: it unpacks to more than "
-                                 f"{_size(self.total_limit)} (limit)")
+            raise ArchiveRefused(
+                f"refused archive: it unpacks to more than {_size(self.total_limit)} (limit)"
+            )
 
     def seek(self, offset: int, whence: int = 0) -> int:
         if whence != 0 or offset < self.total:
@@ -393,7 +400,7 @@ class _Guard:
         if pos + size <= len(self.buf):  # most reads: within the current chunk
             self._count(size)
             self.pos = pos + size
-            return self.buf[pos:pos + size]
+            return self.buf[pos : pos + size]
         pieces = []
         while size > 0:
             if self.pos >= len(self.buf) and not self._fill():
@@ -403,7 +410,7 @@ class _Guard:
             if take == len(self.buf):
                 pieces.append(self.buf)
             else:
-                pieces.append(self.buf[self.pos:self.pos + take])
+                pieces.append(self.buf[self.pos : self.pos + take])
             self.pos += take
             size -= take
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)
@@ -424,8 +431,10 @@ def _size(n: int) -> str:
 def _decompress_error(exc: zstandard.ZstdError) -> ArchiveRefused:
     text = _one_line(exc)
     if "memory" in text.lower() or "window" in text.lower():
-        return ArchiveRefused("refused archive: its zstd frame needs a decompression window "
-                              "larger than the 128 MiB limit")
+        return ArchiveRefused(
+            "refused archive: its zstd frame needs a decompression window "
+            "larger than the 128 MiB limit"
+        )
     return ArchiveRefused(f"the archive is corrupt: {text}")
 
 
@@ -465,8 +474,9 @@ def check_name(name: str) -> tuple[str, ...]:
         if part == "..":
             raise ArchiveRefused(f"refused member {shown}: '..' in its path")
         if len(part.encode("utf-8", "surrogateescape")) > MAX_COMPONENT:
-            raise ArchiveRefused(f"refused member {shown}: a path component longer than "
-                                 f"{MAX_COMPONENT} bytes")
+            raise ArchiveRefused(
+                f"refused member {shown}: a path component longer than {MAX_COMPONENT} bytes"
+            )
     return parts
 
 
@@ -510,8 +520,9 @@ class _Tree:
                 continue
             if part == "..":
                 if len(cur) <= len(jail):
-                    raise ArchiveRefused(f"refused link {shown!r} -> {target!r}: it points "
-                                         f"outside {'/'.join(jail)}/")
+                    raise ArchiveRefused(
+                        f"refused link {shown!r} -> {target!r}: it points outside {'/'.join(jail)}/"
+                    )
                 cur.pop()
                 continue
             cur.append(part)
@@ -524,8 +535,9 @@ class _Tree:
                 queue.extendleft(reversed(self.links[key].split("/")))
             elif any(p not in ("", ".") for p in queue):
                 if key in self.files:
-                    raise ArchiveRefused(f"refused link {shown!r} -> {target!r}: it goes "
-                                         "through a file")
+                    raise ArchiveRefused(
+                        f"refused link {shown!r} -> {target!r}: it goes through a file"
+                    )
                 self.used_as_dir.add(key)
         return tuple(cur)
 
@@ -555,8 +567,9 @@ def _write_chunk(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | \
-    getattr(os, "O_BINARY", 0)
+_CREATE_FLAGS = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+)
 _FCHMOD = hasattr(os, "fchmod")
 _UTIME_FD = os.utime in os.supports_fd
 
@@ -588,8 +601,7 @@ class _NewFile:
         self.mode = (mode & 0o755) | 0o600
         self.mtime = mtime
         self.chmod = _FCHMOD and (umask is None or bool(self.mode & umask))
-        self.fd = os.open(path, _CREATE_FLAGS, 0o600 if self.chmod or not _FCHMOD
-                          else self.mode)
+        self.fd = os.open(path, _CREATE_FLAGS, 0o600 if self.chmod or not _FCHMOD else self.mode)
 
     def finish(self) -> None:
         """Set the mode and mtime (after the data is written)."""
@@ -603,8 +615,14 @@ class _NewFile:
         os.close(self.fd)
 
 
-def _create_file(path: str, data: bytes, mode: int, mtime: float | None,
-                 umask: int | None, cancel: threading.Event | None) -> None:
+def _create_file(
+    path: str,
+    data: bytes,
+    mode: int,
+    mtime: float | None,
+    umask: int | None,
+    cancel: threading.Event | None,
+) -> None:
     """Create `path` holding `data` (the job of a writer thread)."""
     check_cancel(cancel)
     new = _NewFile(path, mode, mtime, umask)
@@ -643,8 +661,9 @@ class _Writers:
     joins every thread.
     """
 
-    def __init__(self, root: str, threads: int, budget: int,
-                 cancel: threading.Event | None) -> None:
+    def __init__(
+        self, root: str, threads: int, budget: int, cancel: threading.Event | None
+    ) -> None:
         self.cond = threading.Condition()
         #: queued jobs by folder, folders in the order they were first queued
         self.queued: dict[str, deque[_Job]] = {}
@@ -688,16 +707,16 @@ class _Writers:
             self.held += size
             self.cond.notify()
             started = len(self.threads)
-            more = started < self.wanted and (not started or (
-                self.pending > WRITER_BACKLOG * started and len(self.queued) > started))
+            more = started < self.wanted and (
+                not started
+                or (self.pending > WRITER_BACKLOG * started and len(self.queued) > started)
+            )
         if more:
-            thread = threading.Thread(target=self._work, name="pybs-extract-writer",
-                                      daemon=True)
+            thread = threading.Thread(target=self._work, name="pybs-extract-writer", daemon=True)
             self.threads.append(thread)
             thread.start()
 
-    def submit(self, folder: str, path: str, data: bytes, mode: int,
-               mtime: float | None) -> None:
+    def submit(self, folder: str, path: str, data: bytes, mode: int, mtime: float | None) -> None:
         """Queue the creation of the file `path` (in `folder`) holding `data`; waits while
         the budget is spent."""
         self._queue(folder, (path, data, mode, mtime), len(data))
@@ -761,8 +780,14 @@ class _Writers:
                         _make_folder(path, extra)  # type: ignore[arg-type]
                         made.append(path)
                     else:
-                        _create_file(path, data, mode, extra,  # type: ignore[arg-type]
-                                     self.umask, self.cancel)
+                        _create_file(
+                            path,
+                            data,
+                            mode,
+                            extra,  # type: ignore[arg-type]
+                            self.umask,
+                            self.cancel,
+                        )
             except BaseException as exc:  # handed to the main thread
                 error = exc
             with cond:
@@ -791,8 +816,14 @@ def _filtered_mode(member: tarfile.TarInfo) -> int | None:
 
 
 class _Extractor:
-    def __init__(self, settings: Settings, archive: Path, staging: Path,
-                 progress: ProgressCallback | None, cancel: threading.Event | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        archive: Path,
+        staging: Path,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> None:
         self.settings = settings
         self.archive = archive
         self.staging = staging
@@ -834,8 +865,10 @@ class _Extractor:
         try:
             tar = tarfile.open(fileobj=guard, mode="r:")  # type: ignore  # noqa: SIM115
         except tarfile.TarError as exc:
-            raise ArchiveRefused(f"{self.archive.name} is not a tar archive (empty, "
-                                 f"truncated or corrupt: {_one_line(exc)})") from None
+            raise ArchiveRefused(
+                f"{self.archive.name} is not a tar archive (empty, "
+                f"truncated or corrupt: {_one_line(exc)})"
+            ) from None
         with tar:
             while True:
                 check_cancel(self.cancel)
@@ -843,8 +876,7 @@ class _Extractor:
                 try:
                     member = tar.next()
                 except tarfile.TarError as exc:
-                    raise ArchiveRefused(f"the archive is corrupt: {_one_line(exc)}"
-                                         ) from None
+                    raise ArchiveRefused(f"the archive is corrupt: {_one_line(exc)}") from None
                 if member is None:
                     break
                 guard.open_window(member.size if member.isreg() else 0)
@@ -855,24 +887,27 @@ class _Extractor:
         limits = self.settings.limits
         self.members += 1
         if self.members > limits.max_members:
-            raise ArchiveRefused(f"refused archive: more than {limits.max_members} members "
-                                 "(limit)")
+            raise ArchiveRefused(f"refused archive: more than {limits.max_members} members (limit)")
         parts = check_name(member.name)
         shown = "/".join(parts)
         tree = self.tree
         if parts[0] != TOP:
-            raise InstallError(f"unexpected archive layout: top-level entry {parts[0]!r} "
-                               f"(PBS archives hold a single {TOP}/ folder)")
+            raise InstallError(
+                f"unexpected archive layout: top-level entry {parts[0]!r} "
+                f"(PBS archives hold a single {TOP}/ folder)"
+            )
         if parts in tree.seen:
             raise ArchiveRefused(f"refused member {shown!r}: duplicate name")
         for i in range(1, len(parts)):
             prefix = parts[:i]
             if prefix in tree.links:
-                raise ArchiveRefused(f"refused member {shown!r}: written through the symlink "
-                                     f"{'/'.join(prefix)!r}")
+                raise ArchiveRefused(
+                    f"refused member {shown!r}: written through the symlink {'/'.join(prefix)!r}"
+                )
             if prefix in tree.files:
-                raise ArchiveRefused(f"refused member {shown!r}: below the file "
-                                     f"{'/'.join(prefix)!r}")
+                raise ArchiveRefused(
+                    f"refused member {shown!r}: below the file {'/'.join(prefix)!r}"
+                )
         if len(parts) == 1 and not member.isdir():
             raise InstallError(f"unexpected archive layout: {TOP} is not a folder")
 
@@ -882,8 +917,7 @@ class _Extractor:
             kind = "symlink"
             _check_link_target(repr(shown), member.linkname)
             if parts in tree.used_as_dir:
-                raise ArchiveRefused(f"refused link {shown!r}: it replaces a folder used "
-                                     "earlier")
+                raise ArchiveRefused(f"refused link {shown!r}: it replaces a folder used earlier")
             tree.links[parts] = member.linkname  # so that a loop through itself is seen
             tree.resolve(parts, member.linkname)
         elif member.islnk():
@@ -894,18 +928,28 @@ class _Extractor:
             except ArchiveRefused:
                 target = ()
             if target not in tree.files:
-                raise ArchiveRefused(f"refused hardlink {shown!r} -> {member.linkname!r}: only "
-                                     "links to regular files extracted earlier are allowed")
+                raise ArchiveRefused(
+                    f"refused hardlink {shown!r} -> {member.linkname!r}: only "
+                    "links to regular files extracted earlier are allowed"
+                )
         elif member.isreg() and not member.issparse():
             kind = "file"
             self.declared += member.size
             if self.declared > limits.max_unpacked_bytes:
-                raise ArchiveRefused(f"refused archive: it unpacks to more than "
-                                     f"{_size(limits.max_unpacked_bytes)} (limit)")
+                raise ArchiveRefused(
+                    f"refused archive: it unpacks to more than "
+                    f"{_size(limits.max_unpacked_bytes)} (limit)"
+                )
         else:
-            what = ("device" if member.ischr() or member.isblk() else
-                    "FIFO" if member.isfifo() else "sparse file" if member.issparse()
-                    else "special member")
+            what = (
+                "device"
+                if member.ischr() or member.isblk()
+                else "FIFO"
+                if member.isfifo()
+                else "sparse file"
+                if member.issparse()
+                else "special member"
+            )
             raise ArchiveRefused(f"refused member {shown!r}: {what}")
 
         mode = self._data_filter(member, parts, shown, kind)
@@ -933,8 +977,9 @@ class _Extractor:
         tree.seen.add(parts)
         self.reporter.report(self.written)
 
-    def _data_filter(self, member: tarfile.TarInfo, parts: tuple[str, ...], shown: str,
-                     kind: str) -> int | None:
+    def _data_filter(
+        self, member: tarfile.TarInfo, parts: tuple[str, ...], shown: str, kind: str
+    ) -> int | None:
         """tarfile's ``data`` filter on `member` (named `shown`); the mode it leaves.
 
         Links go through ``tarfile.data_filter`` itself. For files and folders its checks
@@ -945,8 +990,7 @@ class _Extractor:
         """
         if kind not in ("file", "dir"):
             try:
-                filtered = tarfile.data_filter(member.replace(name=shown, deep=False),
-                                               self.root)
+                filtered = tarfile.data_filter(member.replace(name=shown, deep=False), self.root)
             except tarfile.FilterError as exc:
                 raise ArchiveRefused(f"refused member {shown!r}: {_one_line(exc)}") from None
             return filtered.mode
@@ -954,8 +998,7 @@ class _Extractor:
         if parts in self.tree.links:  # never true (a duplicate is refused first); realpath
             target = os.path.realpath(target)  # would follow a link there
         if not _inside(target, self.real_root):
-            exc = tarfile.OutsideDestinationError(member.replace(name=shown, deep=False),
-                                                  target)
+            exc = tarfile.OutsideDestinationError(member.replace(name=shown, deep=False), target)
             raise ArchiveRefused(f"refused member {shown!r}: {_one_line(exc)}")
         return _filtered_mode(member)
 
@@ -982,8 +1025,11 @@ class _Extractor:
             if prefix in tree.dirs:
                 continue
             path = self._path(prefix)
-            self.writers.make_folder(path.rpartition(os.sep)[0], path, f"refused member "
-                                     f"{'/'.join(parts)!r}: its parent is not a folder")
+            self.writers.make_folder(
+                path.rpartition(os.sep)[0],
+                path,
+                f"refused member {'/'.join(parts)!r}: its parent is not a folder",
+            )
             self.dir_modes.setdefault(path, 0o755)
             tree.dirs.add(prefix)
             tree.seen.add(prefix)
@@ -995,8 +1041,9 @@ class _Extractor:
             raise ArchiveRefused(f"the archive is truncated inside {member.name!r}")
         return data
 
-    def _write_file(self, tar: tarfile.TarFile, member: tarfile.TarInfo, folder: str,
-                    path: str, mode: int) -> None:
+    def _write_file(
+        self, tar: tarfile.TarFile, member: tarfile.TarInfo, folder: str, path: str, mode: int
+    ) -> None:
         if tar.fileobj.tell() != member.offset_data:  # type: ignore[union-attr]
             raise ArchiveRefused(f"refused member {member.name!r}: unreadable")
         if member.size <= WRITER_FILE_MAX:
@@ -1050,8 +1097,9 @@ def _check_tree_links(root: Path) -> None:
                 target = os.path.realpath(entry.path)
                 if not _inside(target, real_root):
                     rel = os.path.relpath(entry.path, root)
-                    raise ArchiveRefused(f"refused link {rel!r}: it points outside the "
-                                         "installed tree")
+                    raise ArchiveRefused(
+                        f"refused link {rel!r}: it points outside the installed tree"
+                    )
         pending.extend(reversed([e.path for e in dirs if not e.is_symlink()]))
 
 
@@ -1077,15 +1125,18 @@ def _layout(staging: Path, flavor: str | None) -> tuple[str, Path, Path]:
         layout, root = "install_only", top
     shown = f"{TOP}/{FULL_SUBDIR}" if layout == "full" else TOP
     if flavor == "full" and layout != "full":
-        raise InstallError(f"unexpected archive layout: a full archive without "
-                           f"{TOP}/{FULL_SUBDIR}/")
+        raise InstallError(
+            f"unexpected archive layout: a full archive without {TOP}/{FULL_SUBDIR}/"
+        )
     if flavor in ("install_only", "install_only_stripped") and layout == "full":
-        raise InstallError(f"unexpected archive layout: an {flavor} archive with "
-                           f"{TOP}/{FULL_SUBDIR}/")
+        raise InstallError(
+            f"unexpected archive layout: an {flavor} archive with {TOP}/{FULL_SUBDIR}/"
+        )
     exe = _find_executable(root)
     if exe is None:
-        raise InstallError(f"unexpected archive layout: no {shown}/bin/python3 "
-                           f"(or {shown}/python.exe)")
+        raise InstallError(
+            f"unexpected archive layout: no {shown}/bin/python3 (or {shown}/python.exe)"
+        )
     return layout, root, exe
 
 
@@ -1097,16 +1148,22 @@ def _fold_full_extras(staging: Path) -> None:
         return
     dest = top / FULL_SUBDIR / FULL_EXTRAS
     if os.path.lexists(dest):
-        raise InstallError(f"unexpected archive layout: {TOP}/{FULL_SUBDIR}/{FULL_EXTRAS} "
-                           "already exists")
+        raise InstallError(
+            f"unexpected archive layout: {TOP}/{FULL_SUBDIR}/{FULL_EXTRAS} already exists"
+        )
     dest.mkdir()
     for path in extras:
         os.rename(path, dest / path.name)
 
 
-def extract_archive(settings: Settings, archive: Path, *, flavor: str | None = None,
-                    progress: ProgressCallback | None = None,
-                    cancel: threading.Event | None = None) -> ExtractResult:
+def extract_archive(
+    settings: Settings,
+    archive: Path,
+    *,
+    flavor: str | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> ExtractResult:
     """Extract `archive` into a new staging folder and check its layout.
 
     `flavor` ('full', 'install_only', ...) makes the layout check strict. For full archives the
@@ -1121,11 +1178,13 @@ def extract_archive(settings: Settings, archive: Path, *, flavor: str | None = N
             extractor.run()
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
-                raise InstallError(f"no space left on device while extracting into "
-                                   f"{settings.install_dir}") from None
+                raise InstallError(
+                    f"no space left on device while extracting into {settings.install_dir}"
+                ) from None
             where = exc.filename or staging
-            raise InstallError(f"cannot extract into {where}: "
-                               f"{_one_line(exc.strerror or exc)}") from None
+            raise InstallError(
+                f"cannot extract into {where}: {_one_line(exc.strerror or exc)}"
+            ) from None
         layout, root, exe = _layout(staging, flavor)
         if layout == "full":
             _fold_full_extras(staging)

@@ -28,8 +28,9 @@ def _prefix_pattern(old: str) -> re.Pattern[str]:
     """`old` as a whole path: at a start, after a space, quote, '=', ',', ':' or -I/-L/-R."""
     old = old.rstrip("/") or "/"
     return re.compile(
-        r"(?:^|(?<=[\s'\"=,:])|(?<=-I)|(?<=-L)|(?<=-R))" + re.escape(old)
-        + r"(?=$|[/\s'\",:;)])", re.MULTILINE)
+        r"(?:^|(?<=[\s'\"=,:])|(?<=-I)|(?<=-L)|(?<=-R))" + re.escape(old) + r"(?=$|[/\s'\",:;)])",
+        re.MULTILINE,
+    )
 
 
 def replace_prefix(text: str, old: str, new: str) -> str:
@@ -50,8 +51,12 @@ def ensure_python_links(root: Path, build: Build | None = None) -> list[str]:
         return []  # Windows layout: python.exe at the root
     versioned = sorted(
         (p.name for p in bindir.iterdir() if _VERSIONED.match(p.name) and p.is_file()),
-        key=lambda n: (not (build and build.version and n.startswith(
-            f"python{build.version.minor_str}")), len(n), n))
+        key=lambda n: (
+            not (build and build.version and n.startswith(f"python{build.version.minor_str}")),
+            len(n),
+            n,
+        ),
+    )
     created = []
     if not versioned:
         return created
@@ -95,8 +100,9 @@ def sysconfig_files(root: Path) -> list[Path]:
     files += sorted(p for p in (lib / "pkgconfig").glob("*.pc") if not p.is_symlink())
     bindir = root / "bin"
     if bindir.is_dir():
-        files += sorted(p for p in bindir.glob("python*-config")
-                        if p.is_file() and not p.is_symlink())
+        files += sorted(
+            p for p in bindir.glob("python*-config") if p.is_file() and not p.is_symlink()
+        )
     return [p for p in files if p.is_file() and not p.is_symlink()]
 
 
@@ -121,9 +127,20 @@ def patch_sysconfig(root: Path, prefix: Path) -> list[Path]:
     return changed
 
 
-def make_receipt(build: Build, *, url: str, origin: str, sha256: str, size: int, source: str,
-                 verified: bool, probe: dict[str, Any], executable: str, installed_at: float,
-                 layout: str) -> dict[str, Any]:
+def make_receipt(
+    build: Build,
+    *,
+    url: str,
+    origin: str,
+    sha256: str,
+    size: int,
+    source: str,
+    verified: bool,
+    probe: dict[str, Any],
+    executable: str,
+    installed_at: float,
+    layout: str,
+) -> dict[str, Any]:
     """The receipt of one install (schema pybs-tui-receipt/1).
 
     ``prefix`` is the interpreter root relative to the install folder: always "." because
@@ -143,7 +160,8 @@ def make_receipt(build: Build, *, url: str, origin: str, sha256: str, size: int,
         "build_options": sorted(build.options),
         "triple": build.triple,
         "installed_at": dt.datetime.fromtimestamp(installed_at, dt.UTC).isoformat(
-            timespec="seconds"),
+            timespec="seconds"
+        ),
         "source": source,
         "verified": verified,
         "probe": probe,

@@ -42,8 +42,13 @@ def root_lock_path(settings: Settings) -> Path:
     return settings.install_dir / LOCK_NAME
 
 
-def _acquire(lock: filelock.FileLock, timeout: float | None, cancel: threading.Event | None,
-             on_wait: ProgressCallback | None, waiting: Progress) -> bool:
+def _acquire(
+    lock: filelock.FileLock,
+    timeout: float | None,
+    cancel: threading.Event | None,
+    on_wait: ProgressCallback | None,
+    waiting: Progress,
+) -> bool:
     """Poll for the lock, checking cancel; False when `timeout` passed without it."""
     deadline = None if timeout is None else time.monotonic() + timeout
     told = False
@@ -62,9 +67,13 @@ def _acquire(lock: filelock.FileLock, timeout: float | None, cancel: threading.E
 
 
 @contextmanager
-def install_root_lock(settings: Settings, *, timeout: float = ROOT_LOCK_TIMEOUT,
-                      cancel: threading.Event | None = None,
-                      progress: ProgressCallback | None = None) -> Iterator[None]:
+def install_root_lock(
+    settings: Settings,
+    *,
+    timeout: float = ROOT_LOCK_TIMEOUT,
+    cancel: threading.Event | None = None,
+    progress: ProgressCallback | None = None,
+) -> Iterator[None]:
     """Hold the install root's lock; LockBusy after `timeout` seconds of waiting."""
     root = settings.install_dir
     root.mkdir(parents=True, exist_ok=True)
@@ -79,9 +88,14 @@ def install_root_lock(settings: Settings, *, timeout: float = ROOT_LOCK_TIMEOUT,
 
 
 @contextmanager
-def build_lock(settings: Settings, name: str, *, timeout: float | None = None,
-               cancel: threading.Event | None = None,
-               progress: ProgressCallback | None = None) -> Iterator[None]:
+def build_lock(
+    settings: Settings,
+    name: str,
+    *,
+    timeout: float | None = None,
+    cancel: threading.Event | None = None,
+    progress: ProgressCallback | None = None,
+) -> Iterator[None]:
     """Hold the lock of one archive name; waits (cancellable) while another process has it."""
     check_asset_name(name)
     folder = settings.install_dir / LOCKS_DIR
@@ -89,8 +103,10 @@ def build_lock(settings: Settings, name: str, *, timeout: float | None = None,
     lock = filelock.FileLock(folder / f"{name}.lock")
     waiting = Progress("lock", message=f"waiting for another pybs-tui installing {name}")
     if not _acquire(lock, timeout, cancel, progress, waiting):
-        raise LockBusy(f"another pybs-tui is installing {name} into {settings.install_dir}; "
-                       "try again when it finishes")
+        raise LockBusy(
+            f"another pybs-tui is installing {name} into {settings.install_dir}; "
+            "try again when it finishes"
+        )
     try:
         yield
     finally:

@@ -87,7 +87,7 @@ def mirror_url(url: str, mirror: str | None) -> str | None:
         return None
     for prefix in MIRRORABLE_PREFIXES:
         if url.startswith(prefix + "/"):
-            return mirror.rstrip("/") + url[len(prefix):]
+            return mirror.rstrip("/") + url[len(prefix) :]
     return None
 
 
@@ -136,13 +136,18 @@ def check_disk(settings: Settings, build: Build, *, download_bytes: int) -> None
         except OSError:
             continue
         if free < need:
-            raise InstallError(f"not enough disk space in {where}: need {_human(need)}, "
-                               f"free {_human(free)}")
+            raise InstallError(
+                f"not enough disk space in {where}: need {_human(need)}, free {_human(free)}"
+            )
 
 
-def _hash_local(path: Path, build: Build, allow_unverified: bool,
-                progress: ProgressCallback | None, cancel: threading.Event | None
-                ) -> tuple[str, int, bool]:
+def _hash_local(
+    path: Path,
+    build: Build,
+    allow_unverified: bool,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> tuple[str, int, bool]:
     """(sha256, size, verified) of a local archive, checked against the catalog."""
     try:
         total = path.stat().st_size
@@ -160,15 +165,19 @@ def _hash_local(path: Path, build: Build, allow_unverified: bool,
     digest = hasher.hexdigest()
     if build.sha256 is None:
         if not allow_unverified:
-            raise InstallError(f"no checksum is known for {build.name}; refusing to install it "
-                               "unverified (use --allow-unverified to override)")
+            raise InstallError(
+                f"no checksum is known for {build.name}; refusing to install it "
+                "unverified (use --allow-unverified to override)"
+            )
         return digest, done, False
     if build.size is not None and done != build.size:
-        raise InstallError(f"size mismatch for {path.name}: expected {build.size} bytes, "
-                           f"got {done}")
+        raise InstallError(
+            f"size mismatch for {path.name}: expected {build.size} bytes, got {done}"
+        )
     if digest != build.sha256:
-        raise InstallError(f"sha256 mismatch for {path.name}: expected {build.sha256}, "
-                           f"got {digest}")
+        raise InstallError(
+            f"sha256 mismatch for {path.name}: expected {build.sha256}, got {digest}"
+        )
     return digest, done, True
 
 
@@ -190,15 +199,26 @@ def _check_target(target: Path, build: Build, force: bool) -> None:
         return
     receipt = read_receipt(target)
     if receipt is None:
-        raise InstallError(f"{target} exists but is not a pybs-tui install; remove it or use "
-                           "--force to replace it")
-    raise InstallError(f"{target} holds a different build of {receipt.get('name', '?')} "
-                       f"(sha256 {str(receipt.get('sha256'))[:12]}...); use --force to "
-                       "replace it")
+        raise InstallError(
+            f"{target} exists but is not a pybs-tui install; remove it or use --force to replace it"
+        )
+    raise InstallError(
+        f"{target} holds a different build of {receipt.get('name', '?')} "
+        f"(sha256 {str(receipt.get('sha256'))[:12]}...); use --force to "
+        "replace it"
+    )
 
 
-def _publish(settings: Settings, root: Path, target: Path, *, force: bool, timeout: float,
-             cancel: threading.Event | None, progress: ProgressCallback | None) -> None:
+def _publish(
+    settings: Settings,
+    root: Path,
+    target: Path,
+    *,
+    force: bool,
+    timeout: float,
+    cancel: threading.Event | None,
+    progress: ProgressCallback | None,
+) -> None:
     with install_root_lock(settings, timeout=timeout, cancel=cancel, progress=progress):
         check_cancel(cancel)
         if not os.path.lexists(target):
@@ -216,11 +236,19 @@ def _publish(settings: Settings, root: Path, target: Path, *, force: bool, timeo
         remove_tree(trash)
 
 
-def install_build(settings: Settings, build: Build, *, progress: ProgressCallback | None = None,
-                  cancel: threading.Event | None = None, source: str | None = None,
-                  allow_unverified: bool = False, client: httpx.Client | None = None,
-                  force: bool = False, lock_timeout: float = ROOT_LOCK_TIMEOUT,
-                  probe_timeout: float = PROBE_TIMEOUT) -> InstallResult:
+def install_build(
+    settings: Settings,
+    build: Build,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    source: str | None = None,
+    allow_unverified: bool = False,
+    client: httpx.Client | None = None,
+    force: bool = False,
+    lock_timeout: float = ROOT_LOCK_TIMEOUT,
+    probe_timeout: float = PROBE_TIMEOUT,
+) -> InstallResult:
     """Install one build; InstallError (one line) or Cancelled on failure, nothing left behind.
 
     `source` overrides where the archive comes from: a URL, or a local file path (hashed and
@@ -243,14 +271,24 @@ def install_build(settings: Settings, build: Build, *, progress: ProgressCallbac
             if existing is not None:  # another process finished it while we waited
                 return _already(target, existing, progress)
         _check_target(target, build, force)
-        return _install_locked(settings, build, target, progress=progress, cancel=cancel,
-                               source=source, allow_unverified=allow_unverified, client=client,
-                               force=force, lock_timeout=lock_timeout,
-                               probe_timeout=probe_timeout)
+        return _install_locked(
+            settings,
+            build,
+            target,
+            progress=progress,
+            cancel=cancel,
+            source=source,
+            allow_unverified=allow_unverified,
+            client=client,
+            force=force,
+            lock_timeout=lock_timeout,
+            probe_timeout=probe_timeout,
+        )
 
 
-def _complete_from_api(settings: Settings, build: Build, client: httpx.Client | None,
-                       progress: ProgressCallback | None) -> Build:
+def _complete_from_api(
+    settings: Settings, build: Build, client: httpx.Client | None, progress: ProgressCallback | None
+) -> Build:
     """Fill a missing sha256/size: the release's GitHub API answer, else its SHA256SUMS.
 
     The release index always has digests, but a snapshot may list archives without one
@@ -264,8 +302,10 @@ def _complete_from_api(settings: Settings, build: Build, client: httpx.Client | 
     try:
         found = _release_entry(http, settings, build)
         if found is not None:
-            build = build.with_source(sha256=build.sha256 or found.sha256,
-                                      size=build.size if build.size is not None else found.size)
+            build = build.with_source(
+                sha256=build.sha256 or found.sha256,
+                size=build.size if build.size is not None else found.size,
+            )
         if build.sha256 is None:
             build = build.with_source(sha256=_sha256sums_entry(http, settings, build))
     finally:
@@ -291,17 +331,28 @@ def _sha256sums_entry(http: httpx.Client, settings: Settings, build: Build) -> s
         return None
 
 
-def _already(target: Path, receipt: dict[str, Any], progress: ProgressCallback | None
-             ) -> InstallResult:
+def _already(
+    target: Path, receipt: dict[str, Any], progress: ProgressCallback | None
+) -> InstallResult:
     if progress is not None:
         progress(Progress("done", message=f"already installed at {target}"))
     return InstallResult(target, receipt, dict(receipt.get("probe") or {}), True)
 
 
-def _install_locked(settings: Settings, build: Build, target: Path, *,
-                    progress: ProgressCallback | None, cancel: threading.Event | None,
-                    source: str | None, allow_unverified: bool, client: httpx.Client | None,
-                    force: bool, lock_timeout: float, probe_timeout: float) -> InstallResult:
+def _install_locked(
+    settings: Settings,
+    build: Build,
+    target: Path,
+    *,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    source: str | None,
+    allow_unverified: bool,
+    client: httpx.Client | None,
+    force: bool,
+    lock_timeout: float,
+    probe_timeout: float,
+) -> InstallResult:
     local = source is not None and not _is_url(source)
     dest = settings.downloads_dir / build.name
     build = _complete_from_api(settings, build, client, progress)
@@ -321,19 +372,30 @@ def _install_locked(settings: Settings, build: Build, target: Path, *,
             kind, url = ("mirror", mirrored) if mirrored else ("url", build.url)
         origin = url
         have = dest.stat().st_size if dest.is_file() else 0
-        check_disk(settings, build, download_bytes=0 if have == build.size else
-                   max(0, (build.size or 0) - have))
+        check_disk(
+            settings,
+            build,
+            download_bytes=0 if have == build.size else max(0, (build.size or 0) - have),
+        )
         own_client = client is None
         http = client or make_client(settings)
         try:
-            result = download(http, settings, url, dest, expected_sha256=build.sha256,
-                              expected_size=build.size, progress=progress, cancel=cancel,
-                              canonical_url=url, allow_unverified=allow_unverified)
+            result = download(
+                http,
+                settings,
+                url,
+                dest,
+                expected_sha256=build.sha256,
+                expected_size=build.size,
+                progress=progress,
+                cancel=cancel,
+                canonical_url=url,
+                allow_unverified=allow_unverified,
+            )
         finally:
             if own_client:
                 http.close()
-        archive, sha256, size, verified = result.path, result.sha256, result.size, \
-            result.verified
+        archive, sha256, size, verified = result.path, result.sha256, result.size, result.verified
         owned = True
     check_cancel(cancel)
 
@@ -341,9 +403,13 @@ def _install_locked(settings: Settings, build: Build, target: Path, *,
         sweep_stale(settings)
     extracted: ExtractResult | None = None
     try:
-        extracted = extract_archive(settings, archive, flavor=build.flavor
-                                    if build.flavor in FLAVOR_WORDS else None,
-                                    progress=progress, cancel=cancel)
+        extracted = extract_archive(
+            settings,
+            archive,
+            flavor=build.flavor if build.flavor in FLAVOR_WORDS else None,
+            progress=progress,
+            cancel=cancel,
+        )
         root = extracted.root
         if progress is not None:
             progress(Progress("finish", message="fixing links and sysconfig paths"))
@@ -357,16 +423,33 @@ def _install_locked(settings: Settings, build: Build, target: Path, *,
         if problems:
             raise mismatch_error(problems)
         receipt = fixups.make_receipt(
-            build, url=build.url or origin, origin=origin, sha256=sha256, size=size,
-            source=kind, verified=verified, probe=probe,
+            build,
+            url=build.url or origin,
+            origin=origin,
+            sha256=sha256,
+            size=size,
+            source=kind,
+            verified=verified,
+            probe=probe,
             executable=extracted.executable.relative_to(root).as_posix(),
-            installed_at=settings.clock(), layout=extracted.layout)
+            installed_at=settings.clock(),
+            layout=extracted.layout,
+        )
         fixups.write_receipt(root, receipt)
-        _publish(settings, root, target, force=force, timeout=lock_timeout, cancel=cancel,
-                 progress=progress)
+        _publish(
+            settings,
+            root,
+            target,
+            force=force,
+            timeout=lock_timeout,
+            cancel=cancel,
+            progress=progress,
+        )
     except OSError as exc:
-        raise InstallError(f"install of {build.name} failed: {exc.strerror or exc}"
-                           f"{' (' + str(exc.filename) + ')' if exc.filename else ''}") from None
+        raise InstallError(
+            f"install of {build.name} failed: {exc.strerror or exc}"
+            f"{' (' + str(exc.filename) + ')' if exc.filename else ''}"
+        ) from None
     finally:
         if extracted is not None:
             remove_tree(extracted.staging)
@@ -381,8 +464,13 @@ def _install_locked(settings: Settings, build: Build, target: Path, *,
 # -- SPEC -> Build --------------------------------------------------------------------------------
 
 _FLAVOR_RANK = {f: i for i, f in enumerate(FLAVOR_WORDS)}  # stripped, install_only, full
-_OPTION_RANK = {frozenset({"pgo", "lto"}): 0, frozenset({"pgo"}): 1, frozenset({"lto"}): 2,
-                frozenset({"noopt"}): 3, frozenset(): 4}
+_OPTION_RANK = {
+    frozenset({"pgo", "lto"}): 0,
+    frozenset({"pgo"}): 1,
+    frozenset({"lto"}): 2,
+    frozenset({"noopt"}): 3,
+    frozenset(): 4,
+}
 
 
 def _pick_rank(b: Build) -> tuple[int, int, int, str]:
@@ -412,8 +500,14 @@ def _build_for_name(catalog: Catalog, name: str, what: str) -> Build:
     return parsed
 
 
-def resolve_spec(catalog: Catalog, spec: str, *, flavor: str | None = None,
-                 options: frozenset[str] | None = None, host: Host | None = None) -> Resolved:
+def resolve_spec(
+    catalog: Catalog,
+    spec: str,
+    *,
+    flavor: str | None = None,
+    options: frozenset[str] | None = None,
+    host: Host | None = None,
+) -> Resolved:
     """Turn a SPEC into a build: asset name, URL, local archive path, or a request (3.12...).
 
     A request picks this host's platform and the newest matching version; without `flavor` or
@@ -422,14 +516,17 @@ def resolve_spec(catalog: Catalog, spec: str, *, flavor: str | None = None,
     """
     spec = spec.strip()
     if not spec:
-        raise SpecError("empty SPEC: give a version (3.12, 3.13t, 3.12.3+debug), an asset "
-                        "name, a URL or an archive path")
+        raise SpecError(
+            "empty SPEC: give a version (3.12, 3.13t, 3.12.3+debug), an asset "
+            "name, a URL or an archive path"
+        )
     if _is_url(spec):
         name = unquote(urlsplit(spec).path.rsplit("/", 1)[-1])
         return Resolved(_build_for_name(catalog, name, spec), spec)
     path = _local_path(spec)
-    looks_like_path = (urlsplit(spec).scheme == "file" or os.sep in spec or "/" in spec
-                       or spec.startswith("~"))
+    looks_like_path = (
+        urlsplit(spec).scheme == "file" or os.sep in spec or "/" in spec or spec.startswith("~")
+    )
     if path.is_file():
         return Resolved(_build_for_name(catalog, path.name, spec), str(path.absolute()))
     if looks_like_path:
@@ -449,17 +546,27 @@ def resolve_spec(catalog: Catalog, spec: str, *, flavor: str | None = None,
         raise SpecError(str(exc)) from None
     variant = request.variant or _variant_of(options)
     filters = Filters(request=request, flavor=flavor, options=options)
-    matching = [b for b in catalog.builds if b.known and b.variant == variant and filters.match(b)
-                and b.os == host.os and b.arch == host.arch
-                and incompatibility(b, host) is None]
+    matching = [
+        b
+        for b in catalog.builds
+        if b.known
+        and b.variant == variant
+        and filters.match(b)
+        and b.os == host.os
+        and b.arch == host.arch
+        and incompatibility(b, host) is None
+    ]
     same_libc = [b for b in matching if b.libc == host.libc]
     candidates = same_libc or matching
     if not request.prerelease:
         finals = [b for b in candidates if b.version and not b.version.is_prerelease]
         candidates = finals or candidates
     if not candidates:
-        wanted = spec + (f" --flavor {flavor}" if flavor else "") + \
-            (f" --options {'+'.join(sorted(options)) or 'none'}" if options is not None else "")
+        wanted = (
+            spec
+            + (f" --flavor {flavor}" if flavor else "")
+            + (f" --options {'+'.join(sorted(options)) or 'none'}" if options is not None else "")
+        )
         raise SpecError(f"no build matches {wanted} for {host.os}-{host.arch}-{host.libc}")
     newest = max((b.version, b.release) for b in candidates)  # type: ignore[type-var]
     group = [b for b in candidates if (b.version, b.release) == newest]

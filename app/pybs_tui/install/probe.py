@@ -21,8 +21,17 @@ from .progress import Cancelled, InstallError
 
 PROBE_TIMEOUT = 20.0
 #: Environment variables that would make the new interpreter load someone else's stdlib.
-_SCRUB = ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONEXECUTABLE", "PYTHONUSERBASE",
-          "PYTHONSAFEPATH", "PYTHONPLATLIBDIR", "__PYVENV_LAUNCHER__", "VIRTUAL_ENV")
+_SCRUB = (
+    "PYTHONHOME",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PYTHONEXECUTABLE",
+    "PYTHONUSERBASE",
+    "PYTHONSAFEPATH",
+    "PYTHONPLATLIBDIR",
+    "__PYVENV_LAUNCHER__",
+    "VIRTUAL_ENV",
+)
 
 #: The probe imports only sys and sysconfig: json and platform would pull in re, and a fresh
 #: install has no bytecode yet, so each module imported is compiled first (json + platform
@@ -125,19 +134,25 @@ def parse_probe_output(stdout: str) -> dict[str, Any]:
     raise InstallError("the installed interpreter did not answer the probe with JSON")
 
 
-def run_probe(executable: Path, *, timeout: float = PROBE_TIMEOUT,
-              cancel: threading.Event | None = None) -> dict[str, Any]:
+def run_probe(
+    executable: Path, *, timeout: float = PROBE_TIMEOUT, cancel: threading.Event | None = None
+) -> dict[str, Any]:
     """Run `executable` with the probe script; return version, flags, abiflags, PGO, LTO."""
     try:
         proc = subprocess.Popen(
             [os.fspath(executable), "-I", "-c", PROBE_SCRIPT],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=clean_env(), cwd=os.fspath(Path(executable).parent), text=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=clean_env(),
+            cwd=os.fspath(Path(executable).parent),
+            text=True,
             errors="replace",
         )
     except OSError as exc:
-        raise InstallError(f"cannot run the installed interpreter {executable}: "
-                           f"{exc.strerror or exc}") from None
+        raise InstallError(
+            f"cannot run the installed interpreter {executable}: {exc.strerror or exc}"
+        ) from None
     deadline = time.monotonic() + timeout
     try:
         while True:
@@ -148,8 +163,9 @@ def run_probe(executable: Path, *, timeout: float = PROBE_TIMEOUT,
                 break
             except subprocess.TimeoutExpired:
                 if time.monotonic() > deadline:
-                    raise InstallError(f"the installed interpreter did not answer within "
-                                       f"{timeout:g} s") from None
+                    raise InstallError(
+                        f"the installed interpreter did not answer within {timeout:g} s"
+                    ) from None
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -164,8 +180,9 @@ def compare_probe(build: Build, probe: dict[str, Any]) -> list[str]:
     """What the interpreter says that contradicts the archive's name (empty: all match)."""
     problems: list[str] = []
     if build.version is not None and probe.get("version") != str(build.version):
-        problems.append(f"archive sold as {build.version} but the interpreter is "
-                        f"{probe.get('version')}")
+        problems.append(
+            f"archive sold as {build.version} but the interpreter is {probe.get('version')}"
+        )
     debug = _flag(probe.get("Py_DEBUG"))
     if build.py_debug and not debug:
         problems.append("archive sold as debug but Py_DEBUG=0")

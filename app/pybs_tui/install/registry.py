@@ -31,8 +31,23 @@ OWN = "pybs-tui"
 #: Display order of managers.
 MANAGERS = (OWN, "uv", "pdm", "rye", "hatch", "mise", "pyenv")
 #: Dirs never descended into when looking for venvs.
-SKIP_DIRS = frozenset({"node_modules", ".git", ".hg", ".svn", "__pycache__", "site-packages",
-                       ".cache", ".npm", ".cargo", ".rustup", "Library", ".Trash", "proc"})
+SKIP_DIRS = frozenset(
+    {
+        "node_modules",
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        "site-packages",
+        ".cache",
+        ".npm",
+        ".cargo",
+        ".rustup",
+        "Library",
+        ".Trash",
+        "proc",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -50,8 +65,9 @@ class Roots:
     scan_seconds: float = 2.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, home: Path | None = None,
-                 **overrides: Any) -> Roots:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, home: Path | None = None, **overrides: Any
+    ) -> Roots:
         env = dict(os.environ if env is None else env)
         if home is None:
             home = Path(env["HOME"]) if env.get("HOME") else Path.home()
@@ -115,14 +131,23 @@ class Roots:
         return (self._path("PYENV_ROOT") or self.home / ".pyenv") / "versions"
 
     def manager_roots(self) -> dict[str, Path]:
-        return {"uv": self.uv_python(), "pdm": self.pdm_python(), "rye": self.rye_py(),
-                "hatch": self.hatch_pythons(), "mise": self.mise_python(),
-                "pyenv": self.pyenv_versions()}
+        return {
+            "uv": self.uv_python(),
+            "pdm": self.pdm_python(),
+            "rye": self.rye_py(),
+            "hatch": self.hatch_pythons(),
+            "mise": self.mise_python(),
+            "pyenv": self.pyenv_versions(),
+        }
 
     def bin_dirs(self) -> list[Path]:
         """Dirs where uv (and others) put links to interpreters: ~/.local/bin and friends."""
-        dirs = [self._path("UV_PYTHON_BIN_DIR"), self._path("UV_TOOL_BIN_DIR"),
-                self._path("XDG_BIN_HOME"), self.home / ".local" / "bin"]
+        dirs = [
+            self._path("UV_PYTHON_BIN_DIR"),
+            self._path("UV_TOOL_BIN_DIR"),
+            self._path("XDG_BIN_HOME"),
+            self.home / ".local" / "bin",
+        ]
         out: list[Path] = []
         for d in dirs:
             if d is not None and d not in out:
@@ -169,16 +194,19 @@ class Interpreter:
     @property
     def label(self) -> str:
         """'3.13.0t', '3.12.3+debug': the version with uv's variant spelling."""
-        suffix = {"default": "", "freethreaded": "t", "debug": "+debug",
-                  "freethreaded+debug": "t+debug"}.get(self.variant, "")
+        suffix = {
+            "default": "",
+            "freethreaded": "t",
+            "debug": "+debug",
+            "freethreaded+debug": "t+debug",
+        }.get(self.variant, "")
         return self.version_str + suffix
 
     @property
     def remove_command(self) -> str:
         """The command that removes this install with the tool that owns it."""
         if self.manager == "uv":
-            target = str(self.version) if self.version and self.variant == "default" \
-                else self.name
+            target = str(self.version) if self.version and self.variant == "default" else self.name
             return f"uv python uninstall {target}"
         return {
             OWN: f"pybs-tui uninstall {self.name}",
@@ -203,7 +231,8 @@ class Interpreter:
             "flavor": self.flavor or None,
             "size": self.size,
             "modified": dt.datetime.fromtimestamp(self.modified, dt.UTC).isoformat()
-            if self.modified else None,
+            if self.modified
+            else None,
             "newer_available": self.newer or None,
             "used_by": list(self.used_by),
             "own": self.own,
@@ -217,11 +246,14 @@ _PY_VERSION = re.compile(rb'#define\s+PY_VERSION\s+"([^"]+)"')
 _INCLUDE = re.compile(r"^python(\d+)\.(\d+)([a-z]*)$")
 _UV_DIR = re.compile(
     r"^cpython-(?P<ver>\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)(?P<t>t)?(?:\+(?P<variant>[a-z+]+))?"
-    r"-(?P<os>[a-z0-9]+)-(?P<arch>[a-z0-9_]+)-(?P<libc>[a-z0-9]+)$")
+    r"-(?P<os>[a-z0-9]+)-(?P<arch>[a-z0-9_]+)-(?P<libc>[a-z0-9]+)$"
+)
 _AT_DIR = re.compile(
-    r"^cpython(?:-(?P<arch>[a-z0-9_]+))?@(?P<ver>\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)(?P<t>t)?$")
+    r"^cpython(?:-(?P<arch>[a-z0-9_]+))?@(?P<ver>\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)(?P<t>t)?$"
+)
 _PLAIN_DIR = re.compile(
-    r"^(?P<ver>\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc)\d+)?)(?P<t>t)?(?P<rest>(?:[-+][A-Za-z0-9.+-]*)?)$")
+    r"^(?P<ver>\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc)\d+)?)(?P<t>t)?(?P<rest>(?:[-+][A-Za-z0-9.+-]*)?)$"
+)
 _UV_OS = {"macos": "darwin"}
 
 
@@ -247,8 +279,11 @@ def _subdirs(root: Path) -> list[Path]:
 def _tree_root(path: Path) -> Path:
     """Where bin/ lib/ include/ live: the dir itself, or python/ or python/install/ in it."""
     for candidate in (path, path / "python", path / "python" / "install", path / "install"):
-        if (candidate / "bin").is_dir() or (candidate / "include").is_dir() \
-                or (candidate / "python.exe").is_file():
+        if (
+            (candidate / "bin").is_dir()
+            or (candidate / "include").is_dir()
+            or (candidate / "python.exe").is_file()
+        ):
             return candidate
     return path
 
@@ -302,8 +337,10 @@ def tree_variant(path: Path) -> str | None:
 
 
 def _variant(freethreaded: bool, debug: bool) -> str:
-    return "+".join(w for w, on in (("freethreaded", freethreaded), ("debug", debug)) if on) \
+    return (
+        "+".join(w for w, on in (("freethreaded", freethreaded), ("debug", debug)) if on)
         or "default"
+    )
 
 
 def _merge_variant(from_tree: str | None, freethreaded: bool, debug: bool) -> str:
@@ -313,8 +350,7 @@ def _merge_variant(from_tree: str | None, freethreaded: bool, debug: bool) -> st
 
 
 def _variant_flags(variant: str) -> tuple[str, ...]:
-    return tuple(f for f, w in (("Py_DEBUG", "debug"), ("no-GIL", "freethreaded"))
-                 if w in variant)
+    return tuple(f for f, w in (("Py_DEBUG", "debug"), ("no-GIL", "freethreaded")) if w in variant)
 
 
 def _version_or_patchlevel(text: str, path: Path) -> Version | None:
@@ -340,18 +376,28 @@ def own_installs(settings: Settings) -> list[Interpreter]:
         options = {str(o) for o in listed} if isinstance(listed, list) else set()
         if build is not None:
             options |= build.options
-        variant = _variant("freethreaded" in options or bool(probe.get("Py_GIL_DISABLED")),
-                           "debug" in options or bool(probe.get("Py_DEBUG")))
+        variant = _variant(
+            "freethreaded" in options or bool(probe.get("Py_GIL_DISABLED")),
+            "debug" in options or bool(probe.get("Py_DEBUG")),
+        )
         flags = build.flags if build is not None and build.known else _variant_flags(variant)
-        platform = (build.os, build.arch, build.libc) if build is not None and build.known \
-            else None
-        out.append(Interpreter(
-            manager=OWN, name=path.name, path=path, version=version,
-            release=str(receipt.get("release") or (build.release if build else "") or ""),
-            variant=variant, flags=tuple(flags), platform=platform,
-            flavor=str(receipt.get("flavor") or (build.flavor if build else "") or ""),
-            executable=find_executable(path), modified=_mtime(path), receipt=receipt,
-        ))
+        platform = (build.os, build.arch, build.libc) if build is not None and build.known else None
+        out.append(
+            Interpreter(
+                manager=OWN,
+                name=path.name,
+                path=path,
+                version=version,
+                release=str(receipt.get("release") or (build.release if build else "") or ""),
+                variant=variant,
+                flags=tuple(flags),
+                platform=platform,
+                flavor=str(receipt.get("flavor") or (build.flavor if build else "") or ""),
+                executable=find_executable(path),
+                modified=_mtime(path),
+                receipt=receipt,
+            )
+        )
     return out
 
 
@@ -371,15 +417,25 @@ def discover_uv(root: Path) -> list[Interpreter]:
                 release = text
         except OSError:
             pass
-        arch = "x86_64" if m["arch"].startswith("x86_64") else ARCH_ALIASES.get(m["arch"],
-                                                                                  m["arch"])
+        arch = (
+            "x86_64" if m["arch"].startswith("x86_64") else ARCH_ALIASES.get(m["arch"], m["arch"])
+        )
         os_name = _UV_OS.get(m["os"], m["os"])
         libc = "msvc" if os_name == "windows" else m["libc"]
-        out.append(Interpreter(
-            manager="uv", name=path.name, path=path, version=parse_version(m["ver"]),
-            release=release, variant=variant, flags=_variant_flags(variant),
-            platform=(os_name, arch, libc),
-            executable=find_executable(path), modified=_mtime(path)))
+        out.append(
+            Interpreter(
+                manager="uv",
+                name=path.name,
+                path=path,
+                version=parse_version(m["ver"]),
+                release=release,
+                variant=variant,
+                flags=_variant_flags(variant),
+                platform=(os_name, arch, libc),
+                executable=find_executable(path),
+                modified=_mtime(path),
+            )
+        )
     return out
 
 
@@ -391,11 +447,18 @@ def _discover_at_style(manager: str, root: Path) -> list[Interpreter]:
         if not m:
             continue
         variant = _merge_variant(tree_variant(path), bool(m["t"]), False)
-        out.append(Interpreter(
-            manager=manager, name=path.name, path=path,
-            version=_version_or_patchlevel(m["ver"], path), variant=variant,
-            flags=_variant_flags(variant), executable=find_executable(path),
-            modified=_mtime(path)))
+        out.append(
+            Interpreter(
+                manager=manager,
+                name=path.name,
+                path=path,
+                version=_version_or_patchlevel(m["ver"], path),
+                variant=variant,
+                flags=_variant_flags(variant),
+                executable=find_executable(path),
+                modified=_mtime(path),
+            )
+        )
     return out
 
 
@@ -428,15 +491,28 @@ def discover_hatch(root: Path) -> list[Interpreter]:
             executable = candidate if candidate.exists() else None
         version = build.version if build is not None else None
         version = version or _version_or_patchlevel(path.name.rstrip("t"), path)
-        variant = build.variant if build is not None \
+        variant = (
+            build.variant
+            if build is not None
             else (tree_variant(path) or _variant(path.name.endswith("t"), False))
-        out.append(Interpreter(
-            manager="hatch", name=path.name, path=path, version=version,
-            release=build.release if build is not None else "", variant=variant,
-            flags=build.flags if build is not None and build.known else _variant_flags(variant),
-            platform=(build.os, build.arch, build.libc) if build is not None and build.known
-            else None, flavor=build.flavor if build is not None else "",
-            executable=executable or find_executable(path), modified=_mtime(path)))
+        )
+        out.append(
+            Interpreter(
+                manager="hatch",
+                name=path.name,
+                path=path,
+                version=version,
+                release=build.release if build is not None else "",
+                variant=variant,
+                flags=build.flags if build is not None and build.known else _variant_flags(variant),
+                platform=(build.os, build.arch, build.libc)
+                if build is not None and build.known
+                else None,
+                flavor=build.flavor if build is not None else "",
+                executable=executable or find_executable(path),
+                modified=_mtime(path),
+            )
+        )
     return out
 
 
@@ -452,10 +528,18 @@ def _discover_plain(manager: str, root: Path) -> list[Interpreter]:
         version = _version_or_patchlevel(m["ver"], path)
         if rest and "debug" not in rest:  # '3.12-dev', '3.12.3+': the header knows better
             version = patchlevel_version(path) or version
-        out.append(Interpreter(
-            manager=manager, name=path.name, path=path, version=version, variant=variant,
-            flags=_variant_flags(variant), executable=find_executable(path),
-            modified=_mtime(path)))
+        out.append(
+            Interpreter(
+                manager=manager,
+                name=path.name,
+                path=path,
+                version=version,
+                variant=variant,
+                flags=_variant_flags(variant),
+                executable=find_executable(path),
+                modified=_mtime(path),
+            )
+        )
     return out
 
 
@@ -467,12 +551,23 @@ def discover_pyenv(root: Path) -> list[Interpreter]:
     return _discover_plain("pyenv", root)
 
 
-DISCOVERERS = {"uv": discover_uv, "pdm": discover_pdm, "rye": discover_rye,
-               "hatch": discover_hatch, "mise": discover_mise, "pyenv": discover_pyenv}
+DISCOVERERS = {
+    "uv": discover_uv,
+    "pdm": discover_pdm,
+    "rye": discover_rye,
+    "hatch": discover_hatch,
+    "mise": discover_mise,
+    "pyenv": discover_pyenv,
+}
 
 
-def discover(settings: Settings, roots: Roots | None = None, *, others: bool = True,
-             managers: Iterable[str] | None = None) -> list[Interpreter]:
+def discover(
+    settings: Settings,
+    roots: Roots | None = None,
+    *,
+    others: bool = True,
+    managers: Iterable[str] | None = None,
+) -> list[Interpreter]:
     """Own installs, then (if `others`) every other manager's, newest version first each."""
     wanted = set(managers) if managers is not None else set(MANAGERS)
     out: list[Interpreter] = own_installs(settings) if OWN in wanted else []
@@ -490,16 +585,24 @@ def discover(settings: Settings, roots: Roots | None = None, *, others: bool = T
 def sort_interpreters(interps: Iterable[Interpreter]) -> list[Interpreter]:
     def key(i: Interpreter) -> tuple:
         v = i.version or Version(0, 0, 0)
-        return (MANAGERS.index(i.manager) if i.manager in MANAGERS else 99,
-                -v.major, -v.minor, -v.patch, -v.pre_rank, -v.pre_num,
-                i.variant, tuple(-ord(c) for c in i.release), i.name)
+        return (
+            MANAGERS.index(i.manager) if i.manager in MANAGERS else 99,
+            -v.major,
+            -v.minor,
+            -v.patch,
+            -v.pre_rank,
+            -v.pre_num,
+            i.variant,
+            tuple(-ord(c) for c in i.release),
+            i.name,
+        )
+
     return sorted(interps, key=key)
 
 
 # ---------------------------------------------------------------------------------------------
 # newer available
-def newer_available(interp: Interpreter, catalog: Catalog | None, host: Host | None = None
-                    ) -> str:
+def newer_available(interp: Interpreter, catalog: Catalog | None, host: Host | None = None) -> str:
     """'3.12.8' if the catalog has a newer patch of the same minor and variant for this
     interpreter's platform; '3.12.3+20250115' if only a newer build of the same patch; ''."""
     v = interp.version
@@ -531,8 +634,9 @@ def newer_available(interp: Interpreter, catalog: Catalog | None, host: Host | N
     return ""
 
 
-def mark_newer(interps: Iterable[Interpreter], catalog: Catalog | None,
-               host: Host | None = None) -> None:
+def mark_newer(
+    interps: Iterable[Interpreter], catalog: Catalog | None, host: Host | None = None
+) -> None:
     for interp in interps:
         interp.newer = newer_available(interp, catalog, host)
 
@@ -602,8 +706,9 @@ def read_pyvenv_homes(cfg: Path) -> list[str]:
     return out
 
 
-def scan_venvs(roots: Roots, interpreter_dirs: Iterable[Path] = ()) -> tuple[
-        list[tuple[Path, list[str]]], bool]:
+def scan_venvs(
+    roots: Roots, interpreter_dirs: Iterable[Path] = ()
+) -> tuple[list[tuple[Path, list[str]]], bool]:
     """Venvs (dirs holding pyvenv.cfg) under the scan roots, breadth first, bounded in depth
     and time, never through symlinks. Returns (venvs, complete)."""
     start = time.monotonic()
@@ -623,8 +728,11 @@ def scan_venvs(roots: Roots, interpreter_dirs: Iterable[Path] = ()) -> tuple[
                 continue
             try:
                 with os.scandir(current) as it:
-                    entries = sorted(e.path for e in it if e.name not in SKIP_DIRS
-                                     and e.is_dir(follow_symlinks=False))
+                    entries = sorted(
+                        e.path
+                        for e in it
+                        if e.name not in SKIP_DIRS and e.is_dir(follow_symlinks=False)
+                    )
             except OSError:
                 continue
             queue.extend((p, depth + 1) for p in entries if p not in skip)
@@ -660,8 +768,9 @@ def scan_links(roots: Roots) -> list[tuple[Path, str]]:
 def find_usage(roots: Roots, interpreter_dirs: Iterable[Path] = ()) -> Usage:
     """Everything that may use an interpreter: venvs, uv tools, links."""
     venvs, complete = scan_venvs(roots, interpreter_dirs)
-    return Usage(venvs=venvs, tools=scan_uv_tools(roots), links=scan_links(roots),
-                 complete=complete)
+    return Usage(
+        venvs=venvs, tools=scan_uv_tools(roots), links=scan_links(roots), complete=complete
+    )
 
 
 def attach_usage(interps: Iterable[Interpreter], usage: Usage) -> None:

@@ -58,8 +58,10 @@ def install_lock(settings: Settings, timeout: float = LOCK_TIMEOUT) -> Iterator[
     try:
         lock.acquire()
     except filelock.Timeout:
-        raise UninstallError("another pybs-tui process is installing or removing "
-                             "interpreters; try again when it has finished") from None
+        raise UninstallError(
+            "another pybs-tui process is installing or removing "
+            "interpreters; try again when it has finished"
+        ) from None
     try:
         yield
     finally:
@@ -73,19 +75,21 @@ def validate_name(name: str) -> str:
     if "\0" in name:
         raise UninstallError("refusing to remove: the name contains a NUL character")
     if os.path.isabs(name) or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise UninstallError(f"refusing to remove {name!r}: give an install name from "
-                             "`pybs-tui installed`, not a path")
+        raise UninstallError(
+            f"refusing to remove {name!r}: give an install name from "
+            "`pybs-tui installed`, not a path"
+        )
     if "/" in name or "\\" in name or (os.altsep and os.altsep in name):
-        raise UninstallError(f"refusing to remove {name!r}: an install name has no "
-                             "path separators")
+        raise UninstallError(f"refusing to remove {name!r}: an install name has no path separators")
     if name == ".":
         raise UninstallError("refusing to remove '.': that is the install root itself")
     if name == "..":
         raise UninstallError("refusing to remove '..': that is outside the install root")
     dirname = install_dir_name(name)
     if dirname.startswith("."):
-        raise UninstallError(f"refusing to remove {name!r}: not an install (pybs-tui's own "
-                             "bookkeeping)")
+        raise UninstallError(
+            f"refusing to remove {name!r}: not an install (pybs-tui's own bookkeeping)"
+        )
     return dirname
 
 
@@ -94,19 +98,23 @@ def resolve_own(settings: Settings, name: str) -> Path:
     dirname = validate_name(name)
     root = settings.install_dir
     path = root / dirname
-    if os.path.realpath(path.parent) != os.path.realpath(root) or \
-            os.path.abspath(path) == os.path.abspath(root):
+    if os.path.realpath(path.parent) != os.path.realpath(root) or os.path.abspath(
+        path
+    ) == os.path.abspath(root):
         raise UninstallError(f"refusing to remove {name!r}: not inside the install root")
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        raise UninstallError(f"no install named {name!r}; `pybs-tui installed --own` "
-                             "lists them") from None
+        raise UninstallError(
+            f"no install named {name!r}; `pybs-tui installed --own` lists them"
+        ) from None
     except OSError as exc:
         raise UninstallError(f"cannot read {path}: {exc.strerror or exc}") from None
     if stat.S_ISLNK(st.st_mode):
-        raise UninstallError(f"refusing to remove {name!r}: it is a symbolic link, not an "
-                             "install made by pybs-tui; left as it is")
+        raise UninstallError(
+            f"refusing to remove {name!r}: it is a symbolic link, not an "
+            "install made by pybs-tui; left as it is"
+        )
     if not stat.S_ISDIR(st.st_mode):
         raise UninstallError(f"refusing to remove {name!r}: not a directory made by pybs-tui")
     try:
@@ -114,8 +122,10 @@ def resolve_own(settings: Settings, name: str) -> Path:
     except OSError:
         rst = None
     if rst is None or not stat.S_ISREG(rst.st_mode) or read_receipt(path) is None:
-        raise UninstallError(f"refusing to remove {name!r}: it has no pybs-tui receipt "
-                             f"({RECEIPT_NAME}), so pybs-tui did not install it")
+        raise UninstallError(
+            f"refusing to remove {name!r}: it has no pybs-tui receipt "
+            f"({RECEIPT_NAME}), so pybs-tui did not install it"
+        )
     return path
 
 
@@ -172,8 +182,7 @@ def sweep_trash(settings: Settings) -> list[Path]:
         return removed
     for entry in entries:
         m = _TRASH_NAME.match(entry.name)
-        if m is None or pid_alive(int(m.group(1))) or entry.is_symlink() \
-                or not entry.is_dir():
+        if m is None or pid_alive(int(m.group(1))) or entry.is_symlink() or not entry.is_dir():
             continue
         try:
             remove_tree(entry)
@@ -199,8 +208,9 @@ def _remove_locked(settings: Settings, name: str, path: Path) -> Removed:
     return Removed(name, path, freed)
 
 
-def uninstall_many(settings: Settings, names: Sequence[str],
-                   timeout: float = LOCK_TIMEOUT) -> list[Removed]:
+def uninstall_many(
+    settings: Settings, names: Sequence[str], timeout: float = LOCK_TIMEOUT
+) -> list[Removed]:
     """Remove several own installs; every name is checked before any is removed."""
     if not names:
         raise UninstallError("no install named; `pybs-tui installed --own` lists them")
@@ -224,8 +234,10 @@ def uninstall(settings: Settings, name: str, timeout: float = LOCK_TIMEOUT) -> R
 
 def refusal_for_other(interp: Interpreter) -> str:
     """The one line shown instead of deleting another tool's interpreter."""
-    return (f"{interp.name} is managed by {interp.manager}; pybs-tui never deletes another "
-            f"tool's interpreters: run `{interp.remove_command}`")
+    return (
+        f"{interp.name} is managed by {interp.manager}; pybs-tui never deletes another "
+        f"tool's interpreters: run `{interp.remove_command}`"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,8 +292,9 @@ def plan_prune(interps: Iterable[Interpreter], *, keep_used: bool = False) -> Pr
     return plan
 
 
-def execute_prune(settings: Settings, plan: PrunePlan,
-                  timeout: float = LOCK_TIMEOUT) -> list[Removed]:
+def execute_prune(
+    settings: Settings, plan: PrunePlan, timeout: float = LOCK_TIMEOUT
+) -> list[Removed]:
     """Remove what the plan marks reclaimable (each re-checked like any uninstall)."""
     if not plan.remove:
         return []

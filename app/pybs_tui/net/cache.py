@@ -55,8 +55,12 @@ def read_entry(root: Path, key: str) -> CacheEntry | None:
     head, sep, body = raw.partition(b"\n")
     try:
         meta = json.loads(head)
-        ok = (sep and meta.get("schema") == SCHEMA and meta.get("length") == len(body)
-              and meta.get("sha256") == hashlib.sha256(body).hexdigest())
+        ok = (
+            sep
+            and meta.get("schema") == SCHEMA
+            and meta.get("length") == len(body)
+            and meta.get("sha256") == hashlib.sha256(body).hexdigest()
+        )
     except (ValueError, AttributeError):
         ok = False
     if not ok:
@@ -66,9 +70,14 @@ def read_entry(root: Path, key: str) -> CacheEntry | None:
 
 
 def write_entry(root: Path, key: str, entry: CacheEntry) -> None:
-    meta = {"schema": SCHEMA, "url": entry.url, "etag": entry.etag,
-            "fetched_at": entry.fetched_at, "length": len(entry.body),
-            "sha256": hashlib.sha256(entry.body).hexdigest()}
+    meta = {
+        "schema": SCHEMA,
+        "url": entry.url,
+        "etag": entry.etag,
+        "fetched_at": entry.fetched_at,
+        "length": len(entry.body),
+        "sha256": hashlib.sha256(entry.body).hexdigest(),
+    }
     atomic_write(_key_path(root, key), json.dumps(meta).encode() + b"\n" + entry.body)
 
 
@@ -87,8 +96,11 @@ class SizeCache:
         if self._sizes is None:
             try:
                 data = json.loads(self.path.read_bytes())
-                self._sizes = {k: v for k, v in data.items()
-                               if isinstance(k, str) and isinstance(v, int) and v >= 0}
+                self._sizes = {
+                    k: v
+                    for k, v in data.items()
+                    if isinstance(k, str) and isinstance(v, int) and v >= 0
+                }
             except (OSError, ValueError, AttributeError):
                 self._sizes = {}
         return self._sizes

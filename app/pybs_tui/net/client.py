@@ -23,8 +23,9 @@ class RateLimited(NetError):
 
 def make_client(settings: Settings, **kwargs: object) -> httpx.Client:
     """The client every request goes through (env proxies and SSL_CERT_FILE honoured)."""
-    timeout = httpx.Timeout(settings.limits.http_timeout, connect=min(10.0,
-                                                                      settings.limits.http_timeout))
+    timeout = httpx.Timeout(
+        settings.limits.http_timeout, connect=min(10.0, settings.limits.http_timeout)
+    )
     return httpx.Client(
         timeout=timeout,
         follow_redirects=False,  # redirects are followed by hand: scheme and auth checks
@@ -61,15 +62,24 @@ def rate_limit_message(response: httpx.Response, settings: Settings) -> str | No
         when = " until " + dt.datetime.fromtimestamp(int(reset)).strftime("%H:%M")
     elif retry_after:
         when = f" for {retry_after}s"
-    hint = ("" if settings.github_token else
-            "; set GITHUB_TOKEN or GH_TOKEN to raise the limit to 5000 requests an hour")
+    hint = (
+        ""
+        if settings.github_token
+        else "; set GITHUB_TOKEN or GH_TOKEN to raise the limit to 5000 requests an hour"
+    )
     limit = response.headers.get("x-ratelimit-limit")
     quota = f" ({remaining} of {limit} left)" if remaining and limit else ""
     return f"GitHub API rate limit reached{quota}{when}{hint}"
 
 
-def get_following(client: httpx.Client, url: str, *, headers: dict[str, str] | None = None,
-                  max_redirects: int = 10, method: str = "GET") -> httpx.Response:
+def get_following(
+    client: httpx.Client,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    max_redirects: int = 10,
+    method: str = "GET",
+) -> httpx.Response:
     """GET (or HEAD) following redirects by hand: https/http only, no auth across origins."""
     seen: set[str] = set()
     headers = dict(headers or {})

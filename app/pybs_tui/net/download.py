@@ -145,13 +145,20 @@ class _Part:
         """Adopt a part left by an earlier run if its sidecar matches; rehash it. Else drop it."""
         try:
             meta = json.loads(self.sidecar.read_text("utf-8"))
-            ok = (isinstance(meta, dict) and meta.get("url") == self.url
-                  and meta.get("sha256") == self.expected_sha256 and self.path.is_file())
+            ok = (
+                isinstance(meta, dict)
+                and meta.get("url") == self.url
+                and meta.get("sha256") == self.expected_sha256
+                and self.path.is_file()
+            )
         except (OSError, ValueError):
             ok = False
         # without a checksum and without a validator nothing could catch a mixed-up file
-        if ok and self.expected_sha256 is None and not (meta.get("etag")
-                                                        or meta.get("last_modified")):
+        if (
+            ok
+            and self.expected_sha256 is None
+            and not (meta.get("etag") or meta.get("last_modified"))
+        ):
             ok = False
         if not ok:
             self.discard()
@@ -167,8 +174,12 @@ class _Part:
         self.size = size
 
     def save_sidecar(self) -> None:
-        meta = {"url": self.url, "etag": self.etag, "last_modified": self.last_modified,
-                "sha256": self.expected_sha256}
+        meta = {
+            "url": self.url,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+            "sha256": self.expected_sha256,
+        }
         tmp = self.sidecar.with_name(self.sidecar.name + ".tmp")
         tmp.write_text(json.dumps(meta), "utf-8")
         os.replace(tmp, self.sidecar)
@@ -192,8 +203,13 @@ def _check_scheme(url: str) -> None:
         raise DownloadError(f"refused to download {url!r}: only http(s) URLs are fetched")
 
 
-def open_following(client: httpx.Client, url: str, headers: dict[str, str] | None = None,
-                   *, max_redirects: int = MAX_REDIRECTS) -> tuple[httpx.Response, int]:
+def open_following(
+    client: httpx.Client,
+    url: str,
+    headers: dict[str, str] | None = None,
+    *,
+    max_redirects: int = MAX_REDIRECTS,
+) -> tuple[httpx.Response, int]:
     """Stream a GET, following redirects by hand. Returns (open response, redirect hops).
 
     Only http(s) is followed, never https -> http; a loop or too many hops is an error. Once a
@@ -212,8 +228,12 @@ def open_following(client: httpx.Client, url: str, headers: dict[str, str] | Non
         request = client.build_request("GET", url, headers=headers)
         if crossed:
             request.headers.pop("Authorization", None)
-        response = client.send(request, stream=True, follow_redirects=False,
-                               **({"auth": httpx.Auth()} if crossed else {}))
+        response = client.send(
+            request,
+            stream=True,
+            follow_redirects=False,
+            **({"auth": httpx.Auth()} if crossed else {}),
+        )
         if response.status_code not in REDIRECT_CODES:
             return response, hops
         location = response.headers.get("location")
@@ -293,8 +313,9 @@ class _Reporter:
         self.last = 0.0
         self.fresh = 0  # bytes received in this call (for the rate)
 
-    def report(self, done: int, total: int | None, *, force: bool = False,
-               message: str = "") -> None:
+    def report(
+        self, done: int, total: int | None, *, force: bool = False, message: str = ""
+    ) -> None:
         if self.callback is None:
             return
         now = time.monotonic()
@@ -320,10 +341,19 @@ def _wait(settings: Settings, seconds: float, cancel: threading.Event | None) ->
 # -- the download ---------------------------------------------------------------------------
 
 
-def download(client: httpx.Client, settings: Settings, url: str, dest: Path, *,
-             expected_sha256: str | None, expected_size: int | None = None,
-             progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
-             canonical_url: str | None = None, allow_unverified: bool = False) -> DownloadResult:
+def download(
+    client: httpx.Client,
+    settings: Settings,
+    url: str,
+    dest: Path,
+    *,
+    expected_sha256: str | None,
+    expected_size: int | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    canonical_url: str | None = None,
+    allow_unverified: bool = False,
+) -> DownloadResult:
     """Download `url` to `dest`, resuming a partial file and verifying size and sha256.
 
     `canonical_url` is re-requested once if a redirect target answers 403 (an expired signed
@@ -334,16 +364,17 @@ def download(client: httpx.Client, settings: Settings, url: str, dest: Path, *,
     name = dest.name
     if expected_sha256 is None:
         if not allow_unverified:
-            raise DownloadError(f"no checksum is known for {name}; refusing to install it "
-                                "unverified (use --allow-unverified to override)")
+            raise DownloadError(
+                f"no checksum is known for {name}; refusing to install it "
+                "unverified (use --allow-unverified to override)"
+            )
         expected = None
     else:
         if not _SHA256_RE.fullmatch(expected_sha256.strip()):
             raise DownloadError(f"invalid expected sha256 for {name}: {expected_sha256!r}")
         expected = expected_sha256.strip().lower()
 
-    part = _Part(dest.with_name(name + ".part"), dest.with_name(name + ".part.json"),
-                 url, expected)
+    part = _Part(dest.with_name(name + ".part"), dest.with_name(name + ".part.json"), url, expected)
     try:
         check_cancel(cancel)
         if expected is not None and dest.is_file():
@@ -355,8 +386,18 @@ def download(client: httpx.Client, settings: Settings, url: str, dest: Path, *,
             raise _Keep(DownloadError(f"offline: cannot download {name}"))
         dest.parent.mkdir(parents=True, exist_ok=True)
         part.load(cancel)
-        return _Downloader(client, settings, url, dest, part, expected, expected_size,
-                           progress, cancel, canonical_url).run()
+        return _Downloader(
+            client,
+            settings,
+            url,
+            dest,
+            part,
+            expected,
+            expected_size,
+            progress,
+            cancel,
+            canonical_url,
+        ).run()
     except Cancelled:
         part.discard()
         raise
@@ -367,8 +408,9 @@ def download(client: httpx.Client, settings: Settings, url: str, dest: Path, *,
         raise
     except OSError as exc:
         part.discard()
-        raise DownloadError(f"cannot write {part.path}: {_one_line(exc.strerror or str(exc))}"
-                            ) from None
+        raise DownloadError(
+            f"cannot write {part.path}: {_one_line(exc.strerror or str(exc))}"
+        ) from None
     except httpx.HTTPError as exc:  # defensive: every known path converts these already
         part.discard()
         raise DownloadError(f"download of {name} failed: {_one_line(str(exc))}") from None
@@ -377,10 +419,19 @@ def download(client: httpx.Client, settings: Settings, url: str, dest: Path, *,
 class _Downloader:
     """The retry loop of one `download` call."""
 
-    def __init__(self, client: httpx.Client, settings: Settings, url: str, dest: Path,
-                 part: _Part, expected: str | None, expected_size: int | None,
-                 progress: ProgressCallback | None, cancel: threading.Event | None,
-                 canonical_url: str | None) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        settings: Settings,
+        url: str,
+        dest: Path,
+        part: _Part,
+        expected: str | None,
+        expected_size: int | None,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+        canonical_url: str | None,
+    ) -> None:
         self.client, self.settings, self.url, self.dest = client, settings, url, dest
         self.part, self.expected, self.expected_size = part, expected, expected_size
         self.progress, self.cancel = progress, cancel
@@ -406,8 +457,10 @@ class _Downloader:
                 self.restarts += 1
                 self.part.discard()
                 if self.restarts > MAX_RESTARTS:
-                    raise DownloadError(f"{_host(self.url)} keeps sending inconsistent data "
-                                        f"for {self.dest.name}; try again later") from None
+                    raise DownloadError(
+                        f"{_host(self.url)} keeps sending inconsistent data "
+                        f"for {self.dest.name}; try again later"
+                    ) from None
                 continue
             except _Refetch:
                 request_url = self.canonical_url or self.url
@@ -417,15 +470,21 @@ class _Downloader:
                 limit = self.settings.limits.download_retries
                 if self.failures > limit:
                     resume = "; run again to resume" if self.part.size else ""
-                    raise _Keep(DownloadError(
-                        f"download of {self.dest.name} failed after {self.attempts} attempts: "
-                        f"{retry.reason}{resume}")) from None
+                    raise _Keep(
+                        DownloadError(
+                            f"download of {self.dest.name} failed after {self.attempts} attempts: "
+                            f"{retry.reason}{resume}"
+                        )
+                    ) from None
                 wait = retry.wait
                 if wait is None:
                     wait = min(0.5 * 2 ** (self.failures - 1), 10.0)
-                self.reporter.report(self.part.size, self.total, force=True,
-                                     message=f"{retry.reason}; retry {self.failures}/{limit} "
-                                             f"in {wait:g}s")
+                self.reporter.report(
+                    self.part.size,
+                    self.total,
+                    force=True,
+                    message=f"{retry.reason}; retry {self.failures}/{limit} in {wait:g}s",
+                )
                 _wait(self.settings, wait, self.cancel)
 
     # -- one GET ---------------------------------------------------------------------------
@@ -456,8 +515,10 @@ class _Downloader:
     def _raise_transport(self, exc: httpx.HTTPError, url: str) -> NoReturn:
         tls = _tls_problem(exc) if isinstance(exc, httpx.ConnectError) else None
         if tls:
-            raise DownloadError(f"TLS error talking to {_host(url)}: {tls}; if you use a "
-                                "private CA, point SSL_CERT_FILE at its bundle") from None
+            raise DownloadError(
+                f"TLS error talking to {_host(url)}: {tls}; if you use a "
+                "private CA, point SSL_CERT_FILE at its bundle"
+            ) from None
         if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
             raise DownloadError(f"cannot download {url}: {_one_line(str(exc))}") from None
         raise _Retry(_describe(exc, url, self.part.size, self.total)) from None
@@ -490,15 +551,23 @@ class _Downloader:
                 return None
             raise _Restart()
         if status in (404, 410):
-            raise DownloadNotFound(f"{name} is gone from {_host(url)} (HTTP {status}); "
-                                   "refresh the catalog and try again")
-        if status == 429 or (status == 403 and "retry-after" in response.headers
-                             and response.headers.get("x-ratelimit-remaining") != "0"):
+            raise DownloadNotFound(
+                f"{name} is gone from {_host(url)} (HTTP {status}); "
+                "refresh the catalog and try again"
+            )
+        if status == 429 or (
+            status == 403
+            and "retry-after" in response.headers
+            and response.headers.get("x-ratelimit-remaining") != "0"
+        ):
             wait = _retry_after(response, self.settings)
             if wait is not None and wait > MAX_RETRY_AFTER:
-                raise _Keep(DownloadRateLimited(
-                    f"{_host(url)} asks to wait {wait:.0f}s before downloading {name}; "
-                    "try again later"))
+                raise _Keep(
+                    DownloadRateLimited(
+                        f"{_host(url)} asks to wait {wait:.0f}s before downloading {name}; "
+                        "try again later"
+                    )
+                )
             raise _Retry(f"{_host(url)} is rate limiting (HTTP {status})", wait)
         if status == 403:
             limited = rate_limit_message(response, self.settings)
@@ -509,13 +578,16 @@ class _Downloader:
                 self.refetched = True
                 raise _Refetch()
             if again:
-                raise DownloadError(f"download link for {name} refused by {_host(url)} "
-                                    "(HTTP 403) even after asking for a fresh one")
+                raise DownloadError(
+                    f"download link for {name} refused by {_host(url)} "
+                    "(HTTP 403) even after asking for a fresh one"
+                )
             raise DownloadError(f"{_host(url)} refused {name} (HTTP 403)")
         if status >= 500:
             wait = _retry_after(response, self.settings)
-            raise _Retry(f"{_host(url)} answered HTTP {status}",
-                         None if wait is None else min(wait, 60.0))
+            raise _Retry(
+                f"{_host(url)} answered HTTP {status}", None if wait is None else min(wait, 60.0)
+            )
         raise DownloadError(f"{_host(url)} answered HTTP {status} for {name}")
 
     def _adopt_validators(self, response: httpx.Response) -> None:
@@ -524,8 +596,10 @@ class _Downloader:
 
     def _set_total(self, total: int) -> None:
         if self.expected_size is not None and total != self.expected_size:
-            raise ChecksumMismatch(f"size mismatch for {self.dest.name}: expected "
-                                   f"{self.expected_size} bytes, server has {total}")
+            raise ChecksumMismatch(
+                f"size mismatch for {self.dest.name}: expected "
+                f"{self.expected_size} bytes, server has {total}"
+            )
         self.total = total
 
     def _stream(self, response: httpx.Response, start: int) -> None:
@@ -543,8 +617,9 @@ class _Downloader:
             for chunk in response.iter_raw():
                 check_cancel(self.cancel)
                 if limit is not None and part.size + len(chunk) > limit:
-                    raise ChecksumMismatch(f"size mismatch for {self.dest.name}: server sent "
-                                           f"more than {limit} bytes")
+                    raise ChecksumMismatch(
+                        f"size mismatch for {self.dest.name}: server sent more than {limit} bytes"
+                    )
                 fh.write(chunk)
                 part.hasher.update(chunk)
                 part.size += len(chunk)
@@ -552,8 +627,10 @@ class _Downloader:
                 self.reporter.report(part.size, self.total)
             check_cancel(self.cancel)
         if self.total is not None and part.size < self.total:
-            raise _Retry(f"connection to {_host(str(response.url))} ended after {part.size} "
-                         f"of {self.total} bytes")
+            raise _Retry(
+                f"connection to {_host(str(response.url))} ended after {part.size} "
+                f"of {self.total} bytes"
+            )
 
     # -- verify and publish ----------------------------------------------------------------
     def _finish(self) -> DownloadResult:
@@ -564,20 +641,23 @@ class _Downloader:
         check_cancel(self.cancel)
         digest = part.hasher.hexdigest()
         if self.expected_size is not None and part.size != self.expected_size:
-            raise ChecksumMismatch(f"size mismatch for {name}: expected {self.expected_size} "
-                                   f"bytes, got {part.size}")
+            raise ChecksumMismatch(
+                f"size mismatch for {name}: expected {self.expected_size} bytes, got {part.size}"
+            )
         if self.expected is not None and digest != self.expected:
             if self.resumed and self.restarts < MAX_RESTARTS:
                 # the kept part may be what is wrong: one clean download before giving up
                 self.resumed = False
                 raise _Restart()
-            raise ChecksumMismatch(f"sha256 mismatch for {name}: expected {self.expected}, "
-                                   f"got {digest}; the download was deleted")
+            raise ChecksumMismatch(
+                f"sha256 mismatch for {name}: expected {self.expected}, "
+                f"got {digest}; the download was deleted"
+            )
         with part.path.open("rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(part.path, self.dest)
         with contextlib.suppress(FileNotFoundError):
             part.sidecar.unlink()
-        return DownloadResult(self.dest, digest, part.size, self.expected is not None,
-                              self.resumed, self.attempts)
-
+        return DownloadResult(
+            self.dest, digest, part.size, self.expected is not None, self.resumed, self.attempts
+        )

@@ -29,9 +29,14 @@ def _describe(exc: Exception, url: str) -> str:
     return f"network error on {url}: {exc}"
 
 
-def _get(client: httpx.Client, settings: Settings, url: str,
-         headers: dict[str, str] | None = None, *, ok: tuple[int, ...] = (200,)
-         ) -> httpx.Response:
+def _get(
+    client: httpx.Client,
+    settings: Settings,
+    url: str,
+    headers: dict[str, str] | None = None,
+    *,
+    ok: tuple[int, ...] = (200,),
+) -> httpx.Response:
     """GET following redirects; network errors, rate limits and bad statuses -> NetError."""
     try:
         response = get_following(client, url, headers=headers)
@@ -45,8 +50,13 @@ def _get(client: httpx.Client, settings: Settings, url: str,
     return response
 
 
-def conditional_get(client: httpx.Client, settings: Settings, key: str, url: str,
-                    headers: dict[str, str] | None = None) -> tuple[CacheEntry, bool]:
+def conditional_get(
+    client: httpx.Client,
+    settings: Settings,
+    key: str,
+    url: str,
+    headers: dict[str, str] | None = None,
+) -> tuple[CacheEntry, bool]:
     """GET with If-None-Match from the cache. Returns (entry, changed)."""
     root = settings.catalog_cache_dir
     cached = read_entry(root, key)
@@ -72,6 +82,7 @@ def fetch_index(client: httpx.Client, settings: Settings) -> tuple[sources.Parse
         return sources.parse_ndjson_index(entry.body), entry
     except sources.CatalogFormatError as exc:
         from .cache import drop_entry
+
         drop_entry(settings.catalog_cache_dir, INDEX_KEY)
         raise NetError(f"the release index at {settings.index_url} is malformed: {exc}") from None
 
@@ -85,12 +96,14 @@ def _parse_json(entry: CacheEntry, key: str, settings: Settings) -> object:
         return json.loads(entry.body)
     except ValueError:
         from .cache import drop_entry
+
         drop_entry(settings.catalog_cache_dir, key)
         raise NetError(f"the GitHub API sent invalid JSON for {entry.url}") from None
 
 
-def fetch_recent_releases(client: httpx.Client, settings: Settings, per_page: int = 3
-                          ) -> sources.Parsed:
+def fetch_recent_releases(
+    client: httpx.Client, settings: Settings, per_page: int = 3
+) -> sources.Parsed:
     """The newest few releases from the API (one request), sizes remembered."""
     url = _releases_url(settings, per_page)
     key = f"api-releases-{per_page}"
@@ -115,8 +128,9 @@ def fetch_release(client: httpx.Client, settings: Settings, tag: str) -> sources
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 
-def iter_release_pages(client: httpx.Client, settings: Settings, per_page: int = 100
-                       ) -> Iterator[sources.Parsed]:
+def iter_release_pages(
+    client: httpx.Client, settings: Settings, per_page: int = 100
+) -> Iterator[sources.Parsed]:
     """Every page of /releases, following Link rel=next (bounded, loop-safe)."""
     url: str | None = _releases_url(settings, per_page)
     seen: set[str] = set()
@@ -138,16 +152,16 @@ def iter_release_pages(client: httpx.Client, settings: Settings, per_page: int =
 
 def remember_sizes(settings: Settings, parsed: sources.Parsed) -> None:
     SizeCache(settings.catalog_cache_dir).update(
-        {b.sha256: b.size for b in parsed.builds + parsed.others
-         if b.sha256 and b.size is not None}
+        {b.sha256: b.size for b in parsed.builds + parsed.others if b.sha256 and b.size is not None}
     )
 
 
 def head_size(client: httpx.Client, url: str) -> int | None:
     """Content-Length of an asset by HEAD (redirects followed), or None."""
     try:
-        response = get_following(client, url, method="HEAD",
-                                 headers={"Accept-Encoding": "identity"})
+        response = get_following(
+            client, url, method="HEAD", headers={"Accept-Encoding": "identity"}
+        )
     except (httpx.HTTPError, NetError):
         return None
     length = response.headers.get("content-length")
@@ -156,8 +170,9 @@ def head_size(client: httpx.Client, url: str) -> int | None:
     return None
 
 
-def fetch_sha256sums(client: httpx.Client, settings: Settings, tag: str,
-                     download_prefix: str) -> dict[str, str]:
+def fetch_sha256sums(
+    client: httpx.Client, settings: Settings, tag: str, download_prefix: str
+) -> dict[str, str]:
     """A release's SHA256SUMS file ({name: sha256}); malformed lines are ignored."""
     if not re.fullmatch(r"[A-Za-z0-9._-]+", tag):
         raise NetError(f"invalid release tag {tag!r}")

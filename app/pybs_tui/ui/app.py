@@ -78,8 +78,13 @@ class ProgressPoster:
     through, so the pane never misses a step. `post_message` is thread-safe and never blocks.
     """
 
-    def __init__(self, app: App[Any], job_id: int, interval: float = PROGRESS_INTERVAL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        app: App[Any],
+        job_id: int,
+        interval: float = PROGRESS_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.app = app
         self.job_id = job_id
         self.interval = interval
@@ -91,8 +96,9 @@ class ProgressPoster:
 
     def __call__(self, progress: Progress) -> None:
         now = self.clock()
-        fresh = progress.phase != self.phase or (progress.message and
-                                                 progress.message != self.message)
+        fresh = progress.phase != self.phase or (
+            progress.message and progress.message != self.message
+        )
         if not fresh and now - self.last < self.interval:
             return
         self.phase, self.message, self.last = progress.phase, progress.message, now
@@ -109,18 +115,27 @@ class PybsCommands(Provider):
             ("Refresh catalog", "load the live catalog again (r)", app.action_refresh),
             ("Help", "list every key (?)", app.action_help),
             ("Installs", "the install jobs: progress, cancel (J)", app.action_installs),
-            ("Installed", "installed interpreters: disk use, uninstall, prune (I)",
-             app.action_installed),
+            (
+                "Installed",
+                "installed interpreters: disk use, uninstall, prune (I)",
+                app.action_installed,
+            ),
         ]
         screen = self.screen
         if isinstance(screen, BrowseScreen):
             commands[:0] = [
-                ("Compare", "compare the selected version, row or marked rows (c)",
-                 screen.action_compare),
+                (
+                    "Compare",
+                    "compare the selected version, row or marked rows (c)",
+                    screen.action_compare,
+                ),
                 ("Filter", "focus the filter box (/)", screen.action_focus_filter),
                 ("Facets", "show or hide the facet sidebar (f)", screen.action_toggle_facets),
-                ("Host fit", "show or hide builds this machine cannot run (h)",
-                 screen.action_toggle_incompatible),
+                (
+                    "Host fit",
+                    "show or hide builds this machine cannot run (h)",
+                    screen.action_toggle_incompatible,
+                ),
                 ("Sort", "cycle sort: version, size (s)", screen.action_cycle_sort),
             ]
         return commands
@@ -145,8 +160,11 @@ class PybsCommands(Provider):
     async def discover(self) -> Hits:
         for name, help_text, callback in self._commands():
             yield DiscoveryHit(name, callback, help=help_text)
-        yield DiscoveryHit("install …", self._noop,
-                           help="type 'install' and part of a file name, e.g. install 3.12 musl")
+        yield DiscoveryHit(
+            "install …",
+            self._noop,
+            help="type 'install' and part of a file name, e.g. install 3.12 musl",
+        )
 
     def _noop(self) -> None:
         self.app.notify("type install and part of a build name, e.g. install 3.13 aarch64")
@@ -167,10 +185,13 @@ class PybsCommands(Provider):
             display = Text(text)
             for word in pattern.lower().split():
                 display.highlight_words([word], style, case_sensitive=False)
-            yield Hit(0.99 - rank / 1000, display,
-                      partial(self.app.post_message, InstallRequested(build)), text=text,
-                      help=f"{build.version_str} {build.variant} {build.platform_key} "
-                           f"{build.flavor}")
+            yield Hit(
+                0.99 - rank / 1000,
+                display,
+                partial(self.app.post_message, InstallRequested(build)),
+                text=text,
+                help=f"{build.version_str} {build.variant} {build.platform_key} {build.flavor}",
+            )
 
 
 class PybsApp(App[None]):
@@ -182,20 +203,50 @@ class PybsApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit", show=False),
         Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
-        Binding("r", "refresh", "Refresh", id="app.refresh",
-                tooltip="Load the live catalog again (in the background)"),
-        Binding("ctrl+t", "toggle_dark", "Theme", id="app.theme", show=False,
-                tooltip="Toggle light and dark themes"),
-        Binding("J", "installs", "Installs", id="app.installs", key_display="J",
-                tooltip="Install jobs: phase, bytes, rate, ETA, probed flags; x cancels"),
-        Binding("I", "installed", "Installed", id="app.installed", key_display="I",
-                tooltip="Installed interpreters: disk use, used by, uninstall, prune"),
+        Binding(
+            "r",
+            "refresh",
+            "Refresh",
+            id="app.refresh",
+            tooltip="Load the live catalog again (in the background)",
+        ),
+        Binding(
+            "ctrl+t",
+            "toggle_dark",
+            "Theme",
+            id="app.theme",
+            show=False,
+            tooltip="Toggle light and dark themes",
+        ),
+        Binding(
+            "J",
+            "installs",
+            "Installs",
+            id="app.installs",
+            key_display="J",
+            tooltip="Install jobs: phase, bytes, rate, ETA, probed flags; x cancels",
+        ),
+        Binding(
+            "I",
+            "installed",
+            "Installed",
+            id="app.installed",
+            key_display="I",
+            tooltip="Installed interpreters: disk use, used by, uninstall, prune",
+        ),
     ]
 
-    def __init__(self, settings: Settings, *, catalog: Catalog | None = None,
-                 host: Host | None = None, catalog_arg: str | None = None,
-                 installer: Installer | None = None, lock_timeout: float | None = None,
-                 roots: Roots | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        catalog: Catalog | None = None,
+        host: Host | None = None,
+        catalog_arg: str | None = None,
+        installer: Installer | None = None,
+        lock_timeout: float | None = None,
+        roots: Roots | None = None,
+    ) -> None:
         """`installer` replaces install_build, `lock_timeout` the wait for the install
         root's lock, `roots` where the Installed screen looks (all for tests)."""
         super().__init__()
@@ -268,8 +319,12 @@ class PybsApp(App[None]):
         if running and now - self._quit_asked > QUIT_AGAIN:
             self._quit_asked = now
             count = len(running)
-            self.notify(f"{count} install{'s' if count != 1 else ''} still running: press q "
-                        "again to cancel and quit", severity="warning", timeout=QUIT_AGAIN)
+            self.notify(
+                f"{count} install{'s' if count != 1 else ''} still running: press q "
+                "again to cancel and quit",
+                severity="warning",
+                timeout=QUIT_AGAIN,
+            )
             return
         for job in self.jobs.values():
             job.cancel.set()
@@ -289,8 +344,14 @@ class PybsApp(App[None]):
 
     def _run_catalog_worker(self, steps: list[str], name: str) -> None:
         self._set_loading(True)
-        self.run_worker(partial(self._load_catalogs, steps), name=name, group="catalog",
-                        thread=True, exclusive=True, exit_on_error=False)
+        self.run_worker(
+            partial(self._load_catalogs, steps),
+            name=name,
+            group="catalog",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def _read_catalog(self, step: str) -> Catalog:
         """Thread: one source. 'offline' = cache or snapshot, 'catalog' = load_catalog()."""
@@ -316,8 +377,9 @@ class PybsApp(App[None]):
             except Exception as exc:
                 if final:
                     raise
-                self.call_from_thread(self.notify, f"quick catalog unavailable: {exc}",
-                                      severity="warning")
+                self.call_from_thread(
+                    self.notify, f"quick catalog unavailable: {exc}", severity="warning"
+                )
                 continue
             index = CatalogIndex(catalog, self.host, installed_names(self.settings))
             self.timings.setdefault("catalog_indexed", time.perf_counter())
@@ -347,7 +409,8 @@ class PybsApp(App[None]):
                 screen.rebuild()
         self.timings.setdefault("catalog_handled", time.perf_counter())
         self.call_after_refresh(
-            lambda: self.timings.setdefault("catalog_shown", time.perf_counter()))
+            lambda: self.timings.setdefault("catalog_shown", time.perf_counter())
+        )
 
     def _set_loading(self, loading: bool) -> None:
         self.loading_catalog = loading
@@ -379,11 +442,13 @@ class PybsApp(App[None]):
         from .screens.installed import InstalledScreen
         from .screens.installs import InstallsScreen
 
-        groups = [("browse", [*BrowseScreen.BINDINGS, *_table_bindings()]),
-                  ("compare", CompareScreen.BINDINGS),
-                  ("installs (J)", [*InstallsScreen.BINDINGS, *ConfirmInstall.BINDINGS]),
-                  ("installed (I)", InstalledScreen.BINDINGS),
-                  ("app", self.BINDINGS)]
+        groups = [
+            ("browse", [*BrowseScreen.BINDINGS, *_table_bindings()]),
+            ("compare", CompareScreen.BINDINGS),
+            ("installs (J)", [*InstallsScreen.BINDINGS, *ConfirmInstall.BINDINGS]),
+            ("installed (I)", InstalledScreen.BINDINGS),
+            ("app", self.BINDINGS),
+        ]
         self.push_screen(HelpScreen(groups))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -403,8 +468,11 @@ class PybsApp(App[None]):
 
     def size_state(self, build: Build) -> SizeState | None:
         """Pending or failed lookups of this build's size, for the detail pane."""
-        if build.name in self._heads_in_flight or build.release in self._tags_pending or \
-                any(b.name == build.name for b in self._head_queue):
+        if (
+            build.name in self._heads_in_flight
+            or build.release in self._tags_pending
+            or any(b.name == build.name for b in self._head_queue)
+        ):
             return SizeState(pending=True)
         reason = self._size_failures.get(build.name)
         if reason:
@@ -417,16 +485,23 @@ class PybsApp(App[None]):
         if self.settings.offline or self.index is None:
             return
         current = self.index.by_name.get(build.name, build)
-        self._wanted = [current, *(self.index.by_name.get(b.name, b) for b in visible
-                                   if b.name != build.name)]
+        self._wanted = [
+            current,
+            *(self.index.by_name.get(b.name, b) for b in visible if b.name != build.name),
+        ]
         if current.size is not None:
             return
         self._http()  # create the shared client here, not racing in two workers
         tag = current.release
         if tag and tag not in self._tags_done and tag not in self._tags_pending:
             self._tags_pending.add(tag)
-            self.run_worker(partial(self._fetch_release_sizes, tag), name=f"release:{tag}",
-                            group="sizes", thread=True, exit_on_error=False)
+            self.run_worker(
+                partial(self._fetch_release_sizes, tag),
+                name=f"release:{tag}",
+                group="sizes",
+                thread=True,
+                exit_on_error=False,
+            )
             self._update_screens("size_state_changed")
         elif tag in self._tags_done or not tag:
             self._queue_heads()
@@ -440,9 +515,14 @@ class PybsApp(App[None]):
         added = 0
         for b in self._wanted:
             b = index.by_name.get(b.name, b)
-            if (b.size is not None or not b.url or b.name in queued
-                    or b.name in self._heads_in_flight or b.name in self._heads_done
-                    or (b.release and b.release not in self._tags_done)):
+            if (
+                b.size is not None
+                or not b.url
+                or b.name in queued
+                or b.name in self._heads_in_flight
+                or b.name in self._heads_done
+                or (b.release and b.release not in self._tags_done)
+            ):
                 continue
             self._head_queue.append(b)
             queued.add(b.name)
@@ -456,8 +536,13 @@ class PybsApp(App[None]):
             b = self._head_queue.popleft()
             self._heads_in_flight.add(b.name)
             self._heads_done.add(b.name)
-            self.run_worker(partial(self._head_size, b), name=f"head:{b.name}",
-                            group="sizes", thread=True, exit_on_error=False)
+            self.run_worker(
+                partial(self._head_size, b),
+                name=f"head:{b.name}",
+                group="sizes",
+                thread=True,
+                exit_on_error=False,
+            )
         self._update_screens("size_state_changed")
 
     def _fetch_release_sizes(self, tag: str) -> None:
@@ -480,8 +565,9 @@ class PybsApp(App[None]):
 
         size = head_size(self._http(), build.url)
         if size is None:
-            self.post_message(SizeUnknown([build.name], "a HEAD request to the download "
-                                          "server gave no size"))
+            self.post_message(
+                SizeUnknown([build.name], "a HEAD request to the download server gave no size")
+            )
             return
         if build.sha256:
             SizeCache(self.settings.catalog_cache_dir).update({build.sha256: size})
@@ -541,8 +627,12 @@ class PybsApp(App[None]):
             self._tags_done.add(tag)
             self._queue_heads()
         if event.state == WorkerState.ERROR:
-            self.notify(f"{name} failed: {worker.error}", title="background task",
-                        severity="error", timeout=10)
+            self.notify(
+                f"{name} failed: {worker.error}",
+                title="background task",
+                severity="error",
+                timeout=10,
+            )
 
     # -- installs --------------------------------------------------------------------------
     @on(InstallRequested)
@@ -555,13 +645,18 @@ class PybsApp(App[None]):
 
         busy = self._job_for(build.name)
         if busy is not None:
-            self.notify(f"{build.name} is already {busy.phase}: press J to watch",
-                        title="install", timeout=4)
+            self.notify(
+                f"{build.name} is already {busy.phase}: press J to watch",
+                title="install",
+                timeout=4,
+            )
             return
         if isinstance(self.screen, ConfirmInstall):
             return
-        self.push_screen(ConfirmInstall(plan_install(self.settings, build)),
-                         partial(self._install_confirmed, build))
+        self.push_screen(
+            ConfirmInstall(plan_install(self.settings, build)),
+            partial(self._install_confirmed, build),
+        )
 
     def _install_confirmed(self, build: Build, confirmed: bool | None) -> None:
         if confirmed:
@@ -583,9 +678,12 @@ class PybsApp(App[None]):
         from .screens.installs import InstallsScreen  # not before first paint
         from .widgets.install_pane import InstallJob
 
-        job = InstallJob(next(self._job_ids), build,
-                         self.settings.install_dir / install_dir_name(build.name),
-                         created=self.settings.clock())
+        job = InstallJob(
+            next(self._job_ids),
+            build,
+            self.settings.install_dir / install_dir_name(build.name),
+            created=self.settings.clock(),
+        )
         self.jobs[job.id] = job
         self._update_screens("job_added", job)
         self._pump_installs()
@@ -604,9 +702,13 @@ class PybsApp(App[None]):
                 continue
             job.started = self.settings.clock()
             job.phase = "start"
-            job.worker = self.run_worker(partial(self._install_thread, job), thread=True,
-                                         exit_on_error=False, group="install",
-                                         name=f"install {job.build.name}")
+            job.worker = self.run_worker(
+                partial(self._install_thread, job),
+                thread=True,
+                exit_on_error=False,
+                group="install",
+                name=f"install {job.build.name}",
+            )
             running += 1
             self._update_screens("job_changed", job)
 
@@ -616,8 +718,7 @@ class PybsApp(App[None]):
         from ..install.progress import Cancelled, InstallError
 
         installer = self._installer or install_build
-        kwargs: dict[str, Any] = {"progress": ProgressPoster(self, job.id),
-                                  "cancel": job.cancel}
+        kwargs: dict[str, Any] = {"progress": ProgressPoster(self, job.id), "cancel": job.cancel}
         if self.lock_timeout is not None:
             kwargs["lock_timeout"] = self.lock_timeout
         try:
@@ -666,8 +767,12 @@ class PybsApp(App[None]):
         if job is None:
             return
         self._end_job(job, "failed", message.error)
-        self.notify(message.error, title=f"install of {job.build.version_str} failed",
-                    severity="error", timeout=10)
+        self.notify(
+            message.error,
+            title=f"install of {job.build.version_str} failed",
+            severity="error",
+            timeout=10,
+        )
 
     @on(InstallCancelled)
     def _install_cancelled(self, message: InstallCancelled) -> None:
@@ -675,19 +780,24 @@ class PybsApp(App[None]):
         if job is None:
             return
         self._end_job(job, "cancelled")
-        self.notify(f"cancelled {_label(job.build)}; nothing was left behind",
-                    title="install", timeout=4)
+        self.notify(
+            f"cancelled {_label(job.build)}; nothing was left behind", title="install", timeout=4
+        )
 
     def _install_worker_ended(self, worker: Worker[Any], state: WorkerState) -> None:
         """A job's thread ended: if it crashed (a bug, not an InstallError), say so."""
         job = next((j for j in self.jobs.values() if j.worker is worker), None)
         if job is None or job.ended or state == WorkerState.SUCCESS:
             return  # SUCCESS: its outcome message is on the way or handled
-        error = f"install crashed: {_one_line(repr(worker.error))}" \
-            if state == WorkerState.ERROR else "install stopped"
+        error = (
+            f"install crashed: {_one_line(repr(worker.error))}"
+            if state == WorkerState.ERROR
+            else "install stopped"
+        )
         self._end_job(job, "failed" if state == WorkerState.ERROR else "cancelled", error)
-        self.notify(error, title=f"install of {job.build.version_str} failed",
-                    severity="error", timeout=10)
+        self.notify(
+            error, title=f"install of {job.build.version_str} failed", severity="error", timeout=10
+        )
 
     def cancel_install(self, job_id: int) -> None:
         """x on a job: a queued one is dropped at once, a running one stops within ~1 s."""
@@ -721,15 +831,21 @@ class PybsApp(App[None]):
 
         if isinstance(self.screen, InstalledScreen):
             return
-        self.push_screen(InstalledScreen(self.settings, lambda: self.catalog, roots=self.roots,
-                                         host=self.host))
+        self.push_screen(
+            InstalledScreen(self.settings, lambda: self.catalog, roots=self.roots, host=self.host)
+        )
 
     # -- installed marks -------------------------------------------------------------------
     def refresh_installed(self) -> None:
         """Read the receipts again (in a thread) so the browser's ✓ marks are current."""
-        self.run_worker(self._read_installed, thread=True, exclusive=True,
-                        group="installed-marks", name="reading the installs",
-                        exit_on_error=False)
+        self.run_worker(
+            self._read_installed,
+            thread=True,
+            exclusive=True,
+            group="installed-marks",
+            name="reading the installs",
+            exit_on_error=False,
+        )
 
     def _read_installed(self) -> None:
         from ..install.receipts import installed_names

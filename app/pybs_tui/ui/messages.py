@@ -65,8 +65,11 @@ class InstallProgress(Message):
         self.progress = progress
 
     def can_replace(self, message: Message) -> bool:
-        return (isinstance(message, InstallProgress) and message.job_id == self.job_id
-                and message.progress.phase == self.progress.phase)
+        return (
+            isinstance(message, InstallProgress)
+            and message.job_id == self.job_id
+            and message.progress.phase == self.progress.phase
+        )
 
 
 class InstallFinished(Message):

@@ -39,12 +39,27 @@ class BrowseScreen(Screen[None]):
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="browse.filter"),
         Binding("f", "toggle_facets", "Facets", id="browse.facets"),
-        Binding("h", "toggle_incompatible", "Hosts", id="browse.host",
-                tooltip="Show or hide builds this machine cannot run"),
-        Binding("s", "cycle_sort", "Sort", id="browse.sort",
-                tooltip="Sort by version, size (largest first), size (smallest first)"),
-        Binding("c", "compare", "Compare", id="browse.compare",
-                tooltip="Compare the archives of the selected version, row or marked rows"),
+        Binding(
+            "h",
+            "toggle_incompatible",
+            "Hosts",
+            id="browse.host",
+            tooltip="Show or hide builds this machine cannot run",
+        ),
+        Binding(
+            "s",
+            "cycle_sort",
+            "Sort",
+            id="browse.sort",
+            tooltip="Sort by version, size (largest first), size (smallest first)",
+        ),
+        Binding(
+            "c",
+            "compare",
+            "Compare",
+            id="browse.compare",
+            tooltip="Compare the archives of the selected version, row or marked rows",
+        ),
         Binding("i", "install", "Install", id="browse.install"),
         Binding("u", "clear_marks", "Unmark all", id="browse.unmark", show=False),
         Binding("escape", "escape", "Back to table", show=False),
@@ -64,8 +79,11 @@ class BrowseScreen(Screen[None]):
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
-        yield Input(placeholder="/ filter: words in the file name, e.g. 3.12 aarch64 musl",
-                    id="filter", compact=True)
+        yield Input(
+            placeholder="/ filter: words in the file name, e.g. 3.12 aarch64 musl",
+            id="filter",
+            compact=True,
+        )
         with Horizontal(id="main"):
             yield FacetsPanel(id="facets")
             yield BuildTree(id="tree")
@@ -223,8 +241,7 @@ class BrowseScreen(Screen[None]):
     def _row_highlighted(self, event: BuildTable.Highlighted) -> None:
         build = event.build
         if build is None:
-            self.detail.show_message(self.table.empty_text if self.view else
-                                     "Loading the catalog…")
+            self.detail.show_message(self.table.empty_text if self.view else "Loading the catalog…")
         else:
             self._show_detail(build)
             self.pybs.want_sizes(build, self.table.visible_builds())
@@ -245,15 +262,17 @@ class BrowseScreen(Screen[None]):
         app = self.pybs
         build = self.view.index.by_name.get(build.name, build)
         reason = size_reason(build, app.catalog, app.settings.offline, app.size_state(build))
-        lines = detail_lines(build, self.view.index, size_text=size_text(build.size),
-                             reason=reason)
-        self.detail.show(lines, title=f"{build.version_str} {build.variant} "
-                                      f"{build.platform_key} {build.flavor}")
+        lines = detail_lines(build, self.view.index, size_text=size_text(build.size), reason=reason)
+        self.detail.show(
+            lines, title=f"{build.version_str} {build.variant} {build.platform_key} {build.flavor}"
+        )
 
     # -- actions -------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("compare", "install", "toggle_incompatible", "cycle_sort",
-                      "toggle_facets") and self.view is None:
+        if (
+            action in ("compare", "install", "toggle_incompatible", "cycle_sort", "toggle_facets")
+            and self.view is None
+        ):
             return None
         if action == "compare":
             return True if self._can_compare() else None
@@ -291,8 +310,12 @@ class BrowseScreen(Screen[None]):
         facets = self.facets_panel.read()
         self.facets_panel.facets = facets
         self.apply_facets(facets)
-        self.notify("showing builds this machine cannot run (greyed, with the reason)" if show
-                    else "hiding builds this machine cannot run", timeout=2)
+        self.notify(
+            "showing builds this machine cannot run (greyed, with the reason)"
+            if show
+            else "hiding builds this machine cannot run",
+            timeout=2,
+        )
 
     def action_cycle_sort(self) -> None:
         if self.view is None:
@@ -312,8 +335,9 @@ class BrowseScreen(Screen[None]):
     def action_compare(self) -> None:
         builds = self._compare_target()
         if not builds:
-            self.notify("nothing to compare: pick a version in the tree or a row",
-                        severity="warning")
+            self.notify(
+                "nothing to compare: pick a version in the tree or a row", severity="warning"
+            )
             return
         self._compare_builds(builds)
 
@@ -324,8 +348,12 @@ class BrowseScreen(Screen[None]):
 
     def _same_platform(self, build: Build) -> list[Build]:
         assert self.view is not None
-        return pick_builds(self.view.index.builds, version=build.version,
-                           platform=build.platform_key, release=build.release)
+        return pick_builds(
+            self.view.index.builds,
+            version=build.version,
+            platform=build.platform_key,
+            release=build.release,
+        )
 
     def _can_compare(self) -> bool:
         if self.table.marked:
@@ -340,8 +368,9 @@ class BrowseScreen(Screen[None]):
         if view is None:
             return []
         if self.table.marked:
-            return [view.index.by_name[n] for n in sorted(self.table.marked)
-                    if n in view.index.by_name]
+            return [
+                view.index.by_name[n] for n in sorted(self.table.marked) if n in view.index.by_name
+            ]
         if self.tree.has_focus:
             node = self.tree.current
             if node.minor is None:

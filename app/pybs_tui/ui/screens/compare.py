@@ -42,8 +42,9 @@ class CompareScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="compare-title")
-        yield DataTable(id="compare-table", cursor_type="column", zebra_stripes=True,
-                        fixed_columns=1)
+        yield DataTable(
+            id="compare-table", cursor_type="column", zebra_stripes=True, fixed_columns=1
+        )
         yield Static("", id="compare-totals")
         yield QuietFooter(compact=True)
 
@@ -81,8 +82,7 @@ class CompareScreen(Screen[None]):
                     if cell.differs:
                         text = Text("◆ ", style=warning) + text
                 elif row.attribute == "size":
-                    text = Text(size_text(build.size),
-                                style=warning if cell.differs else "")
+                    text = Text(size_text(build.size), style=warning if cell.differs else "")
                     if build.name == smallest:
                         text.append(" ▼", style="dim")
                 else:
@@ -103,8 +103,9 @@ class CompareScreen(Screen[None]):
     def _title(self, builds: list[Build]) -> Text:
         text = Text("compare ", style="bold")
         text.append(describe_selection(builds))
-        text.append(f"  ({len(builds)} archives; highlighted cells differ, ▼ smallest)",
-                    style="dim")
+        text.append(
+            f"  ({len(builds)} archives; highlighted cells differ, ▼ smallest)", style="dim"
+        )
         return text
 
     def sizes_changed(self, names: list[str]) -> None:

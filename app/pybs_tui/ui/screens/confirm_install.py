@@ -57,17 +57,23 @@ def plan_install(settings: Settings, build: Build) -> InstallPlan:
         free: int | None = int(settings.disk_usage(where).free)
     except OSError:
         free = None
-    unpacked = None if build.size is None else \
-        build.size * UNPACK_RATIO.get(build.archive_format, 3)
+    unpacked = (
+        None if build.size is None else build.size * UNPACK_RATIO.get(build.archive_format, 3)
+    )
     receipt = read_receipt(target)
-    already = receipt is not None and receipt.get("name") == build.name and (
-        build.sha256 is None or receipt.get("sha256") == build.sha256)
+    already = (
+        receipt is not None
+        and receipt.get("name") == build.name
+        and (build.sha256 is None or receipt.get("sha256") == build.sha256)
+    )
     blocked = ""
     if not already and (target.exists() or target.is_symlink()):
-        blocked = ("it holds another build of the same name; the install will stop "
-                   "without changing it" if receipt is not None else
-                   "it exists and is not a pybs-tui install; the install will stop "
-                   "without touching it")
+        blocked = (
+            "it holds another build of the same name; the install will stop without changing it"
+            if receipt is not None
+            else "it exists and is not a pybs-tui install; the install will stop "
+            "without touching it"
+        )
     return InstallPlan(build, target, free, str(where), unpacked, already, blocked)
 
 
@@ -84,15 +90,22 @@ def plan_table(plan: InstallPlan) -> Table:
     grid.add_row("archive", Text(b.name))
     grid.add_row("version", f"{b.version_str} · {b.variant} · release {b.release or '?'}")
     grid.add_row("platform", b.platform_key)
-    grid.add_row("flavor", Text.assemble(f"{b.flavor} · options {b.options_label} · flags ",
-                                         badges(b.flags)))
-    size = f"{_size(b.size)} download" + (f", about {_size(plan.unpacked)} unpacked"
-                                          if plan.unpacked is not None else
-                                          " (size unknown: no disk check)")
+    grid.add_row(
+        "flavor", Text.assemble(f"{b.flavor} · options {b.options_label} · flags ", badges(b.flags))
+    )
+    size = f"{_size(b.size)} download" + (
+        f", about {_size(plan.unpacked)} unpacked"
+        if plan.unpacked is not None
+        else " (size unknown: no disk check)"
+    )
     grid.add_row("size", size)
     grid.add_row("target", Text(str(plan.target)))
-    grid.add_row("free", f"{_size(plan.free)} on {plan.where}" if plan.free is not None
-                 else f"unknown on {plan.where}")
+    grid.add_row(
+        "free",
+        f"{_size(plan.free)} on {plan.where}"
+        if plan.free is not None
+        else f"unknown on {plan.where}",
+    )
     return grid
 
 
@@ -114,15 +127,26 @@ class ConfirmInstall(ModalScreen[bool]):
             dialog.border_title = "Install this build?"
             yield Static(plan_table(plan), id="install-facts")
             if plan.short_of_space:
-                yield Static(f"Not enough disk space: needs about {_size(plan.need)}, "
-                             f"{_size(plan.free)} free on {plan.where}",
-                             id="install-space", classes="install-warning", markup=False)
+                yield Static(
+                    f"Not enough disk space: needs about {_size(plan.need)}, "
+                    f"{_size(plan.free)} free on {plan.where}",
+                    id="install-space",
+                    classes="install-warning",
+                    markup=False,
+                )
             if plan.already:
-                yield Static("Already installed at the target: installing again changes "
-                             "nothing", id="install-already", classes="install-note")
+                yield Static(
+                    "Already installed at the target: installing again changes nothing",
+                    id="install-already",
+                    classes="install-note",
+                )
             if plan.blocked:
-                yield Static(f"The target exists: {plan.blocked}", id="install-blocked",
-                             classes="install-warning", markup=False)
+                yield Static(
+                    f"The target exists: {plan.blocked}",
+                    id="install-blocked",
+                    classes="install-warning",
+                    markup=False,
+                )
             with Horizontal(id="install-buttons"):
                 yield Button("Install", variant="primary", id="install-yes", compact=True)
                 yield Button("Cancel", id="install-no", compact=True)

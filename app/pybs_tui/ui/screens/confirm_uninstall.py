@@ -31,8 +31,13 @@ class ConfirmUninstall(ModalScreen[bool]):
         Binding("n,escape", "cancel", "Cancel", id="confirm_uninstall.no"),
     ]
 
-    def __init__(self, items: Sequence[tuple[Interpreter, str]], *, title: str = "",
-                 keep: Sequence[Interpreter] = ()) -> None:
+    def __init__(
+        self,
+        items: Sequence[tuple[Interpreter, str]],
+        *,
+        title: str = "",
+        keep: Sequence[Interpreter] = (),
+    ) -> None:
         super().__init__()
         self.items = list(items)
         self.keep = list(keep)
@@ -62,20 +67,24 @@ class ConfirmUninstall(ModalScreen[bool]):
                     text = f"[b]{escape(interp.name)}[/b]  {interp.label}  {_size(interp.size)}"
                     if note:
                         text += f"\n  {escape(note)}"
-                    text += f"\n  [red]used by: {users}[/red]" if users \
+                    text += (
+                        f"\n  [red]used by: {users}[/red]"
+                        if users
                         else "\n  used by: nothing found"
+                    )
                     yield Static(text, classes="confirm-item")
                 for interp in self.others:
                     yield Static(
                         f"[b]{escape(str(interp.path))}[/b] ({interp.label}) is managed by "
                         f"{interp.manager}; pybs-tui does not delete it. Run:\n"
-                        f"  [b]{escape(interp.remove_command)}[/b]", classes="confirm-other")
+                        f"  [b]{escape(interp.remove_command)}[/b]",
+                        classes="confirm-other",
+                    )
                 if self.keep:
                     kept = ", ".join(f"{i.name} ({i.label})" for i in self.keep)
                     yield Static(f"kept: {kept}", classes="confirm-keep", markup=False)
             if self.can_remove:
-                yield Static(f"Space to be freed: [b]{self._freed_text()}[/b]",
-                             id="confirm-freed")
+                yield Static(f"Space to be freed: [b]{self._freed_text()}[/b]", id="confirm-freed")
             with Horizontal(id="confirm-buttons"):
                 if self.can_remove:
                     yield Button("Remove", variant="error", id="confirm-yes")

@@ -30,8 +30,10 @@ def _key_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     for b in bindings:
         if not isinstance(b, Binding) or not b.description:
             continue
-        keys = ", ".join(k.strip().replace("slash", "/").replace("question_mark", "?")
-                         .replace("space", "space") for k in b.key.split(","))
+        keys = ", ".join(
+            k.strip().replace("slash", "/").replace("question_mark", "?").replace("space", "space")
+            for k in b.key.split(",")
+        )
         text = b.description + (f": {b.tooltip}" if b.tooltip else "")
         rows.append((keys, text))
     return rows

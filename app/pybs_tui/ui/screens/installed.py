@@ -36,9 +36,17 @@ from ...settings import Settings
 from ..widgets.quiet_footer import QuietFooter
 from .confirm_uninstall import ConfirmUninstall
 
-COLUMNS = (("sel", " "), ("manager", "manager"), ("version", "version"),
-           ("variant", "variant"), ("release", "release"), ("size", "size"),
-           ("newer", "newer"), ("used", "used by"), ("path", "path"))
+COLUMNS = (
+    ("sel", " "),
+    ("manager", "manager"),
+    ("version", "version"),
+    ("variant", "variant"),
+    ("release", "release"),
+    ("size", "size"),
+    ("newer", "newer"),
+    ("used", "used by"),
+    ("path", "path"),
+)
 PENDING = "…"
 
 
@@ -95,9 +103,16 @@ class InstalledScreen(Screen):
         Binding("escape", "back", "Back", id="installed.back"),
     ]
 
-    def __init__(self, settings: Settings, catalog_provider: Callable[[], Catalog | None],
-                 *, roots: Roots | None = None, host: Host | None = None,
-                 name: str | None = None, id: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        catalog_provider: Callable[[], Catalog | None],
+        *,
+        roots: Roots | None = None,
+        host: Host | None = None,
+        name: str | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id)
         self.settings = settings
         self.catalog_provider = catalog_provider
@@ -149,8 +164,9 @@ class InstalledScreen(Screen):
             return
         usage = find_usage(roots, [i.path for i in interps])
         attach_usage(interps, usage)
-        self.post_message(UsageFound({str(i.path): list(i.used_by) for i in interps},
-                                     usage.complete))
+        self.post_message(
+            UsageFound({str(i.path): list(i.used_by) for i in interps}, usage.complete)
+        )
         cache = DiskUseCache(self.settings.cache_dir)
         for interp in interps:
             if worker.is_cancelled:
@@ -183,9 +199,17 @@ class InstalledScreen(Screen):
         self._update_totals()
 
     def _cells(self, i: Interpreter) -> list[str]:
-        return ["✓" if str(i.path) in self.selected else " ", i.manager, i.label, i.variant,
-                i.release or "?", humanize.naturalsize(i.size) if i.size is not None else PENDING,
-                i.newer or "-", _users(i.used_by), str(i.path)]
+        return [
+            "✓" if str(i.path) in self.selected else " ",
+            i.manager,
+            i.label,
+            i.variant,
+            i.release or "?",
+            humanize.naturalsize(i.size) if i.size is not None else PENDING,
+            i.newer or "-",
+            _users(i.used_by),
+            str(i.path),
+        ]
 
     @on(UsageFound)
     def _on_usage(self, message: UsageFound) -> None:
@@ -203,25 +227,33 @@ class InstalledScreen(Screen):
             return
         interp.size = message.size
         self.sizes_pending = max(0, self.sizes_pending - 1)
-        self.table.update_cell(message.key, "size", humanize.naturalsize(message.size),
-                               update_width=True)
+        self.table.update_cell(
+            message.key, "size", humanize.naturalsize(message.size), update_width=True
+        )
         self._update_totals()
 
     def _update_totals(self) -> None:
         interps = list(self.interps.values())
         own = sum(1 for i in interps if i.own)
         total = sum(i.size or 0 for i in interps)
-        text = (f"{len(interps)} interpreter{'s' if len(interps) != 1 else ''} "
-                f"({own} pybs-tui) · {humanize.naturalsize(total)} on disk")
+        text = (
+            f"{len(interps)} interpreter{'s' if len(interps) != 1 else ''} "
+            f"({own} pybs-tui) · {humanize.naturalsize(total)} on disk"
+        )
         if self.sizes_pending:
             text += f" (measuring {self.sizes_pending}…)"
         if self.selected:
             chosen = [self.interps[k] for k in self.selected if k in self.interps]
-            text += f" · {len(chosen)} selected, " \
-                    f"{humanize.naturalsize(sum(i.size or 0 for i in chosen))}"
+            text += (
+                f" · {len(chosen)} selected, "
+                f"{humanize.naturalsize(sum(i.size or 0 for i in chosen))}"
+            )
         self.query_one("#installed-totals", Static).update(text)
-        status = "" if self.usage_complete else \
-            "the venv scan stopped at its time limit: 'used by' may miss some"
+        status = (
+            ""
+            if self.usage_complete
+            else "the venv scan stopped at its time limit: 'used by' may miss some"
+        )
         if self.busy:
             status = f"{self.busy}…"
         self.query_one("#installed-status", Static).update(status)
@@ -231,8 +263,9 @@ class InstalledScreen(Screen):
         if event.state == WorkerState.ERROR:
             self.busy = ""
             self.loading = False
-            self.notify(f"{event.worker.name} failed: {event.worker.error}",
-                        severity="error", timeout=8)
+            self.notify(
+                f"{event.worker.name} failed: {event.worker.error}", severity="error", timeout=8
+            )
             self._update_totals()
 
     # -- selection -------------------------------------------------------------------------
@@ -314,9 +347,11 @@ class InstalledScreen(Screen):
         self._update_totals()
         plan = message.plan
         if not plan.remove:
-            self.notify(f"Nothing to prune: {len(plan.keep)} install"
-                        f"{'s' if len(plan.keep) != 1 else ''} kept, each the newest of its "
-                        "minor version and variant")
+            self.notify(
+                f"Nothing to prune: {len(plan.keep)} install"
+                f"{'s' if len(plan.keep) != 1 else ''} kept, each the newest of its "
+                "minor version and variant"
+            )
             return
         names = plan.names
 
@@ -325,9 +360,14 @@ class InstalledScreen(Screen):
                 self._start_removal(names)
 
         count = len(plan.remove)
-        self.app.push_screen(ConfirmUninstall(
-            plan.remove, keep=plan.keep,
-            title=f"Prune: remove {count} older install{'s' if count != 1 else ''}"), done)
+        self.app.push_screen(
+            ConfirmUninstall(
+                plan.remove,
+                keep=plan.keep,
+                title=f"Prune: remove {count} older install{'s' if count != 1 else ''}",
+            ),
+            done,
+        )
 
     def _start_removal(self, names: Sequence[str]) -> None:
         self.busy = "removing"
@@ -354,12 +394,18 @@ class InstalledScreen(Screen):
         else:
             freed = sum(r.bytes_freed for r in message.removed)
             count = len(message.removed)
-            self.notify(f"Removed {count} install{'s' if count != 1 else ''}, "
-                        f"{humanize.naturalsize(freed)} freed", title="Uninstalled")
+            self.notify(
+                f"Removed {count} install{'s' if count != 1 else ''}, "
+                f"{humanize.naturalsize(freed)} freed",
+                title="Uninstalled",
+            )
             for r in message.removed:
                 if r.leftover is not None:
-                    self.notify(f"Some files of {r.name} remain in {r.leftover}; they will be "
-                                "swept next time", severity="warning")
+                    self.notify(
+                        f"Some files of {r.name} remain in {r.leftover}; they will be "
+                        "swept next time",
+                        severity="warning",
+                    )
             self.selected -= {str(r.path) for r in message.removed}
         self.reload()
 
@@ -376,4 +422,4 @@ def _users(users: Sequence[str]) -> str:
 
 def _tilde(path: str) -> str:
     home = str(Path.home())
-    return "~" + path[len(home):] if path.startswith(home + "/") else path
+    return "~" + path[len(home) :] if path.startswith(home + "/") else path

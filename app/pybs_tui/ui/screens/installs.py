@@ -18,20 +18,37 @@ if TYPE_CHECKING:
     from ..app import PybsApp
 
 
-EMPTY = ("No installs yet: press i on a build in the browser (or ctrl+p, install <name>). "
-         "Installs keep going while you browse; J brings you back here.")
+EMPTY = (
+    "No installs yet: press i on a build in the browser (or ctrl+p, install <name>). "
+    "Installs keep going while you browse; J brings you back here."
+)
 
 
 class InstallsScreen(Screen[None]):
     """Jobs newest last; up/down move between them, x cancels, i installs an ended one again."""
 
     BINDINGS = [
-        Binding("x", "cancel_job", "Cancel", id="installs.cancel",
-                tooltip="Stop the focused install; everything partial is removed"),
-        Binding("i", "retry", "Again", id="installs.retry",
-                tooltip="Install the focused failed or cancelled build again"),
-        Binding("delete,backspace", "clear", "Clear ended", id="installs.clear",
-                tooltip="Remove the finished, failed and cancelled jobs from the list"),
+        Binding(
+            "x",
+            "cancel_job",
+            "Cancel",
+            id="installs.cancel",
+            tooltip="Stop the focused install; everything partial is removed",
+        ),
+        Binding(
+            "i",
+            "retry",
+            "Again",
+            id="installs.retry",
+            tooltip="Install the focused failed or cancelled build again",
+        ),
+        Binding(
+            "delete,backspace",
+            "clear",
+            "Clear ended",
+            id="installs.clear",
+            tooltip="Remove the finished, failed and cancelled jobs from the list",
+        ),
         Binding("up,k", "move(-1)", "Previous", show=False),
         Binding("down,j", "move(1)", "Next", show=False),
         Binding("escape,q,J", "app.pop_screen", "Back", id="installs.back"),
@@ -99,11 +116,13 @@ class InstallsScreen(Screen[None]):
         self.query_one("#installs-empty").display = not jobs
         counts: dict[str, int] = {}
         for job in jobs:
-            key = job.phase if job.phase in ("queued", "done", "failed", "cancelled") \
-                else "running"
+            key = job.phase if job.phase in ("queued", "done", "failed", "cancelled") else "running"
             counts[key] = counts.get(key, 0) + 1
-        words = [f"{counts[k]} {k}" for k in ("running", "queued", "done", "failed",
-                                              "cancelled") if counts.get(k)]
+        words = [
+            f"{counts[k]} {k}"
+            for k in ("running", "queued", "done", "failed", "cancelled")
+            if counts.get(k)
+        ]
         text = "Installs: " + (", ".join(words) if words else "none")
         text += f" · at most {self._slots()} at once"
         self.query_one("#installs-summary", Static).update(text)

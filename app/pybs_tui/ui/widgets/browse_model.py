@@ -27,8 +27,17 @@ from ...catalog.models import FLAG_MEANINGS, Build, Catalog
 SORTS = ("version", "size, largest first", "size, smallest first")
 
 #: Choices for the "build options" facet (value passed to parse_options).
-OPTION_CHOICES = ("none", "pgo+lto", "pgo", "lto", "noopt", "debug", "freethreaded",
-                  "shared", "static")
+OPTION_CHOICES = (
+    "none",
+    "pgo+lto",
+    "pgo",
+    "lto",
+    "noopt",
+    "debug",
+    "freethreaded",
+    "shared",
+    "static",
+)
 
 
 @dataclass(frozen=True)
@@ -73,32 +82,43 @@ class Facets:
     show_incompatible: bool = False
 
     def filters(self) -> Filters:
-        return Filters(os=self.os, arch=self.arch, libc=self.libc, flavor=self.flavor,
-                       options=parse_options(self.options) if self.options else None,
-                       prereleases=self.prereleases)
+        return Filters(
+            os=self.os,
+            arch=self.arch,
+            libc=self.libc,
+            flavor=self.flavor,
+            options=parse_options(self.options) if self.options else None,
+            prereleases=self.prereleases,
+        )
 
     @property
     def active(self) -> int:
         """How many facets narrow the list (for the sidebar's title)."""
-        return sum(x is not None for x in (self.os, self.arch, self.level, self.libc,
-                                           self.flavor, self.options)) + \
-            (not self.prereleases) + self.installed_only
+        return (
+            sum(
+                x is not None
+                for x in (self.os, self.arch, self.level, self.libc, self.flavor, self.options)
+            )
+            + (not self.prereleases)
+            + self.installed_only
+        )
 
 
 class CatalogIndex:
     """Per-build facts for one catalog and host, computed once (safe to build in a thread)."""
 
-    def __init__(self, catalog: Catalog, host: Host, installed: dict[str, str] | None = None
-                 ) -> None:
+    def __init__(
+        self, catalog: Catalog, host: Host, installed: dict[str, str] | None = None
+    ) -> None:
         self.catalog = catalog
         self.host = host
         self.installed = dict(installed or {})
-        self.builds: list[Build] = sorted((b for b in catalog.builds if b.version is not None),
-                                          key=sort_key)
+        self.builds: list[Build] = sorted(
+            (b for b in catalog.builds if b.version is not None), key=sort_key
+        )
         self.by_name: dict[str, Build] = {b.name: b for b in self.builds}
         self.lower: dict[str, str] = {b.name: b.name.lower() for b in self.builds}
-        self.reason: dict[str, str | None] = {b.name: incompatibility(b, host)
-                                              for b in self.builds}
+        self.reason: dict[str, str | None] = {b.name: incompatibility(b, host) for b in self.builds}
         self.groups: dict[tuple, list[Build]] = {}
         for b in self.builds:
             self.groups.setdefault(_group_key(b), []).append(b)
@@ -314,11 +334,14 @@ def group_sorted(builds: Iterable[Build]) -> dict[str, dict[str, dict[str, list[
     for b in builds:
         if b.version is None:
             continue
-        out.setdefault(b.version.minor_str, {}).setdefault(str(b.version), {}) \
-            .setdefault(b.variant, []).append(b)
+        out.setdefault(b.version.minor_str, {}).setdefault(str(b.version), {}).setdefault(
+            b.variant, []
+        ).append(b)
     return out
 
+
 # -- the detail pane ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SizeState:
@@ -328,8 +351,7 @@ class SizeState:
     reason: str = ""
 
 
-def size_reason(b: Build, catalog: Catalog | None, offline: bool, state: SizeState | None
-                ) -> str:
+def size_reason(b: Build, catalog: Catalog | None, offline: bool, state: SizeState | None) -> str:
     """One phrase: why this build's size is '?'."""
     if b.size is not None:
         return ""
@@ -345,8 +367,9 @@ def size_reason(b: Build, catalog: Catalog | None, offline: bool, state: SizeSta
     return "not in the catalog; fetched when the row is highlighted"
 
 
-def detail_lines(b: Build, index: CatalogIndex, *, size_text: str, reason: str
-                 ) -> list[tuple[str, str]]:
+def detail_lines(
+    b: Build, index: CatalogIndex, *, size_text: str, reason: str
+) -> list[tuple[str, str]]:
     """(label, text) pairs for the detail pane of one build."""
     lines: list[tuple[str, str]] = [("file", b.name)]
     lines.append(("size", size_text if b.size is not None else f"? ({reason})"))

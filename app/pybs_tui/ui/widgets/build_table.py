@@ -106,8 +106,14 @@ class BuildTable(ScrollView, can_focus=True):
         Binding("end", "jump(-1)", "Last", show=False),
         Binding("left", "scroll_left", "Left", show=False),
         Binding("right", "scroll_right", "Right", show=False),
-        Binding("space", "toggle_mark", "Mark", id="browse.mark", show=False,
-                tooltip="Mark or unmark the row (c compares the marked rows)"),
+        Binding(
+            "space",
+            "toggle_mark",
+            "Mark",
+            id="browse.mark",
+            show=False,
+            tooltip="Mark or unmark the row (c compares the marked rows)",
+        ),
         Binding("enter", "select", "Compare", show=False),
     ]
 
@@ -141,8 +147,9 @@ class BuildTable(ScrollView, can_focus=True):
             self.table = table
             self.marked = marked
 
-    def __init__(self, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.rows: list[Build] = []
         self.index: CatalogIndex | None = None
@@ -185,8 +192,9 @@ class BuildTable(ScrollView, can_focus=True):
         wanted = set(names)
         for name in wanted:
             self._cells.pop(name, None)
-        self.rows = [self.index.by_name.get(b.name, b) if b.name in wanted else b
-                     for b in self.rows]
+        self.rows = [
+            self.index.by_name.get(b.name, b) if b.name in wanted else b for b in self.rows
+        ]
         self.refresh()
 
     @property
@@ -203,7 +211,7 @@ class BuildTable(ScrollView, can_focus=True):
     def visible_builds(self) -> list[Build]:
         """The builds currently drawn on screen."""
         top = int(self.scroll_y)
-        return self.rows[top: top + self.body_height]
+        return self.rows[top : top + self.body_height]
 
     # -- cursor --------------------------------------------------------------------------
     def watch_cursor(self, old: int, new: int) -> None:
@@ -314,9 +322,11 @@ class BuildTable(ScrollView, can_focus=True):
 
     def _mark_cell(self, b: Build) -> Text:
         index = self.index
-        return Text(("●" if b.name in self.marked else " ")
-                    + ("✓" if index and b.name in index.installed else " ")
-                    + ("u" if index and b.name in index.uv_picks else " "))
+        return Text(
+            ("●" if b.name in self.marked else " ")
+            + ("✓" if index and b.name in index.installed else " ")
+            + ("u" if index and b.name in index.uv_picks else " ")
+        )
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -350,8 +360,9 @@ class BuildTable(ScrollView, can_focus=True):
         return self._strip(line, style, scroll_x, width)
 
     def _strip(self, text: Text, style: Style, scroll_x: int, width: int) -> Strip:
-        segments = [Segment(s.text, style + s.style if s.style else style, s.control)
-                    for s in text.render(self.app.console)]
+        segments = [
+            Segment(s.text, style + s.style if s.style else style, s.control)
+            for s in text.render(self.app.console)
+        ]
         strip = Strip(segments, text.cell_len)
         return strip.crop_extend(scroll_x, scroll_x + width, style)
-

@@ -29,11 +29,16 @@ class BuildTree(Tree[NodePath]):
         self.guide_depth = 2
         self.root.expand()
 
-    def populate(self, grouped: dict[str, dict[str, dict[str, list[Build]]]],
-                 keep: NodePath | None = None) -> None:
+    def populate(
+        self, grouped: dict[str, dict[str, dict[str, list[Build]]]], keep: NodePath | None = None
+    ) -> None:
         """Rebuild from catalog.group.tree() output; keep the cursor on `keep` if it exists."""
-        total = sum(len(bs) for patches in grouped.values() for variants in patches.values()
-                    for bs in variants.values())
+        total = sum(
+            len(bs)
+            for patches in grouped.values()
+            for variants in patches.values()
+            for bs in variants.values()
+        )
         self.clear()
         self.root.set_label(_label("all versions", total))
         self.root.data = NodePath()

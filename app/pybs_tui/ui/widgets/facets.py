@@ -10,11 +10,19 @@ from textual.widgets import Checkbox, Label, Select
 from .browse_model import OPTION_CHOICES, CatalogIndex, Facets
 
 #: (field, label shown in the panel, CatalogIndex.values key)
-SELECT_FACETS = (("os", "os", "os"), ("arch", "arch", "arch"), ("level", "level", "arch_level"),
-                 ("libc", "libc", "libc"), ("flavor", "flavor", "flavor"),
-                 ("options", "options", ""))
-CHECK_FACETS = (("prereleases", "pre-releases"), ("installed_only", "installed only"),
-                ("show_incompatible", "not for this host"))
+SELECT_FACETS = (
+    ("os", "os", "os"),
+    ("arch", "arch", "arch"),
+    ("level", "level", "arch_level"),
+    ("libc", "libc", "libc"),
+    ("flavor", "flavor", "flavor"),
+    ("options", "options", ""),
+)
+CHECK_FACETS = (
+    ("prereleases", "pre-releases"),
+    ("installed_only", "installed only"),
+    ("show_incompatible", "not for this host"),
+)
 
 
 class FacetsPanel(VerticalScroll):
@@ -34,8 +42,9 @@ class FacetsPanel(VerticalScroll):
             self.panel = panel
             self.facets = facets
 
-    def __init__(self, facets: Facets | None = None, *, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self, facets: Facets | None = None, *, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.facets = facets or Facets()
 
@@ -44,11 +53,11 @@ class FacetsPanel(VerticalScroll):
             with Horizontal():
                 yield Label(label)
                 choices = [(c, c) for c in OPTION_CHOICES] if field == "options" else []
-                yield Select(choices, prompt="any", id=f"facet-{field}", compact=True,
-                             allow_blank=True)
+                yield Select(
+                    choices, prompt="any", id=f"facet-{field}", compact=True, allow_blank=True
+                )
         for field, label in CHECK_FACETS:
-            yield Checkbox(label, getattr(self.facets, field), id=f"facet-{field}",
-                           compact=True)
+            yield Checkbox(label, getattr(self.facets, field), id=f"facet-{field}", compact=True)
 
     def set_index(self, index: CatalogIndex) -> None:
         """Offer the values present in this catalog; keep current choices that still exist."""

@@ -27,14 +27,32 @@ if TYPE_CHECKING:
     from ...install.pipeline import InstallResult
 
 #: Phases in the order a job goes through them; the last three are where it ends.
-PHASES = ("queued", "start", "lock", "download", "verify", "extract", "finish", "probe", "done",
-          "failed", "cancelled")
+PHASES = (
+    "queued",
+    "start",
+    "lock",
+    "download",
+    "verify",
+    "extract",
+    "finish",
+    "probe",
+    "done",
+    "failed",
+    "cancelled",
+)
 ENDED = frozenset({"done", "failed", "cancelled"})
-_PHASE_STYLE = {"done": "$success", "failed": "$error", "cancelled": "$warning",
-                "lock": "$warning", "queued": "$text-muted"}
-_PHASE_NOTE = {"start": "checking the target",
-               "finish": "fixing links and sysconfig paths",
-               "probe": "running the new interpreter"}
+_PHASE_STYLE = {
+    "done": "$success",
+    "failed": "$error",
+    "cancelled": "$warning",
+    "lock": "$warning",
+    "queued": "$text-muted",
+}
+_PHASE_NOTE = {
+    "start": "checking the target",
+    "finish": "fixing links and sysconfig paths",
+    "probe": "running the new interpreter",
+}
 
 
 @dataclass
@@ -112,8 +130,7 @@ def status_markup(job: InstallJob, now: float, slots: int = 2) -> str:
         end = job.ended_at if job.ended_at is not None else now
         parts.append(f"took {duration(end - job.started)}")
     if phase == "queued":
-        parts.append(f"waits for a free slot ({slots} install{'s' if slots != 1 else ''} "
-                     "at once)")
+        parts.append(f"waits for a free slot ({slots} install{'s' if slots != 1 else ''} at once)")
     elif phase in ("download", "verify", "extract"):
         if job.total:
             parts.append(f"{size(job.done)} / {size(job.total)}")
@@ -127,8 +144,11 @@ def status_markup(job: InstallJob, now: float, slots: int = 2) -> str:
             parts.append(escape(job.message))
     elif phase == "done" and job.result is not None:
         where = escape(str(job.result.path))
-        parts.append(f"already installed at {where}" if job.result.already_installed
-                     else f"installed at {where}")
+        parts.append(
+            f"already installed at {where}"
+            if job.result.already_installed
+            else f"installed at {where}"
+        )
     elif phase == "cancelled":
         parts.append("stopped; nothing was left behind")
     elif phase == "failed":
@@ -161,12 +181,16 @@ def flag_checks(build: Build, probe: dict[str, Any]) -> list[FlagCheck]:
     ft = int(probe.get("Py_GIL_DISABLED") or 0)
     abiflags = str(probe.get("abiflags") or "")
     checks = [
-        FlagCheck("version", version, None if build.version is None
-                  else version == str(build.version)),
+        FlagCheck(
+            "version", version, None if build.version is None else version == str(build.version)
+        ),
         FlagCheck("Py_DEBUG", str(debug), bool(debug) == build.py_debug),
         FlagCheck("Py_GIL_DISABLED", str(ft), bool(ft) == build.gil_disabled),
-        FlagCheck("abiflags", repr(abiflags),
-                  ("d" in abiflags, "t" in abiflags) == (build.py_debug, build.gil_disabled)),
+        FlagCheck(
+            "abiflags",
+            repr(abiflags),
+            ("d" in abiflags, "t" in abiflags) == (build.py_debug, build.gil_disabled),
+        ),
     ]
     full = build.flavor == "full" and isinstance(probe.get("CONFIG_ARGS"), str)
     for label, promised in (("PGO", build.pgo), ("LTO", build.lto)):
@@ -176,11 +200,13 @@ def flag_checks(build: Build, probe: dict[str, Any]) -> list[FlagCheck]:
     return checks
 
 
-_MISMATCH_WORDS = (("version", re.compile(r"the interpreter is")),
-                   ("Py_DEBUG", re.compile(r"Py_DEBUG")),
-                   ("Py_GIL_DISABLED", re.compile(r"Py_GIL_DISABLED")),
-                   ("PGO", re.compile(r"--enable-optimizations")),
-                   ("LTO", re.compile(r"--with-lto")))
+_MISMATCH_WORDS = (
+    ("version", re.compile(r"the interpreter is")),
+    ("Py_DEBUG", re.compile(r"Py_DEBUG")),
+    ("Py_GIL_DISABLED", re.compile(r"Py_GIL_DISABLED")),
+    ("PGO", re.compile(r"--enable-optimizations")),
+    ("LTO", re.compile(r"--with-lto")),
+)
 
 
 def mismatched_flags(error: str) -> list[str]:

@@ -15,9 +15,11 @@ class QuietFooter(Footer):
     """
 
     def bindings_changed(self, screen: Screen) -> None:
-        shown = tuple((key, b.description, b.key_display, enabled, tooltip)
-                      for key, (_node, b, enabled, tooltip) in screen.active_bindings.items()
-                      if b.show)
+        shown = tuple(
+            (key, b.description, b.key_display, enabled, tooltip)
+            for key, (_node, b, enabled, tooltip) in screen.active_bindings.items()
+            if b.show
+        )
         if shown == getattr(self, "_shown", None):
             return
         if screen.app.app_focus:  # else Footer waits for the focus: compare again then
