@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from pybs_tui.net.client import make_client
@@ -68,3 +70,10 @@ def dest(settings) -> Path:
     """Where a download test puts its archive: the download cache, as the pipeline does."""
     name = "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-install_only.tar.gz"
     return settings.downloads_dir / name
+
+
+@pytest.fixture(scope="session")
+def shared_client() -> Iterator[httpx.Client]:
+    """One httpx client for the in-process installs of a test session."""
+    with make_client(Settings.from_env({"PYBS_TUI_HOME": "/nonexistent"})) as client:
+        yield client

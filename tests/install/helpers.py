@@ -19,7 +19,6 @@ from pybs_tui.host import detect_host
 from pybs_tui.install.pipeline import InstallResult, install_build
 from pybs_tui.install.progress import InstallError
 from pybs_tui.install.receipts import iter_receipts
-from pybs_tui.net.client import make_client
 from pybs_tui.settings import Limits, Settings
 from tests.support.archives import Archive, Member, asset_name, make_archive, pbs_members
 
@@ -187,12 +186,3 @@ def make_world(tmp_path: Path, server: Any, client: Any = None) -> World:
     world = World(tmp_path, settings, server, outside, existing, client)
     world.snapshot()
     return world
-
-
-@pytest.fixture(scope="session")
-def shared_client() -> Any:
-    """One httpx client for the in-process installs of a test session."""
-    from pybs_tui.settings import Settings as _Settings
-
-    with make_client(_Settings.from_env({"PYBS_TUI_HOME": "/nonexistent"})) as client:
-        yield client

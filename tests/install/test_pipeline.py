@@ -31,7 +31,6 @@ from tests.install.helpers import (
     build_for,
     pbs_archive,
     serve,
-    shared_client,  # noqa: F401  (a fixture)
     staging_left,
     tree_state,
 )
@@ -62,7 +61,7 @@ def test_install_each_flavor(
     settings: Settings,
     server,
     shared_client,
-    flavor: str,  # noqa: F811
+    flavor: str,
     options: str,
     fmt: str,
 ) -> None:
@@ -113,7 +112,7 @@ def test_install_each_flavor(
     assert [p.name for p, _ in iter_receipts(settings)] == [path.name]
 
 
-def test_second_install_is_already_installed(settings: Settings, server, shared_client) -> None:  # noqa: F811
+def test_second_install_is_already_installed(settings: Settings, server, shared_client) -> None:
     name, archive = pbs_archive()
     build = serve(server, name, archive)
     first = install_build(settings, build, client=shared_client)
@@ -140,7 +139,7 @@ def test_second_install_is_already_installed(settings: Settings, server, shared_
 def test_mirror_replaces_the_download_prefix(
     settings: Settings,
     server,
-    shared_client,  # noqa: F811
+    shared_client,
     prefix: str,
 ) -> None:
     name, archive = pbs_archive()
@@ -231,7 +230,7 @@ def test_local_archive_without_checksum(settings: Settings, tmp_path: Path) -> N
 def test_probe_mismatch_fails_and_publishes_nothing(
     settings: Settings,
     server,
-    shared_client,  # noqa: F811
+    shared_client,
     options: str,
     says: dict,
     expected: list[str],
@@ -250,7 +249,7 @@ def test_probe_mismatch_fails_and_publishes_nothing(
     assert not (settings.install_dir / name.rsplit(".tar.", 1)[0]).exists()
 
 
-def test_probe_version_mismatch(settings: Settings, server, shared_client) -> None:  # noqa: F811
+def test_probe_version_mismatch(settings: Settings, server, shared_client) -> None:
     name, _ = pbs_archive(version="3.12.3")
     _, archive = pbs_archive(version="3.12.2")  # the interpreter inside says 3.12.2
     build = serve(server, name, archive)
@@ -262,7 +261,7 @@ def test_probe_version_mismatch(settings: Settings, server, shared_client) -> No
         install_build(settings, build, client=shared_client)
 
 
-def test_interpreter_that_does_not_start(settings: Settings, server, shared_client) -> None:  # noqa: F811
+def test_interpreter_that_does_not_start(settings: Settings, server, shared_client) -> None:
     members = [
         Member("python", kind="dir"),
         Member("python/bin", kind="dir"),
@@ -276,7 +275,7 @@ def test_interpreter_that_does_not_start(settings: Settings, server, shared_clie
     assert staging_left(settings.install_dir) == []
 
 
-def test_sha256_mismatch_leaves_nothing(settings: Settings, server, shared_client) -> None:  # noqa: F811
+def test_sha256_mismatch_leaves_nothing(settings: Settings, server, shared_client) -> None:
     name, archive = pbs_archive()
     build = serve(server, name, archive).with_source(sha256="ab" * 32)
     with pytest.raises(InstallError) as info:
@@ -289,7 +288,7 @@ def test_sha256_mismatch_leaves_nothing(settings: Settings, server, shared_clien
 
 def test_cancel_during_download_then_install_again(
     settings: Settings, server, shared_client
-) -> None:  # noqa: F811
+) -> None:
     name, archive = pbs_archive(extra=[Member("python/lib/blob", os.urandom(400_000))])
     build = serve(server, name, archive)
     for path in list(server.routes):
@@ -313,7 +312,7 @@ def test_cancel_during_download_then_install_again(
 
 def test_cancel_during_extract_then_install_again(
     settings: Settings, server, shared_client
-) -> None:  # noqa: F811
+) -> None:
     name, archive = pbs_archive(
         extra=[Member(f"python/lib/m{i}.py", b"x" * 1000) for i in range(50)]
     )
@@ -336,7 +335,7 @@ def test_cancel_during_extract_then_install_again(
     assert result.path.is_dir() and archive_gets(server, name) == 1
 
 
-def test_cancel_before_publish_leaves_nothing(settings: Settings, server, shared_client) -> None:  # noqa: F811
+def test_cancel_before_publish_leaves_nothing(settings: Settings, server, shared_client) -> None:
     name, archive = pbs_archive()
     build = serve(server, name, archive)
     cancel = threading.Event()
@@ -350,7 +349,7 @@ def test_cancel_before_publish_leaves_nothing(settings: Settings, server, shared
     assert list(iter_receipts(settings)) == [] and staging_left(settings.install_dir) == []
 
 
-def test_lock_contention_gives_a_clear_message(settings: Settings, server, shared_client) -> None:  # noqa: F811
+def test_lock_contention_gives_a_clear_message(settings: Settings, server, shared_client) -> None:
     name, archive = pbs_archive()
     build = serve(server, name, archive)
     settings.install_dir.mkdir(parents=True)
@@ -368,7 +367,7 @@ def test_lock_contention_gives_a_clear_message(settings: Settings, server, share
 
 def test_waiting_for_the_same_build_finds_it_installed(
     settings: Settings, server, shared_client
-) -> None:  # noqa: F811
+) -> None:
     """A second install of a build being installed waits for it, then finds it installed."""
     name, archive = pbs_archive(extra=[Member("python/lib/blob", os.urandom(300_000))])
     build = serve(server, name, archive)
@@ -408,7 +407,7 @@ def test_unsafe_names_are_refused(settings: Settings) -> None:
 
 def test_existing_folder_without_receipt_is_not_overwritten(
     settings: Settings, server, shared_client
-) -> None:  # noqa: F811
+) -> None:
     name, archive = pbs_archive()
     build = serve(server, name, archive)
     target = settings.install_dir / name.rsplit(".tar.", 1)[0]
@@ -421,7 +420,7 @@ def test_existing_folder_without_receipt_is_not_overwritten(
     assert staging_left(settings.install_dir) == []
 
 
-def test_stale_staging_of_dead_process_is_swept(settings: Settings, server, shared_client) -> None:  # noqa: F811
+def test_stale_staging_of_dead_process_is_swept(settings: Settings, server, shared_client) -> None:
     stale = settings.install_dir / ".staging-999999999-deadbeef"
     (stale / "python").mkdir(parents=True)
     live = settings.install_dir / f".staging-{os.getpid()}-cafe0001"
@@ -553,7 +552,7 @@ def test_resolve_errors(spec: str, kw: dict, message: str) -> None:
 
 def test_missing_checksum_is_fetched_from_the_release_api(
     settings: Settings, server, shared_client
-) -> None:  # noqa: F811
+) -> None:
     """A snapshot name without sha256 (derived install_only) gets its digest from the API."""
     name, archive = pbs_archive()
     build = dataclasses.replace(serve(server, name, archive), sha256=None, size=None)
@@ -601,7 +600,7 @@ def test_missing_checksum_is_fetched_from_the_release_api(
 
 def test_missing_checksum_falls_back_to_sha256sums(
     settings: Settings, server, shared_client
-) -> None:  # noqa: F811
+) -> None:
     """No digest in the API answer: the release's SHA256SUMS (on the mirror) supplies it."""
     name, archive = pbs_archive(version="3.12.5")
     serve(server, name, archive, prefix="/mirror")

@@ -25,7 +25,6 @@ from tests.install.helpers import (
     host_triple,
     make_world,
     pbs_archive,
-    shared_client,  # noqa: F401  (a fixture)
 )
 from tests.support.archives import (
     Archive,
@@ -40,7 +39,7 @@ MINOR_BIN = "python/bin/python3.12"
 
 
 @pytest.fixture(name="world")
-def world_fixture(tmp_path: Path, server: object, shared_client: object) -> World:  # noqa: F811
+def world_fixture(tmp_path: Path, server: object, shared_client: object) -> World:
     return make_world(tmp_path, server, shared_client)
 
 

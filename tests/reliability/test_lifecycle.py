@@ -21,7 +21,6 @@ from tests.install.helpers import (
     archive_gets,
     make_world,
     pbs_archive,
-    shared_client,  # noqa: F401  (a fixture)
     staging_left,
     tree_state,
 )
@@ -35,7 +34,7 @@ posix_only = pytest.mark.skipif(os.name != "posix", reason="signals and fork sem
 
 
 @pytest.fixture(name="world")
-def world_fixture(tmp_path: Path, server: object, shared_client: object) -> World:  # noqa: F811
+def world_fixture(tmp_path: Path, server: object, shared_client: object) -> World:
     return make_world(tmp_path, server, shared_client)
 
 
