@@ -19,7 +19,7 @@ import time
 
 def time_in_process(runs: int) -> dict[str, float]:
     from pybs_tui.catalog import group
-    from pybs_tui.catalog_loader import load_snapshot
+    from pybs_tui.service.catalog import load_snapshot
 
     loads, groups = [], []
     for _ in range(runs):

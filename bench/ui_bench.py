@@ -30,10 +30,10 @@ def ms(seconds: float) -> str:
 
 async def run(screenshot: str | None, keys: str) -> None:
     from pybs_tui.catalog.group import Host
+    from pybs_tui.catalog.view import Facets
     from pybs_tui.settings import Settings
     from pybs_tui.ui.app import PybsApp
     from pybs_tui.ui.screens.browse import BrowseScreen
-    from pybs_tui.ui.widgets.browse_model import Facets
 
     home = Path(tempfile.mkdtemp(prefix="pybs-bench-"))
     os.environ["PYBS_TUI_HOME"] = str(home)

@@ -157,8 +157,8 @@ async def keys(app, pilot, seconds: float, mode: str) -> list[float]:  # type: i
 
 async def run(seconds: float, rate: float) -> None:
     from pybs_tui.catalog.models import Catalog
-    from pybs_tui.catalog_loader import load_offline
     from pybs_tui.host import detect_host
+    from pybs_tui.service.catalog import load_offline
     from pybs_tui.settings import Settings
     from pybs_tui.ui.app import PybsApp
 

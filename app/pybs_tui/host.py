@@ -41,9 +41,12 @@ def detect_host() -> Host:
     arch = ARCH_ALIASES.get(machine, machine)
     if arch.startswith("armv7"):
         arch = "armv7"
+    musl_loader = False
     if os_name == "linux":
-        libc = "musl" if glob.glob("/lib/ld-musl-*") else "gnu"
-        if arch == "armv7":
+        # a glibc system may have the musl loader too (Debian's musl package): ask the C library
+        musl_loader = bool(glob.glob("/lib/ld-musl-*"))
+        libc = "gnu" if platform.libc_ver()[0] == "glibc" or not musl_loader else "musl"
+        if arch == "armv7" and libc == "gnu":
             libc = "gnueabihf"
     elif os_name == "windows":
         libc = "msvc"
@@ -55,4 +58,4 @@ def detect_host() -> Host:
             level = x86_64_level(Path("/proc/cpuinfo").read_text(errors="replace"))
         except OSError:
             level = 1
-    return Host(os_name, arch, libc, level)
+    return Host(os_name, arch, libc, level, musl_loader)

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import platformdirs
 
+from .catalog.models import ASTRAL_DOWNLOAD_PREFIX, PBS_DOWNLOAD_PREFIX
+
 APP_NAME = "pybs-tui"
 DEFAULT_INDEX_URL = (
     "https://releases.astral.sh/github/versions/main/v1/python-build-standalone.ndjson"
 )
 DEFAULT_GITHUB_API = "https://api.github.com"
 PBS_REPO = "astral-sh/python-build-standalone"
-PBS_DOWNLOAD_PREFIX = "https://github.com/astral-sh/python-build-standalone/releases/download"
 
 
 @dataclass
@@ -48,6 +49,8 @@ class Settings:
     github_api: str = DEFAULT_GITHUB_API
     github_token: str | None = None
     mirror: str | None = None
+    #: where archives are downloaded from, in order (a mirror replaces them all)
+    download_prefixes: tuple[str, ...] = (ASTRAL_DOWNLOAD_PREFIX, PBS_DOWNLOAD_PREFIX)
     offline: bool = False
     limits: Limits = field(default_factory=Limits)
     clock: Callable[[], float] = time.time

@@ -16,9 +16,10 @@ import pytest
 from pybs_tui.catalog.models import Build
 from pybs_tui.catalog.names import parse_name
 from pybs_tui.host import detect_host
-from pybs_tui.install.pipeline import InstallResult, install_build
-from pybs_tui.install.progress import InstallError
+from pybs_tui.install.pipeline import InstallResult
 from pybs_tui.install.receipts import iter_receipts
+from pybs_tui.progress import InstallError
+from pybs_tui.service.install import install_build
 from pybs_tui.settings import Limits, Settings
 from tests.support.archives import Archive, Member, asset_name, make_archive, pbs_members
 

@@ -10,14 +10,9 @@ from pathlib import Path
 import pytest
 
 from pybs_tui.install import extract
-from pybs_tui.install.extract import (
-    ArchiveRefused,
-    check_name,
-    extract_archive,
-    make_staging,
-    sweep_stale,
-)
-from pybs_tui.install.progress import Cancelled, InstallError, Progress
+from pybs_tui.install.extract import ArchiveRefused, check_name, extract_archive
+from pybs_tui.install.root import make_staging, remove_tree, sweep_stale
+from pybs_tui.progress import Cancelled, InstallError, Progress
 from pybs_tui.settings import Settings
 from tests.install.helpers import make_settings, staging_left
 from tests.support.archives import Member, make_archive, pbs_members
@@ -83,7 +78,7 @@ def test_progress_and_cancel_between_members(
     assert result.members == len(members) and result.unpacked_bytes >= 200 * 4096
     assert all(p.phase == "extract" for p in seen) and len(seen) < 20  # throttled
     assert seen[-1].done == result.unpacked_bytes
-    extract.remove_tree(result.staging)
+    remove_tree(result.staging)
 
     cancel = threading.Event()
     count = []

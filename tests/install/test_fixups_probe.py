@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,12 +15,12 @@ from pybs_tui.install.fixups import (
     replace_prefix,
 )
 from pybs_tui.install.probe import (
-    compare_probe,
+    ProbeMismatch,
     parse_config_args,
     parse_probe_output,
-    run_probe,
+    probe_checks,
 )
-from pybs_tui.install.progress import Cancelled, InstallError
+from pybs_tui.progress import InstallError
 
 SYSCONFIGDATA = """\
 # system configuration generated and used by the sysconfig module
@@ -201,43 +199,34 @@ def test_parse_probe_output_skips_noise() -> None:
         parse_probe_output("Segmentation fault\n")
 
 
-def test_compare_probe_only_checks_pgo_lto_for_full_archives() -> None:
+def failed(build, probe, inferred=None) -> list[str]:
+    return [c.flag for c in probe_checks(build, probe, inferred) if c.failed]
+
+
+def test_probe_checks_pgo_lto_of_full_names_and_warns_on_inferred_ones() -> None:
     base = "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu"
     probe = {"version": "3.12.3", "Py_DEBUG": 0, "Py_GIL_DISABLED": 0, "CONFIG_ARGS": ""}
     install_only = parse_name(f"{base}-install_only.tar.gz")
     full = parse_name(f"{base}-pgo+lto-full.tar.zst")
     noopt = parse_name(f"{base}-noopt-full.tar.zst")
-    assert compare_probe(install_only, probe) == []  # type: ignore[arg-type]
-    assert len(compare_probe(full, probe)) == 2  # type: ignore[arg-type]
-    assert compare_probe(noopt, probe) == []  # type: ignore[arg-type]
-    assert compare_probe(full, {**probe, "CONFIG_ARGS": None}) == []  # type: ignore[arg-type]
+    assert failed(install_only, probe) == []
+    assert failed(full, probe) == ["PGO", "LTO"]
+    assert failed(noopt, probe) == []
+    assert failed(full, {**probe, "CONFIG_ARGS": None}) == []
+    # an install_only archive's optimisations are inferred: checked, shown, never fatal
+    inferred = {"PGO": (True, "inferred: cut from this release's pgo+lto full build")}
+    checks = {c.flag: c for c in probe_checks(install_only, probe, inferred)}
+    assert checks["PGO"].ok is False and not checks["PGO"].failed
+    assert "inferred as pgo" in checks["PGO"].problem
+    confirmed = {**probe, "CONFIG_ARGS": "'--enable-optimizations' '--with-lto'"}
+    assert {c.flag: c.ok for c in probe_checks(install_only, confirmed, inferred)}["PGO"] is True
 
 
-def _script(tmp_path: Path, body: str) -> Path:
-    path = tmp_path / "python3"
-    path.write_text("#!/bin/sh\n" + body)
-    path.chmod(0o755)
-    return path
-
-
-@pytest.mark.skipif(os.name != "posix", reason="shell scripts as interpreters")
-def test_probe_environment_is_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTHONHOME", "/elsewhere")
-    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
-    exe = _script(tmp_path, 'echo "{\\"version\\": \\"${PYTHONHOME:-clean}${PYTHONPATH}\\"}"\n')
-    assert run_probe(exe)["version"] == "clean"
-
-
-@pytest.mark.skipif(os.name != "posix", reason="shell scripts as interpreters")
-def test_probe_timeout_and_cancel(tmp_path: Path) -> None:
-    exe = _script(tmp_path, "exec sleep 30\n")
-    start = time.monotonic()
-    with pytest.raises(InstallError, match=r"did not answer within 0\.5 s"):
-        run_probe(exe, timeout=0.5)
-    cancel = threading.Event()
-    threading.Timer(0.3, cancel.set).start()
-    with pytest.raises(Cancelled):
-        run_probe(exe, cancel=cancel)
-    assert time.monotonic() - start < 5
-    with pytest.raises(InstallError, match="cannot run the installed interpreter"):
-        run_probe(tmp_path / "missing")
+def test_probe_mismatch_carries_the_checks() -> None:
+    build = parse_name("cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-debug-full.tar.zst")
+    probe = {"version": "3.12.3", "Py_DEBUG": 0, "Py_GIL_DISABLED": 0, "abiflags": ""}
+    error = ProbeMismatch(probe_checks(build, probe))
+    assert str(error) == "probe mismatch: archive sold as debug but Py_DEBUG=0"
+    assert [(c.flag, c.promised, c.found) for c in error.checks if c.failed] == [
+        ("Py_DEBUG", "1", "0")
+    ]

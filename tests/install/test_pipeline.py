@@ -16,14 +16,10 @@ import pytest
 from pybs_tui.catalog.group import Host
 from pybs_tui.catalog.models import PBS_DOWNLOAD_PREFIX, Catalog
 from pybs_tui.catalog.names import parse_name
-from pybs_tui.install.pipeline import (
-    SpecError,
-    install_build,
-    mirror_url,
-    resolve_spec,
-)
-from pybs_tui.install.progress import Cancelled, InstallError, Progress
 from pybs_tui.install.receipts import RECEIPT_NAME, RECEIPT_SCHEMA, iter_receipts
+from pybs_tui.net.hosts import mirror_url
+from pybs_tui.progress import Cancelled, InstallError, Progress
+from pybs_tui.service.install import SpecError, install_build, resolve_spec
 from pybs_tui.settings import Settings
 from tests.install.helpers import (
     TAG,
@@ -358,7 +354,8 @@ def test_lock_contention_gives_a_clear_message(settings: Settings, server, share
     with held, pytest.raises(InstallError) as info:
         install_build(settings, build, lock_timeout=0.3, progress=seen.append, client=shared_client)
     assert str(info.value) == (
-        f"another pybs-tui is installing into {settings.install_dir}; try again when it finishes"
+        f"another pybs-tui is installing or removing interpreters in {settings.install_dir}; "
+        "try again when it finishes"
     )
     assert "lock" in [p.phase for p in seen]
     assert list(iter_receipts(settings)) == [] and staging_left(settings.install_dir) == []

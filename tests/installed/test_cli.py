@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pybs_tui.install.uninstall import TRASH_PREFIX
+from pybs_tui.install.root import TRASH_PREFIX
 from tests.installed.fakes import (
     asset,
     make_own_install,

@@ -359,7 +359,7 @@ import sys
 sys.path[:0] = sys.argv[3:]
 from pathlib import Path
 from pybs_tui.install.extract import extract_archive
-from pybs_tui.install.progress import InstallError
+from pybs_tui.progress import InstallError
 from pybs_tui.settings import Limits, Settings
 
 def peak_kib():  # VmHWM: the peak RSS of this process image (ru_maxrss survives exec)

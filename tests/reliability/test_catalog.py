@@ -8,10 +8,10 @@ import sys
 import time
 
 from pybs_tui.catalog import sources
-from pybs_tui.catalog_loader import load_catalog
 from pybs_tui.net.cache import CacheEntry, _key_path, read_entry, write_entry
 from pybs_tui.net.client import make_client
 from pybs_tui.net.releases import INDEX_KEY, iter_release_pages
+from pybs_tui.service.catalog import load_catalog
 from tests.support.catalogs import api_release, ndjson_index
 from tests.support.cli import cli_env, run_cli
 from tests.support.server import Route
@@ -100,10 +100,10 @@ def test_case38_kill_during_cache_write_keeps_old_file(tmp_path):
     write_entry(root, "k", CacheEntry("u", '"e"', 1.0, b"old body"))
     script = (
         "import os, sys, pathlib\n"
+        "from pybs_tui import fileops\n"
         "from pybs_tui.net import cache\n"
-        "real = os.replace\n"
         "def die(*a): os.kill(os.getpid(), 9)\n"
-        "cache.os.replace = die\n"
+        "fileops.os.replace = die\n"
         f"cache.write_entry(pathlib.Path({str(root)!r}), 'k', "
         "cache.CacheEntry('u', None, 2.0, b'new body' * 1000))\n"
     )

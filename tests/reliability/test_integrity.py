@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from pybs_tui.catalog.sources import parse_sha256sums
-from pybs_tui.install.pipeline import install_build
-from pybs_tui.install.progress import InstallError
+from pybs_tui.progress import InstallError
+from pybs_tui.service.install import install_build
 from tests.install.helpers import pbs_archive, serve, staging_left, tree_state
 from tests.support.archives import Archive
 from tests.support.server import sha256

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from pybs_tui.install import extract
-from pybs_tui.install.pipeline import install_build
 from pybs_tui.install.receipts import iter_receipts
+from pybs_tui.service.install import install_build
 from tests.install.helpers import (
     World,
     archive_gets,
@@ -141,7 +141,7 @@ KILLED_DURING_EXTRACT = """
 import sys, time
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
 from pybs_tui.install import extract
-from pybs_tui.install.pipeline import install_build
+from pybs_tui.service.install import install_build
 from pybs_tui.catalog.names import parse_name
 from pybs_tui.settings import Settings
 

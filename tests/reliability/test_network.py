@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import trustme
 
-from pybs_tui.install.progress import Cancelled, InstallError
 from pybs_tui.net.client import RateLimited, make_client
 from pybs_tui.net.download import ChecksumMismatch, DownloadError, DownloadNotFound, download
+from pybs_tui.progress import Cancelled, InstallError
 from tests.support.archives import make_archive, pbs_members, tar_bytes
 from tests.support.server import LoopbackServer, Request, Route, sha256
 

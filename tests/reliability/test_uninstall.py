@@ -18,7 +18,8 @@ from pybs_tui.__main__ import main
 from pybs_tui.install import uninstall as uninstall_mod
 from pybs_tui.install.receipts import RECEIPT_NAME
 from pybs_tui.install.registry import own_installs
-from pybs_tui.install.uninstall import TRASH_PREFIX, UninstallError, uninstall_many
+from pybs_tui.install.root import TRASH_PREFIX
+from pybs_tui.install.uninstall import UninstallError, uninstall_many
 from tests.installed.fakes import (
     asset,
     isolate_home,
@@ -245,7 +246,7 @@ def test_case37_remove_tree_makes_read_only_dirs_writable(world, monkeypatch):
 
 def test_case37_lock_held_refused(world):
     lock = filelock.FileLock(str(world.root / ".lock"))
-    with lock, pytest.raises(UninstallError, match="another pybs-tui process"):
+    with lock, pytest.raises(UninstallError, match="another pybs-tui is installing or removing"):
         uninstall_many(world.settings, [world.victim.name], timeout=0.2)
     world.assert_root_unchanged()
 

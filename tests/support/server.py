@@ -10,12 +10,28 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+#: A client that hangs up early is normal in these tests (cancel, redirects, HEAD-only); the
+#: server stays quiet about it instead of printing a traceback into the test output.
+QUIET_ERRORS = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, TimeoutError)
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that does not print tracebacks for clients that hung up."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], QUIET_ERRORS):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -64,8 +80,7 @@ class LoopbackServer:
             def do_HEAD(self) -> None:
                 server._handle(self, "HEAD")
 
-        self.httpd = ThreadingHTTPServer((host, 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = QuietHTTPServer((host, 0), Handler)
         if ssl_context is not None:
             self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
         self.scheme = "https" if ssl_context is not None else "http"

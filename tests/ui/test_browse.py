@@ -7,9 +7,9 @@ import json
 import pytest
 
 from pybs_tui.catalog.group import incompatibility
+from pybs_tui.catalog.view import NodePath
 from pybs_tui.install.receipts import RECEIPT_NAME, RECEIPT_SCHEMA, install_dir_name
 from pybs_tui.ui.screens.browse import BrowseScreen
-from pybs_tui.ui.widgets.browse_model import NodePath
 from pybs_tui.ui.widgets.status_bar import StatusBar
 from tests.ui import factory
 from tests.ui.conftest import ready

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Static
 
+from pybs_tui.catalog.view import NodePath
 from pybs_tui.ui.screens.browse import BrowseScreen
 from pybs_tui.ui.screens.compare import CompareScreen
 from pybs_tui.ui.screens.confirm_install import ConfirmInstall
-from pybs_tui.ui.widgets.browse_model import NodePath
 from tests.ui import factory
 from tests.ui.conftest import ready
 

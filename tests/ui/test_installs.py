@@ -24,9 +24,9 @@ from textual.color import Color
 
 from pybs_tui.catalog.models import Build, Catalog
 from pybs_tui.host import detect_host
-from pybs_tui.install.pipeline import install_build
-from pybs_tui.install.progress import Progress, check_cancel
 from pybs_tui.install.receipts import install_dir_name, iter_receipts, read_receipt
+from pybs_tui.progress import Progress, check_cancel
+from pybs_tui.service.install import install_build
 from pybs_tui.settings import Settings
 from pybs_tui.ui.app import ProgressPoster, PybsApp
 from pybs_tui.ui.messages import InstallProgress
@@ -388,7 +388,7 @@ async def test_root_lock_busy_fails_with_a_clear_message(settings, server, tmp_p
             await wait_until(pilot, lambda: job.ended)
             await pilot.pause()
             assert job.phase == "failed"
-            assert "another pybs-tui is installing into" in pane_of(app, job).text
+            assert "another pybs-tui is installing or removing" in pane_of(app, job).text
     assert not list(iter_receipts(settings)) and leftovers(settings) == []
 
 

@@ -7,14 +7,14 @@ import json
 import pytest
 
 from pybs_tui.catalog import sources
-from pybs_tui.catalog_loader import (
+from pybs_tui.net.client import make_client
+from pybs_tui.net.releases import fetch_release, head_size
+from pybs_tui.service.catalog import (
     CatalogUnavailable,
     describe_source,
     load_catalog,
     read_catalog_arg,
 )
-from pybs_tui.net.client import make_client
-from pybs_tui.net.releases import fetch_release, head_size
 from tests.support.catalogs import api_release, api_releases_json, ndjson_index
 from tests.support.server import Route
 
@@ -89,7 +89,7 @@ def test_head_size_follows_redirects(server, settings):
     server.add("/final", Route(b"x" * 1234))
     server.add("/start", Route(redirect_to=server.url("/final")))
     with make_client(settings) as client:
-        assert head_size(client, server.url("/start")) == 1234
+        assert head_size(client, server.url("/start")) == (1234, "")
 
 
 def test_dead_network_falls_back_to_snapshot(settings):

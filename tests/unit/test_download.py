@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pybs_tui.install.progress import Cancelled, InstallError, Progress
 from pybs_tui.net.client import RateLimited, make_client
 from pybs_tui.net.download import (
     ChecksumMismatch,
@@ -26,6 +25,7 @@ from pybs_tui.net.download import (
     download,
     open_following,
 )
+from pybs_tui.progress import Cancelled, InstallError, Progress
 from tests.support.server import LoopbackServer, Route, sha256
 
 BODY = bytes(range(256)) * 4096  # 1 MiB, not compressible by accident of zeros

@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from pybs_tui.catalog.group import Filters, Host, parse_request
+from pybs_tui.catalog.group import Filters, Host, parse_request, sort_key
+from pybs_tui.catalog.index import CatalogIndex
+from pybs_tui.catalog.models import Catalog
 from pybs_tui.catalog.names import parse_name
 from pybs_tui.cli.listing import select
 from tests.support.catalogs import ndjson_index
@@ -109,7 +111,7 @@ def test_table_on_terminal(tmp_path):
         home=tmp_path,
     )
     assert out.returncode == 0
-    assert out.stdout.splitlines()[0].split()[:3] == ["version", "release", "platform"]
+    assert out.stdout.splitlines()[0].split()[:3] == ["version", "variant", "platform"]
     assert "Py_DEBUG" in out.stdout and "embedded snapshot" in out.stderr
 
 
@@ -156,9 +158,8 @@ def test_default_view_is_uv_like():
         "cpython-3.13.0+20241016-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz",
         "cpython-3.14.0a1+20241016-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz",
     ]
-    rows = select([_b(n) for n in names], Filters(), host, show_all=False)
+    index = CatalogIndex(Catalog([_b(n) for n in names], "file", "test"), host)
+    rows = sorted(select(index, Filters(), host, show_all=False), key=sort_key)
     assert [r.name for r in rows] == [names[8], names[7], names[6], names[1]]
-    debug = select(
-        [_b(n) for n in names], Filters(request=parse_request("3.12.3+debug")), host, show_all=False
-    )
+    debug = select(index, Filters(request=parse_request("3.12.3+debug")), host, show_all=False)
     assert [r.name for r in debug] == [names[3]]

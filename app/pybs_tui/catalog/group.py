@@ -86,11 +86,17 @@ def parse_options(value: str) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Request:
-    """A version request: '3.12' (prefix), '3.12.3+debug', '3.13t' (freethreaded)."""
+    """A version request, as uv writes them: '3.12' (prefix), '3.12.3+debug', '3.13t',
+    optionally for a platform: 'cpython-3.12.3+debug-linux-aarch64-gnu', '3.13t-macos'."""
 
     parts: tuple[int, ...] = ()
     prerelease: str = ""  # 'rc3' when asked for exactly
     variant: str | None = None  # None: any; else one of VARIANTS
+    os: str = ""  # '' = this host's
+    arch: str = ""
+    libc: str = ""  # '' = the platform's own (none on macOS and Windows)
+    level: str = ""  # x86-64 level 'v2'..'v4'; '' = baseline
+    text: str = ""  # as the user wrote it
 
     def matches(self, version: Version | None) -> bool:
         if version is None:
@@ -104,11 +110,43 @@ class Request:
     def exact(self) -> bool:
         return len(self.parts) == 3
 
+    @property
+    def has_platform(self) -> bool:
+        return bool(self.os or self.arch or self.libc or self.level)
+
 
 _REQUEST = re.compile(
     r"^(?:cpython[-@]?)?(?P<nums>\d+(?:\.\d+){0,2})(?P<pre>(?:a|b|rc)\d+)?(?P<t>t)?"
-    r"(?:\+(?P<variant>[a-z+]+))?$"
+    r"(?:\+(?P<variant>[a-z+]+))?(?P<platform>(?:-[a-z0-9_]+)*)$"
 )
+_LEVEL_ARCH = re.compile(r"^x86_64_(v[2-4])$")
+
+
+def _platform_words(words: list[str], text: str) -> dict[str, str]:
+    """'linux', 'x86_64_v3', 'gnu' (any order, each kind once) -> Request fields."""
+    out: dict[str, str] = {}
+
+    def put(kind: str, value: str, word: str) -> None:
+        if kind in out:
+            raise FilterError(f"invalid version request {text!r}: two {kind} words ({word!r})")
+        out[kind] = value
+
+    for word in words:
+        level = _LEVEL_ARCH.match(word)
+        if word in OS_ALIASES:
+            put("os", OS_ALIASES[word], word)
+        elif level:
+            put("arch", "x86_64", word)
+            out["level"] = level.group(1)
+        elif word in ARCH_ALIASES or word in KNOWN_ARCHES:
+            put("arch", ARCH_ALIASES.get(word, word), word)
+        elif word in LIBCS or word == "none":
+            put("libc", "" if word == "none" else word, word)
+        else:
+            raise FilterError(
+                f"invalid version request {text!r}: {word!r} is not an os, arch or libc"
+            )
+    return out
 
 
 def parse_request(text: str) -> Request:
@@ -116,7 +154,8 @@ def parse_request(text: str) -> Request:
     m = _REQUEST.match(text.strip().lower())
     if not m:
         raise FilterError(
-            f"invalid version request {text!r}: try 3.12, 3.12.3, 3.13t or 3.12.3+debug"
+            f"invalid version request {text!r}: try 3.12, 3.12.3, 3.13t, 3.12.3+debug or "
+            "cpython-3.12-linux-aarch64-gnu"
         )
     parts = tuple(int(n) for n in m["nums"].split("."))
     if m["pre"] and len(parts) != 3:
@@ -126,19 +165,25 @@ def parse_request(text: str) -> Request:
         variant = "freethreaded" + ("+debug" if variant == "debug" else "")
         if m["variant"] not in (None, "debug", "freethreaded"):
             raise FilterError(f"unknown variant {m['variant']!r} in {text!r}")
+    if variant == "debug+freethreaded":
+        variant = "freethreaded+debug"
     if variant is not None and variant not in VARIANTS:
         raise FilterError(f"unknown variant {variant!r}: use one of {', '.join(VARIANTS)}")
-    return Request(parts, m["pre"] or "", variant)
+    words = [w for w in m["platform"].split("-") if w]
+    platform = _platform_words(words, text)
+    return Request(parts, m["pre"] or "", variant, text=text.strip(), **platform)
 
 
 @dataclass(frozen=True)
 class Host:
-    """What this machine is: os, arch, libc and x86-64 level (1..4)."""
+    """What this machine is: os, arch, libc, x86-64 level (1..4), and whether the musl
+    loader is installed (a glibc system can still run dynamically linked musl builds then)."""
 
     os: str
     arch: str
     libc: str
     level: int = 1
+    musl_loader: bool = False
 
     @property
     def triple_words(self) -> str:
@@ -163,7 +208,12 @@ def incompatibility(build: Build, host: Host) -> str | None:
             return f"needs x86-64-{build.arch_level}, this CPU has x86-64-v{host.level}"
     if host.os == "linux" and build.libc != host.libc:
         if build.libc == "musl":
-            return None  # PBS musl builds are static: they run on any Linux
+            if build.static or host.musl_loader:
+                return None  # static musl runs on any Linux
+            return (
+                f"a dynamically linked musl build: needs the musl loader "
+                f"(/lib/ld-musl-{build.arch}.so.1), which this {host.libc} system lacks"
+            )
         return f"built for {build.libc}, this system uses {host.libc}"
     return None
 
@@ -185,10 +235,18 @@ class Filters:
     names: frozenset[str] = field(default_factory=frozenset)  # restrict to these, if given
 
     def match(self, b: Build) -> bool:
-        if self.request is not None:
-            if not self.request.matches(b.version):
+        request = self.request
+        if request is not None:
+            if not request.matches(b.version):
                 return False
-            if self.request.variant is not None and b.variant != self.request.variant:
+            if request.variant is not None and b.variant != request.variant:
+                return False
+            if request.has_platform and not (
+                (not request.os or b.os == request.os)
+                and (not request.arch or b.arch == request.arch)
+                and (not request.libc or b.libc == request.libc)
+                and (not request.level or b.arch_level == request.level)
+            ):
                 return False
         if self.os and b.os != self.os:
             return False
@@ -215,24 +273,24 @@ class Filters:
 
 def sort_key(b: Build) -> tuple:
     """Newest version first, then newest release, then platform, options, flavor."""
-    v = b.version or Version(0, 0, 0)
+    v = b.version or _ZERO
     return (
         -v.major,
         -v.minor,
         -v.patch,
         -v.pre_rank,
         -v.pre_num,
-        _neg(b.release),
+        -int(b.release) if b.release.isdigit() else 0,
         b.triple,
         b.variant,
         b.options_label,
-        FLAVOR_WORDS.index(b.flavor) if b.flavor in FLAVOR_WORDS else 9,
+        _FLAVOR_ORDER.get(b.flavor, 9),
         b.archive_format,
     )
 
 
-def _neg(tag: str) -> tuple[int, ...]:
-    return tuple(-ord(c) for c in tag)
+_ZERO = Version(0, 0, 0)
+_FLAVOR_ORDER = {f: i for i, f in enumerate(FLAVOR_WORDS)}
 
 
 def newest_per_minor(

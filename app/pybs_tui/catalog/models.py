@@ -6,6 +6,13 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 PBS_DOWNLOAD_PREFIX = "https://github.com/astral-sh/python-build-standalone/releases/download"
+#: Astral's copy of the release downloads: where uv downloads from by default.
+ASTRAL_DOWNLOAD_PREFIX = (
+    "https://releases.astral.sh/github/python-build-standalone/releases/download"
+)
+#: From this release on, musl builds are dynamically linked unless the name says +static;
+#: before it every musl build was static (and uv offers none of those).
+MUSL_DYNAMIC_SINCE = "20250311"
 
 FLAVORS = ("install_only_stripped", "install_only", "full")
 
@@ -17,6 +24,7 @@ FLAG_MEANINGS = {
     "LTO": "link-time optimisation: whole-program inlining across object files",
     "stripped": "debug symbols stripped from binaries: smaller, no native tracebacks",
     "noopt": "built without PGO or LTO: slowest release build",
+    "static": "statically linked: runs without the system's libc loader, cannot load C extensions",
 }
 
 
@@ -29,6 +37,11 @@ class Version:
     patch: int
     pre_rank: int = 3  # a=0, b=1, rc=2, final=3
     pre_num: int = 0
+    text: str = field(default="", compare=False, repr=False)  # '3.14.0rc3', computed once
+
+    def __post_init__(self) -> None:
+        pre = "" if self.pre_rank == 3 else ("a", "b", "rc")[self.pre_rank] + str(self.pre_num)
+        object.__setattr__(self, "text", f"{self.major}.{self.minor}.{self.patch}{pre}")
 
     @property
     def prerelease(self) -> str:
@@ -45,7 +58,7 @@ class Version:
         return f"{self.major}.{self.minor}"
 
     def __str__(self) -> str:
-        return f"{self.major}.{self.minor}.{self.patch}{self.prerelease}"
+        return self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +82,10 @@ class Build:
     url: str = ""
     sha256: str | None = None
     size: int | None = None
+    size_source: str = ""  # where the size comes from: 'GitHub API', 'HEAD request', ...
+    options_text: str = ""  # the build options as the name writes them: 'freethreaded+pgo+lto'
+    derived: bool = False  # the name was inferred from PBS's rules, no source lists it yet
+    uv_listed: bool = False  # `uv python list` names it: it is one of uv's downloads
 
     # -- derived -------------------------------------------------------------------------
     @property
@@ -92,19 +109,30 @@ class Build:
         return self.flavor == "install_only_stripped"
 
     @property
+    def static(self) -> bool:
+        """Statically linked: '+static' in the name, or a musl build of the static era."""
+        return "static" in self.options or (
+            self.libc == "musl" and bool(self.release) and self.release < MUSL_DYNAMIC_SINCE
+        )
+
+    @property
     def variant(self) -> str:
         """default, freethreaded, debug or freethreaded+debug (uv's variant words)."""
-        parts = [p for p in ("freethreaded", "debug") if p in self.options]
-        return "+".join(parts) or "default"
+        return _VARIANT[("freethreaded" in self.options, "debug" in self.options)]
 
     @property
     def options_label(self) -> str:
         """Build options as PBS writes them, e.g. 'freethreaded+pgo+lto'; '-' if none."""
+        if self.options_text:
+            return self.options_text
         return "+".join(sorted(self.options, key=_option_order)) or "-"
 
     @property
     def flags(self) -> tuple[str, ...]:
-        """Badges derived from the name: Py_DEBUG, no-GIL, PGO, LTO, noopt, stripped."""
+        """Badges the name itself proves: Py_DEBUG, no-GIL, PGO, LTO, noopt, static, stripped.
+
+        install_only archives carry no options in their name; `catalog.flags` infers theirs.
+        """
         out = []
         if self.py_debug:
             out.append("Py_DEBUG")
@@ -116,6 +144,8 @@ class Build:
             out.append("LTO")
         if "noopt" in self.options:
             out.append("noopt")
+        if self.static:
+            out.append("static")
         if self.stripped:
             out.append("stripped")
         return tuple(out)
@@ -130,26 +160,52 @@ class Build:
     def version_str(self) -> str:
         return str(self.version) if self.version else "?"
 
+    @property
+    def size_key(self) -> str:
+        """'<tag>/<name>': what a size is kept under (an asset never changes once published)."""
+        return f"{self.release}/{self.name}"
+
+    @property
+    def astral_url(self) -> str:
+        """The same file on releases.astral.sh, uv's default download host ('' if unknown)."""
+        if self.url.startswith(PBS_DOWNLOAD_PREFIX + "/"):
+            return ASTRAL_DOWNLOAD_PREFIX + self.url[len(PBS_DOWNLOAD_PREFIX) :]
+        return ""
+
     def with_source(
-        self, *, url: str | None = None, sha256: str | None = None, size: int | None = None
+        self,
+        *,
+        url: str | None = None,
+        sha256: str | None = None,
+        size: int | None = None,
+        size_source: str = "",
     ) -> Build:
-        """A copy with url/sha256/size filled in where given."""
+        """A copy with url/sha256/size (and where the size comes from) filled in where given."""
         return replace(
             self,
             url=url or self.url,
             sha256=(sha256.lower() if sha256 else self.sha256),
             size=size if size is not None else self.size,
+            size_source=size_source if size is not None else self.size_source,
         )
 
 
+_VARIANT = {
+    (False, False): "default",
+    (True, False): "freethreaded",
+    (False, True): "debug",
+    (True, True): "freethreaded+debug",
+}
+
+#: PBS's order of options in a name: freethreaded+pgo+lto, freethreaded+debug, lto+static.
 _OPTION_ORDER = {
     "freethreaded": 0,
     "shared": 1,
-    "static": 2,
-    "pgo": 3,
-    "lto": 4,
-    "noopt": 5,
-    "debug": 6,
+    "pgo": 2,
+    "lto": 3,
+    "noopt": 4,
+    "debug": 5,
+    "static": 6,
 }
 
 

@@ -81,6 +81,8 @@ def parse_name(
     sha256: str | None = None,
     size: int | None = None,
     release: str = "",
+    derived: bool = False,
+    uv_listed: bool = False,
 ) -> Build | None:
     """Parse one asset file name (URL-quoted or not).
 
@@ -112,26 +114,12 @@ def parse_name(
         tag = release or stamp[:8]
         body = m["body"] + "-full" if "install_only" not in m["body"] else m["body"]
     version = parse_version(m["version"])
-    triple, rest = _split_triple(body)
-    if triple is None:
+    shape = _parse_body(body)
+    if shape is None:
         return _other(name, fmt, f"unknown platform in {body!r}", version=version, tag=tag)
-    arch, level, os_name, libc = _split_parts(triple)
-
-    tokens = rest.split("-") if rest else []
-    flavor = tokens.pop() if tokens and tokens[-1] in FLAVOR_WORDS else ""
-    options = frozenset(opt for token in tokens for opt in token.split("+") if opt)
-    problems = []
-    if not flavor:
-        problems.append(f"unknown flavor in {rest!r}")
-    unknown_opts = sorted(options - KNOWN_OPTIONS)
-    if unknown_opts:
-        problems.append("unknown build option " + "+".join(unknown_opts))
-    if arch not in KNOWN_ARCHES:
-        problems.append(f"unknown architecture {arch}")
-    if level and level not in KNOWN_LEVELS:
-        problems.append(f"unknown x86-64 level {level}")
+    triple, arch, level, os_name, libc, options, flavor, options_text, problem = shape
     if not _plausible_tag(tag, today or _today()):
-        problems.append(f"implausible release tag {tag}")
+        problem = "; ".join(filter(None, [problem, f"implausible release tag {tag}"]))
     return Build(
         name=name,
         version=version,
@@ -144,13 +132,45 @@ def parse_name(
         options=options,
         flavor=flavor or "?",
         archive_format=fmt,
-        known=not problems,
-        problem="; ".join(problems),
+        known=not problem,
+        problem=problem,
         legacy_timestamp=stamp,
         url=url,
         sha256=sha256,
         size=size,
+        options_text=options_text,
+        derived=derived,
+        uv_listed=uv_listed,
     )
+
+
+_Shape = tuple[str, str, str, str, str, frozenset[str], str, str, str]
+
+
+@lru_cache(maxsize=8192)
+def _parse_body(body: str) -> _Shape | None:
+    """'x86_64_v3-unknown-linux-gnu-freethreaded+pgo+lto-full' -> triple, arch, level, os,
+    libc, options, flavor, options as written, problems ('' if none). Bodies repeat across
+    versions and releases, so this is computed once per shape."""
+    triple, rest = _split_triple(body)
+    if triple is None:
+        return None
+    arch, level, os_name, libc = _split_parts(triple)
+    tokens = rest.split("-") if rest else []
+    flavor = tokens.pop() if tokens and tokens[-1] in FLAVOR_WORDS else ""
+    options_text = "-".join(tokens)
+    options = frozenset(opt for token in tokens for opt in token.split("+") if opt)
+    problems = []
+    if not flavor:
+        problems.append(f"unknown flavor in {rest!r}")
+    unknown_opts = sorted(options - KNOWN_OPTIONS)
+    if unknown_opts:
+        problems.append("unknown build option " + "+".join(unknown_opts))
+    if arch not in KNOWN_ARCHES:
+        problems.append(f"unknown architecture {arch}")
+    if level and level not in KNOWN_LEVELS:
+        problems.append(f"unknown x86-64 level {level}")
+    return (triple, arch, level, os_name, libc, options, flavor, options_text, "; ".join(problems))
 
 
 @lru_cache(maxsize=8192)

@@ -1,66 +1,55 @@
-"""Machine-readable rows for builds: a superset of `uv python list --output-format json`."""
+"""Machine-readable rows for builds: a superset of `uv python list --output-format json`.
+
+The fields uv prints carry uv's values (its key, arch and libc words, and the URL on
+releases.astral.sh, where uv downloads from by default); the rest say what uv does not: the
+archive, its size and sha256, flags with where each comes from, and uv's pick.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .index import CatalogIndex
 from .models import Build
-
-_UV_OS = {"darwin": "macos"}
-_UV_ARCH = {"i686": "x86", "ppc64le": "powerpc64le", "riscv64": "riscv64gc"}
+from .select import uv_arch, uv_key, uv_libc, uv_os
 
 
-def uv_arch(build: Build) -> str:
-    if build.arch == "x86_64" and build.arch_level not in ("", "v1"):
-        return f"x86_64_{build.arch_level}"
-    return _UV_ARCH.get(build.arch, build.arch)
-
-
-def uv_key(build: Build) -> str:
-    variant = "" if build.variant == "default" else f"+{build.variant}"
-    return (
-        f"cpython-{build.version_str}{variant}-{_UV_OS.get(build.os, build.os)}-"
-        f"{uv_arch(build)}-{build.libc}"
-    )
-
-
-def build_row(
-    build: Build, *, uv_pick: bool = False, installed: str | None = None
-) -> dict[str, Any]:
+def build_row(build: Build, index: CatalogIndex, installed: str | None = None) -> dict[str, Any]:
     """uv's fields (key, version, version_parts, path, symlink, url, os, variant,
-    implementation, arch, libc) plus name, size, sha256, release, flavor, build_options, flags."""
+    implementation, arch, libc), then name, release, flavor, options, flags and their sources,
+    size, sha256, uv_pick (the `uv python install` request this archive answers, or null)."""
     v = build.version
+    facts = index.flag_facts(build)
     return {
         "key": uv_key(build),
         "version": build.version_str,
         "version_parts": {"major": v.major, "minor": v.minor, "patch": v.patch} if v else None,
         "path": installed,
         "symlink": None,
-        "url": build.url,
-        "os": _UV_OS.get(build.os, build.os),
+        "url": build.astral_url or build.url,
+        "os": uv_os(build),
         "variant": build.variant,
         "implementation": "cpython",
         "arch": uv_arch(build),
-        "libc": build.libc,
+        "libc": uv_libc(build),
         "name": build.name,
+        "github_url": build.url,
         "release": build.release,
         "triple": build.triple,
         "arch_level": build.arch_level or None,
         "flavor": build.flavor,
         "archive_format": build.archive_format,
+        "options": build.options_label if build.options_label != "-" else "",
         "build_options": sorted(build.options),
-        "flags": {
-            "Py_DEBUG": build.py_debug,
-            "Py_GIL_DISABLED": build.gil_disabled,
-            "PGO": build.pgo,
-            "LTO": build.lto,
-            "stripped": build.stripped,
-        },
+        "flags": {f.name: f.value for f in facts},
+        "flags_source": {f.name: f.source for f in facts},
         "prerelease": bool(v and v.is_prerelease),
         "size": build.size,
+        "size_source": build.size_source or None,
         "sha256": build.sha256,
-        "uv_pick": uv_pick,
+        "uv_pick": index.uv_request(build),
         "installed": installed is not None,
+        "derived": build.derived,
         "known": build.known,
         "problem": build.problem or None,
     }

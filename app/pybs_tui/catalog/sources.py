@@ -2,21 +2,27 @@
 
 - the release index (NDJSON): one line per version+release with artifacts (url, sha256)
 - the GitHub releases API: a list of releases (or one release) with assets (name, size, digest)
-- the embedded snapshot: {"schema": "pybs-tui-snapshot/1", "releases": [{"tag", "assets": [...]}]}
+- the embedded snapshot: {"schema": "pybs-tui-snapshot/2", "releases": [{"tag", "published",
+  "assets": [[name, sha256, size, marks], ...]}]}; marks: "d" = a name derived from PBS's
+  release pattern that no source lists yet, "u" = one of uv's downloads (`uv python list`)
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote
 
-from .models import PBS_DOWNLOAD_PREFIX, Build
+from .models import ASTRAL_DOWNLOAD_PREFIX, PBS_DOWNLOAD_PREFIX, Build
 from .names import parse_name
 
-SNAPSHOT_SCHEMA = "pybs-tui-snapshot/1"
+SNAPSHOT_SCHEMA = "pybs-tui-snapshot/2"
+SNAPSHOT_SCHEMAS = ("pybs-tui-snapshot/1", SNAPSHOT_SCHEMA)
+MARK_DERIVED = "d"
+MARK_UV = "u"
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9._+-]+$")
 
@@ -48,22 +54,54 @@ def clean_sha256(value: object) -> str | None:
     return value.lower() if _SHA256.match(value) else None
 
 
-def _collect(rows: Iterable[tuple[str, str | None, int | None, str]]) -> Parsed:
-    """rows of (name, sha256, size, url) -> Parsed, first occurrence of a name wins."""
+Row = tuple[str, str | None, int | None, str] | tuple[str, str | None, int | None, str, str]
+
+
+def collect(rows: Iterable[Row], size_source: str = "") -> Parsed:
+    """rows of (name, sha256, size, url[, marks]) -> Parsed, first occurrence of a name wins;
+    `size_source` says where the sizes come from."""
     builds: dict[str, Build] = {}
     others: dict[str, Build] = {}
-    for name, sha, size, url in rows:
-        size = size if isinstance(size, int) and size >= 0 else None
+    today = dt.date.today()
+    for row in rows:
+        name, sha, size, url = row[:4]
+        marks = row[4] if len(row) > 4 else ""  # type: ignore[misc]
+        size = size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
         # old timestamped names carry a build time, not the tag: the URL says which release
         tag = _tag_from_url(url) if "T" in name else ""
-        build = parse_name(name, url=url, sha256=clean_sha256(sha), size=size, release=tag)
+        build = parse_name(
+            name,
+            today=today,
+            url=url,
+            sha256=clean_sha256(sha),
+            size=size,
+            release=tag,
+            derived=MARK_DERIVED in marks,
+            uv_listed=MARK_UV in marks,
+        )
         if build is None:
             continue
         if not url:
             build = replace(build, url=asset_url(build.release, build.name))
+        if size is not None and size_source:
+            build = replace(build, size_source=size_source)
         target = builds if build.known else others
         target.setdefault(build.name, build)
     return Parsed(list(builds.values()), list(others.values()), {})
+
+
+def rows_from_urls(pairs: Iterable[tuple[str | None, str | None]], marks: str = "") -> Parsed:
+    """(download URL, sha256) pairs, as uv's and pbs-installer's catalogs hold them."""
+    return collect(
+        (_name_from_url(url), sha, None, canonical_url(url), marks) for url, sha in pairs if url
+    )
+
+
+def canonical_url(url: str) -> str:
+    """A download URL on GitHub, whatever PBS host it names (releases.astral.sh's copy too)."""
+    if url.startswith(ASTRAL_DOWNLOAD_PREFIX + "/"):
+        return PBS_DOWNLOAD_PREFIX + url[len(ASTRAL_DOWNLOAD_PREFIX) :]
+    return url
 
 
 _URL_TAG = re.compile(r"/releases/download/(\d{8})/")
@@ -95,7 +133,7 @@ def parse_ndjson_index(data: bytes) -> Parsed:
                 if isinstance(art, dict) and isinstance(art.get("url"), str):
                     yield _name_from_url(art["url"]), art.get("sha256"), None, art["url"]
 
-    return _collect(rows())
+    return collect(rows())
 
 
 def parse_api_releases(payload: object) -> Parsed:
@@ -115,31 +153,37 @@ def parse_api_releases(payload: object) -> Parsed:
             for asset in rel["assets"]:
                 if not isinstance(asset, dict) or not isinstance(asset.get("name"), str):
                     continue
-                url = asset.get("browser_download_url") or ""
+                url = asset.get("browser_download_url")
+                if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+                    url = asset_url(tag, asset["name"]) if re.fullmatch(r"\d{8}", tag) else ""
                 yield asset["name"], asset.get("digest"), asset.get("size"), url
 
-    parsed = _collect(rows())
+    parsed = collect(rows(), size_source="GitHub API")
     parsed.published = published
     return parsed
 
 
 def parse_snapshot(payload: object) -> Parsed:
     """Our embedded snapshot (see scripts/build_snapshot.py)."""
-    if not isinstance(payload, dict) or payload.get("schema") != SNAPSHOT_SCHEMA:
+    if not isinstance(payload, dict) or payload.get("schema") not in SNAPSHOT_SCHEMAS:
         raise CatalogFormatError("not a pybs-tui snapshot (unknown schema)")
     published = {}
 
-    def rows():
+    def rows() -> Iterable[Row]:
         for rel in payload.get("releases", []):
             tag = rel["tag"]
+            if not isinstance(tag, str) or not re.fullmatch(r"\d{8}", tag):
+                raise ValueError(f"bad release tag {tag!r}")
             if rel.get("published"):
-                published[tag] = rel["published"]
-            for name, sha, size in rel["assets"]:
-                yield name, sha, size, asset_url(tag, name)
+                published[tag] = str(rel["published"])
+            for asset in rel["assets"]:
+                name, sha, size = asset[:3]
+                marks = asset[3] if len(asset) > 3 and isinstance(asset[3], str) else ""
+                yield name, sha, size, asset_url(tag, name), marks
 
     try:
-        parsed = _collect(rows())
-    except (KeyError, TypeError, ValueError) as exc:
+        parsed = collect(rows(), size_source="GitHub API (kept in the snapshot)")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CatalogFormatError(f"malformed snapshot: {exc}") from None
     parsed.published = published
     return parsed
@@ -164,7 +208,8 @@ def parse_any(data: bytes) -> Parsed:
 
 
 def merge(*sources: Parsed) -> Parsed:
-    """Union by file name; later sources fill in sha256/size that earlier ones lack."""
+    """Union by file name. Later sources fill in the sha256 and size earlier ones lack; a name
+    any source lists is no longer 'derived'; uv's mark is kept."""
     builds: dict[str, Build] = {}
     others: dict[str, Build] = {}
     published: dict[str, str] = {}
@@ -175,16 +220,34 @@ def merge(*sources: Parsed) -> Parsed:
                 old = target.get(build.name)
                 if old is None:
                     target[build.name] = build
-                elif (old.sha256 is None and build.sha256) or (old.size is None and build.size):
-                    target[build.name] = old.with_source(sha256=build.sha256, size=build.size)
+                    continue
+                merged = old
+                if (old.sha256 is None and build.sha256) or (old.size is None and build.size):
+                    merged = merged.with_source(
+                        sha256=build.sha256, size=build.size, size_source=build.size_source
+                    )
+                if old.derived and not build.derived:
+                    merged = replace(merged, derived=False)
+                if build.uv_listed and not old.uv_listed:
+                    merged = replace(merged, uv_listed=True)
+                if merged is not old:
+                    target[build.name] = merged
     return Parsed(list(builds.values()), list(others.values()), published)
+
+
+def marks_of(build: Build) -> str:
+    return (MARK_DERIVED if build.derived else "") + (MARK_UV if build.uv_listed else "")
 
 
 def snapshot_payload(parsed: Parsed, generated: str, sources: list[str]) -> dict:
     """The JSON object of a snapshot holding these builds."""
     by_tag: dict[str, list] = {}
     for build in sorted(parsed.builds + parsed.others, key=lambda b: b.name):
-        by_tag.setdefault(build.release, []).append([build.name, build.sha256, build.size])
+        row: list = [build.name, build.sha256, build.size]
+        marks = marks_of(build)
+        if marks:
+            row.append(marks)
+        by_tag.setdefault(build.release, []).append(row)
     return {
         "schema": SNAPSHOT_SCHEMA,
         "generated": generated,

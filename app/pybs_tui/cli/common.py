@@ -8,9 +8,15 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
 from ..catalog.models import Catalog
-from ..catalog_loader import CatalogUnavailable, describe_source, load_catalog
+from ..service.catalog import CatalogUnavailable, describe_source, load_catalog
 from ..settings import Settings
+from ..units import printable
 
 
 class UserError(Exception):
@@ -58,9 +64,9 @@ def catalog_from_args(args: argparse.Namespace, settings: Settings) -> Catalog:
         raise UserError(str(exc)) from None
     if not getattr(args, "json", False):
         status = describe_source(catalog, settings.clock())
-        print(f"[{status}]", file=sys.stderr)
-        for note in catalog.notes:
-            print(f"note: {note}", file=sys.stderr)
+        note(f"[{status}]")
+        for text in catalog.notes:
+            note(f"note: {text}")
     return catalog
 
 
@@ -70,22 +76,55 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=indent, default=str) + "\n")
 
 
+def stdout_console() -> Console:
+    """Rich console on stdout: colours on a terminal (NO_COLOR honoured), plain in a pipe."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
 def print_table(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    right: Sequence[int] = (),
+    *,
+    wrap: Sequence[int] = (),
 ) -> None:
-    """A plain aligned text table (readable in any terminal and in a pipe)."""
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    """A table: rich on a terminal (columns in `wrap` may fold), plain aligned lines in a pipe.
+    Every cell is text from the data, never markup; control characters are escaped."""
+    cells = [[printable(c) for c in row] for row in rows]
+    if not sys.stdout.isatty():
+        widths = [len(h) for h in headers]
+        for row in cells:
+            widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
 
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
+        def line(values: Sequence[str]) -> str:
+            return "  ".join(
+                c.rjust(w) if i in right else c.ljust(w)
+                for i, (c, w) in enumerate(zip(values, widths, strict=True))
+            ).rstrip()
 
-    out = [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
-    sys.stdout.write("\n".join(out) + "\n")
+        out = [line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)]
+        sys.stdout.write("\n".join(out) + "\n")
+        return
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for i, header in enumerate(headers):
+        table.add_column(
+            header,
+            justify="right" if i in right else "left",
+            no_wrap=i not in wrap,
+            overflow="fold" if i in wrap else "ellipsis",
+        )
+    for row in cells:
+        table.add_row(*(Text(c) for c in row))
+    stdout_console().print(table)
+
+
+def note(text: str) -> None:
+    """One line on stderr for the human reading (never on stdout, which scripts read)."""
+    print(printable(text), file=sys.stderr)
 
 
 def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -93,7 +132,7 @@ def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
     try:
         return func(args)
     except UserError as exc:
-        print(f"pybs-tui: error: {exc}", file=sys.stderr)
+        print(f"pybs-tui: error: {printable(exc)}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print("pybs-tui: interrupted", file=sys.stderr)

@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
-import time
-from typing import Any, TextIO
+from typing import Any
 
 from ..catalog.group import FilterError, normalise_flavor, parse_options
+from ..catalog.index import CatalogIndex
+from ..catalog.models import Build, Catalog
+from ..catalog.select import uv_key
 from ..host import detect_host
-from ..install.pipeline import InstallResult, SpecError, install_build, resolve_spec
-from ..install.progress import Cancelled, InstallError, Progress
+from ..install.pipeline import InstallResult
+from ..progress import Cancelled, InstallError, Progress, Throttle
+from ..service.install import (
+    SpecError,
+    inferred_promises,
+    install_build,
+    plan_install,
+    resolve_spec,
+)
+from ..settings import Settings
+from ..units import format_size, printable
 from .common import (
     UserError,
     add_catalog_options,
     add_json_option,
     catalog_from_args,
+    note,
+    print_json,
     settings_from_args,
+    stderr_console,
 )
 
 
@@ -50,72 +63,75 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--force", action="store_true", help="reinstall or replace what is in the install folder"
     )
+    p.add_argument(
+        "--dry-run",
+        "-n",
+        action="store_true",
+        help="say what would be installed (archive, size, checksum, target, uv's pick); "
+        "download and write nothing",
+    )
     add_catalog_options(p)
     add_json_option(p)
     p.set_defaults(func=run)
 
 
-def _size(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return str(n)
+class InstallProgress:
+    """Install progress on stderr: a rich bar (bytes, rate, ETA) on a terminal, one plain line
+    per phase in a pipe, nothing with --json unless stderr is a terminal."""
 
-
-def format_progress(p: Progress) -> str:
-    """One status line: phase, bytes/total, rate, ETA (what is known)."""
-    parts = [f"{p.phase:<8}"]
-    if p.done or p.total:
-        amount = _size(p.done)
-        if p.total:
-            amount += f" / {_size(p.total)} ({100 * p.done / p.total:3.0f}%)"
-        parts.append(amount)
-    if p.rate:
-        parts.append(f"{_size(p.rate)}/s")
-    if p.eta is not None:
-        minutes, seconds = divmod(int(p.eta + 0.5), 60)
-        parts.append(f"ETA {minutes}:{seconds:02d}")
-    if p.message:
-        parts.append(p.message)
-    return "  ".join(parts)
-
-
-class ProgressLine:
-    """Progress on stderr: one rewritten line on a terminal, a line per phase otherwise."""
-
-    def __init__(self, stream: TextIO, enabled: bool = True) -> None:
-        self.stream = stream
+    def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.tty = stream.isatty()
-        self.phase = ""
-        self.last = 0.0
-        self.width = 0
         self.lock = threading.Lock()
+        self.phase = ""
+        self.bar: Any = None
+        self.task: Any = None
+        self.throttle = Throttle()
+        if enabled and sys.stderr.isatty():
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+            from rich.progress import Progress as RichProgress
+
+            self.bar = RichProgress(
+                TextColumn("{task.fields[phase]:<8}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.description}"),
+                console=stderr_console(),
+                transient=True,
+            )
+            self.task = self.bar.add_task("", total=None, phase="start")
+            self.bar.start()
 
     def __call__(self, p: Progress) -> None:
         if not self.enabled:
             return
         with self.lock:
-            now = time.monotonic()
-            changed = p.phase != self.phase
-            self.phase = p.phase
-            if self.tty:
-                if not changed and now - self.last < 0.1:
+            if self.bar is not None:
+                if not self.throttle.ready(p.phase, p.message):
                     return
-                self.last = now
-                line = format_progress(p)
-                self.stream.write("\r" + line.ljust(self.width))
-                self.width = len(line)
-                self.stream.flush()
-            elif changed:
-                self.stream.write(format_progress(p) + "\n")
-                self.stream.flush()
+                self.bar.update(
+                    self.task,
+                    completed=p.done,
+                    total=p.total,
+                    phase=p.phase,
+                    description=printable(p.message),
+                )
+            elif p.phase != self.phase:
+                self.phase = p.phase
+                message = f"  {printable(p.message)}" if p.message else ""
+                print(f"{p.phase}{message}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
-        if self.enabled and self.tty and self.width:
-            self.stream.write("\r" + " " * self.width + "\r")
-            self.stream.flush()
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
 
 
 def _run_cancellable(func: Any, cancel: threading.Event) -> InstallResult:
@@ -150,63 +166,109 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     settings = settings_from_args(args)
     catalog = catalog_from_args(args, settings)
+    host = detect_host()
+    index = CatalogIndex(catalog, host)
     try:
         resolved = resolve_spec(
-            catalog, args.spec, flavor=flavor, options=options, host=detect_host()
+            catalog, args.spec, flavor=flavor, options=options, host=host, picks=index.picks
         )
     except SpecError as exc:
         raise UserError(str(exc), 2) from None
-    build = resolved.build
+    build = index.by_name.get(resolved.build.name, resolved.build)
+    reason = index.reason.get(build.name) if build.name in index.by_name else None
+    if reason and not args.dry_run:
+        raise UserError(f"{build.name} cannot run on this machine: {reason}", 2)
+    if args.dry_run:
+        return _dry_run(args, settings, catalog, index, build, resolved.source)
     if not args.json:
-        print(f"installing {build.name}", file=sys.stderr)
-    line = ProgressLine(sys.stderr, enabled=not args.json or sys.stderr.isatty())
+        note(f"installing {build.name}")
+    progress = InstallProgress(enabled=not args.json or sys.stderr.isatty())
     cancel = threading.Event()
     try:
         result = _run_cancellable(
             lambda: install_build(
                 settings,
                 build,
-                progress=line,
+                progress=progress,
                 cancel=cancel,
                 source=resolved.source,
                 allow_unverified=args.allow_unverified,
                 force=args.force,
+                inferred=inferred_promises(index, build),
             ),
             cancel,
         )
     except Cancelled:
-        line.close()
+        progress.close()
         raise KeyboardInterrupt from None
     except InstallError as exc:
-        line.close()
+        progress.close()
         raise UserError(str(exc), 1) from None
-    line.close()
+    progress.close()
     if args.json:
-        sys.stdout.write(
-            json.dumps(
-                {
-                    "path": str(result.path),
-                    "receipt": result.receipt,
-                    "probe": result.probe,
-                    "already_installed": result.already_installed,
-                },
-                default=str,
-            )
-            + "\n"
+        print_json(
+            {
+                "path": str(result.path),
+                "receipt": result.receipt,
+                "probe": result.probe,
+                "checks": [c.to_json() for c in result.checks],
+                "warnings": result.warnings,
+                "already_installed": result.already_installed,
+            }
         )
         return 0
     if result.already_installed:
-        print(f"{build.name} is already installed at {result.path}")
-    else:
-        probe = result.probe
-        flags = [
-            f"Py_DEBUG={probe.get('Py_DEBUG')}",
-            f"Py_GIL_DISABLED={probe.get('Py_GIL_DISABLED')}",
-        ]
-        flags += [name for name in ("PGO", "LTO") if probe.get(name)]
-        print(f"installed {build.name} at {result.path}")
-        print(
-            f"probe: Python {probe.get('version')}, {', '.join(flags)}"
-            f"{'' if result.receipt.get('verified') else ' (UNVERIFIED: no checksum)'}"
-        )
+        print(f"{build.name} is already installed at {printable(result.path)}")
+        return 0
+    print(f"installed {build.name} at {printable(result.path)}")
+    checks = ", ".join(
+        f"{c.flag}={c.found}" + ("" if c.ok is None else " ✓" if c.ok else " ✗")
+        for c in result.checks
+        if c.flag != "abiflags"
+    )
+    unverified = "" if result.receipt.get("verified") else " (UNVERIFIED: no checksum)"
+    print(f"probe: {checks}{unverified}")
+    for warning in result.warnings:
+        note(f"warning: {warning} (the catalog inferred it; the install went ahead)")
+    return 0
+
+
+def _dry_run(
+    args: argparse.Namespace,
+    settings: Settings,
+    catalog: Catalog,
+    index: CatalogIndex,
+    build: Build,
+    source: str | None,
+) -> int:
+    """What the install would do; nothing is downloaded or written."""
+    from .sizes import fill_sizes
+
+    build = fill_sizes(settings, catalog, [build], quiet=True)[0]
+    plan = plan_install(settings, build, source=source, index=index, force=args.force)
+    data = plan.to_json()
+    if args.json:
+        print_json(data)
+        return 0
+    lines = [
+        ("archive", build.name),
+        ("size", plan.size_text),
+        ("sha256", build.sha256 or "unknown: " + (plan.notes[0] if plan.notes else "")),
+        ("target", str(plan.target) + (" (installed already)" if plan.already else "")),
+        ("free", f"{format_size(plan.free)} on {plan.where}"),
+    ]
+    if plan.blocked:
+        lines.append(("blocked", plan.blocked))
+    if plan.disk_problem():
+        lines.append(("disk", plan.disk_problem()))
+    pick = plan.uv_pick
+    if pick is not None and pick.name != build.name:
+        lines.append(("uv picks", f"{pick.name} for `uv python install {uv_key(build)}`"))
+    elif pick is not None:
+        lines.append(("uv picks", f"the same archive (`uv python install {uv_key(build)}`)"))
+    width = max(len(k) for k, _ in lines)
+    for key, value in lines:
+        print(f"{key:<{width}}  {printable(value)}")
+    for text in plan.notes:
+        note(f"note: {text}")
     return 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..catalog.models import Catalog
-from ..catalog_loader import CatalogUnavailable, load_catalog, load_offline
+from ..service.catalog import CatalogUnavailable, load_catalog, load_offline
 from ..settings import Settings
 from .common import (
     UserError,

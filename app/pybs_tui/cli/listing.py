@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
 
 from ..catalog.group import (
     FilterError,
     Filters,
     Host,
-    incompatibility,
     newest_per_minor,
     normalise_arch,
     normalise_flavor,
@@ -18,15 +16,18 @@ from ..catalog.group import (
     parse_options,
     parse_request,
     sort_key,
-    uv_pick,
 )
+from ..catalog.index import CatalogIndex
 from ..catalog.models import Build
+from ..catalog.select import Platform, newest_picks
 from ..host import detect_host
+from ..units import format_size
 from .common import (
     UserError,
     add_catalog_options,
     add_json_option,
     catalog_from_args,
+    note,
     print_json,
     print_table,
     settings_from_args,
@@ -41,15 +42,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the newest patch of each minor version, the archive uv would pick.",
     )
     p.add_argument("--all", action="store_true", help="every archive of every version and platform")
+    add_filter_options(p)
+    p.add_argument(
+        "--other", action="store_true", help="also list names that could only be partly parsed"
+    )
+    add_catalog_options(p)
+    add_json_option(p)
+    p.set_defaults(func=run)
+
+
+def add_filter_options(p: argparse.ArgumentParser) -> None:
+    """--version, --os, --arch, --libc, --level, --flavor, --options, --release."""
     p.add_argument(
         "--version",
         dest="request",
         metavar="REQUEST",
-        help="a version request: 3.12, 3.12.3, 3.14.0rc3, 3.13t, 3.12.3+debug",
+        help="a version request: 3.12, 3.12.3, 3.14.0rc3, 3.13t, 3.12.3+debug, "
+        "cpython-3.12-linux-aarch64-gnu",
     )
     p.add_argument("--os", help="linux, macos (darwin) or windows")
     p.add_argument("--arch", help="x86_64, aarch64, i686, armv7, ppc64le, s390x, riscv64")
     p.add_argument("--libc", help="gnu, musl, gnueabi, gnueabihf, msvc, none")
+    p.add_argument("--level", help="x86-64 level: v1 (baseline), v2, v3 or v4")
     p.add_argument("--flavor", help="full, install_only or install_only_stripped")
     p.add_argument(
         "--options",
@@ -57,12 +71,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "freethreaded; 'none' for plain builds",
     )
     p.add_argument("--release", metavar="TAG", help="only this release tag, e.g. 20240415")
-    p.add_argument(
-        "--other", action="store_true", help="also list names that could only be partly parsed"
-    )
-    add_catalog_options(p)
-    add_json_option(p)
-    p.set_defaults(func=run)
 
 
 def filters_from_args(args: argparse.Namespace) -> Filters:
@@ -73,6 +81,7 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
             os=normalise_os(args.os) if args.os else None,
             arch=normalise_arch(args.arch) if args.arch else None,
             libc=normalise_libc(args.libc) if args.libc else None,
+            level=_level(args.level) if getattr(args, "level", None) else None,
             flavor=normalise_flavor(args.flavor) if args.flavor else None,
             options=parse_options(args.options) if args.options is not None else None,
             release=args.release or None,
@@ -81,90 +90,104 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
         raise UserError(str(exc)) from None
 
 
-def uv_picks(builds: Iterable[Build]) -> set[str]:
-    """Names of the archives uv would pick, per version, release, platform and variant."""
-    groups: dict[tuple, list[Build]] = {}
-    for b in builds:
-        groups.setdefault((b.version, b.release, b.os, b.arch, b.libc), []).append(b)
-    picks = set()
-    for group in groups.values():
-        for variant in {b.variant for b in group}:
-            pick = uv_pick(group, variant)
-            if pick is not None:
-                picks.add(pick.name)
-    return picks
+def _level(value: str) -> str:
+    level = value.lower().removeprefix("x86_64_").removeprefix("x86-64-")
+    if level not in ("v1", "v2", "v3", "v4"):
+        raise FilterError(f"unknown x86-64 level {value!r}: use v1, v2, v3 or v4")
+    return level
 
 
-def select(builds: list[Build], filters: Filters, host: Host, show_all: bool) -> list[Build]:
-    """The rows `list` shows, newest first."""
-    rows = [b for b in builds if filters.match(b)]
-    if not show_all:
-        if not (filters.os or filters.arch or filters.libc):
-            rows = [
-                b
-                for b in rows
-                if b.os == host.os
-                and b.arch == host.arch
-                and b.libc == host.libc
-                and incompatibility(b, host) is None
-            ]
-        if not (filters.request and filters.request.exact) and not filters.release:
-            newest = newest_per_minor(rows)
-            rows = [
-                b
-                for b in rows
-                if b.version
-                and newest.get((b.version.major, b.version.minor)) == (b.version, b.release)
-            ]
-        if filters.options is None and not (filters.request and filters.request.variant):
-            rows = [b for b in rows if not b.py_debug]  # uv hides debug builds by default
-        if filters.flavor is None and filters.options is None:
-            picks = uv_picks(rows)
-            rows = [b for b in rows if b.name in picks]
-    return sorted(rows, key=sort_key)
+def select(index: CatalogIndex, filters: Filters, host: Host, show_all: bool) -> list[Build]:
+    """The rows `list` shows, newest first. Without --all, like `uv python list`: this
+    platform (baseline x86-64), uv's pick of the newest patch of each minor per variant
+    (default and free-threaded; debug when asked for), unless --flavor/--options ask for
+    other archives."""
+    if show_all:
+        return [b for b in index.builds if filters.match(b)]
+    request = filters.request
+    platform = Platform(
+        filters.os or (request.os if request else "") or host.os,
+        filters.arch or (request.arch if request else "") or host.arch,
+        filters.libc
+        or (request.libc if request else "")
+        or (host.libc if (filters.os or host.os) == host.os else ""),
+        filters.level or (request.level if request else ""),
+    )
+    if filters.flavor is None and filters.options is None:
+        variants = {request.variant} if request and request.variant else {"default", "freethreaded"}
+        if (request and request.exact) or filters.release:
+            rows = [b for b in index.picks.by_key.values() if platform.holds(b)]
+        else:
+            rows = newest_picks(index.picks, platform, variants=variants, request=request)
+        return [b for b in rows if b.variant in variants and filters.match(b)]
+    rows = [b for b in index.builds if filters.match(b) and platform.holds(b)]
+    if platform.os == host.os and platform.arch == host.arch:
+        rows = [b for b in rows if index.reason.get(b.name) is None]
+    if not (request and request.exact) and not filters.release:
+        newest = newest_per_minor(rows)
+        rows = [
+            b
+            for b in rows
+            if b.version
+            and newest.get((b.version.major, b.version.minor)) == (b.version, b.release)
+        ]
+    return rows
 
 
 def run(args: argparse.Namespace) -> int:
     # imported here: every subcommand module is imported at start-up (`install` too)
-    import humanize
-
     from ..catalog.rows import build_row
     from ..install.receipts import installed_names
+    from .sizes import fill_sizes
 
     filters = filters_from_args(args)
     settings = settings_from_args(args)
     catalog = catalog_from_args(args, settings)
     host = detect_host()
-    rows = select(catalog.builds, filters, host, args.all)
-    if args.other:
-        rows += [b for b in catalog.others if filters.match(b)]
-    picks = uv_picks(catalog.builds)
     installed = installed_names(settings)
+    index = CatalogIndex(catalog, host, installed)
+    rows = sorted(select(index, filters, host, args.all), key=sort_key)
+    rows = fill_sizes(settings, catalog, rows, quiet=args.json)
+    others = [b for b in catalog.others if filters.match(b)] if args.other else []
     if args.json:
         print_json(
-            [build_row(b, uv_pick=b.name in picks, installed=installed.get(b.name)) for b in rows]
+            [build_row(b, index, installed.get(b.name)) for b in rows]
+            + [build_row(b, index, None) for b in others]
         )
         return 0
-    if not rows:
+    if not rows and not others:
         print("no builds match; try --all, or fewer filters")
         return 0
     print_table(
-        ["version", "release", "platform", "options", "flavor", "size", "flags", "uv", "inst"],
+        ["version", "variant", "platform", "flavor", "options", "size", "flags", "uv pick", "inst"],
         [
             [
                 b.version_str,
-                b.release,
+                b.variant,
                 b.platform_key,
-                b.options_label,
                 b.flavor,
-                humanize.naturalsize(b.size) if b.size is not None else "?",
-                " ".join(b.flags) or "-",
-                "*" if b.name in picks else "",
+                b.options_label,
+                format_size(b.size),
+                " ".join(index.badges(b)) or "-",
+                _short_request(index.uv_request(b)),
                 "yes" if b.name in installed else "",
             ]
-            for b in rows
+            for b in rows + others
         ],
         right=[5],
+        wrap=[6],
     )
-    print(f"{len(rows)} archives; * = the archive uv would pick", flush=True)
+    note(
+        f"{len(rows) + len(others)} archives; 'uv pick': the `uv python install` request that "
+        "downloads the archive"
+    )
     return 0
+
+
+def _short_request(key: str | None) -> str:
+    """'cpython-3.12.3+debug-linux-x86_64-gnu' -> '3.12.3+debug' (the platform is its row's)."""
+    if not key:
+        return ""
+    body = key.removeprefix("cpython-")
+    version = body.split("-", 1)[0]
+    return version

@@ -14,8 +14,7 @@ writer threads (creating entries is the slow part on most file systems, and os.o
 release the GIL). Every thread is joined before `extract_archive` returns or raises, so nothing
 is written after that.
 
-Staging folders live beside the installs (``<install_dir>/.staging-<pid>-<random>``) so that
-publishing is one rename on one file system; ``sweep_stale`` removes those of dead processes.
+Staging folders (see `install.root`) live beside the installs, so publishing is one rename.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ import gzip
 import os
 import queue
 import re
-import secrets
 import shutil
 import stat
 import struct
@@ -41,11 +39,10 @@ from typing import Any, BinaryIO
 
 import zstandard
 
+from ..progress import InstallError, Progress, ProgressCallback, check_cancel
 from ..settings import Settings
-from .progress import Cancelled, InstallError, Progress, ProgressCallback, check_cancel
+from .root import make_staging, remove_tree
 
-STAGING_PREFIX = ".staging-"
-TRASH_PREFIX = ".trash-"
 TOP = "python"
 FULL_SUBDIR = "install"
 #: Where the rest of a full archive (PYTHON.json, build/, licenses/) goes inside the install.
@@ -82,7 +79,6 @@ PROGRESS_INTERVAL = 0.1
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _GZIP_MAGIC = b"\x1f\x8b"
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_STAGING_NAME = re.compile(r"^\.(?:staging|trash)-(\d+)-[0-9a-f]+$")
 
 
 class ArchiveRefused(InstallError):
@@ -99,73 +95,6 @@ class ExtractResult:
     executable: Path  # root/bin/python3 or root/python.exe
     members: int
     unpacked_bytes: int
-
-
-# -- staging folders ---------------------------------------------------------------------------
-
-
-def make_staging(settings: Settings, prefix: str = STAGING_PREFIX) -> Path:
-    """A fresh, empty staging folder beside the installs, named after this process."""
-    root = settings.install_dir
-    root.mkdir(parents=True, exist_ok=True)
-    for _ in range(10):
-        path = root / f"{prefix}{os.getpid()}-{secrets.token_hex(4)}"
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        return path
-    raise InstallError(f"cannot create a staging folder in {root}")
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process may still own a staging or trash folder named after its pid."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # exists but not ours, or we cannot tell: keep it
-    return True
-
-
-def sweep_stale(settings: Settings) -> list[Path]:
-    """Remove staging and trash folders left by processes that no longer run."""
-    removed: list[Path] = []
-    try:
-        entries = list(settings.install_dir.iterdir())
-    except OSError:
-        return removed
-    for path in entries:
-        m = _STAGING_NAME.match(path.name)
-        if m is None or pid_alive(int(m.group(1))):
-            continue
-        remove_tree(path)
-        removed.append(path)
-    return removed
-
-
-def remove_tree(path: Path) -> None:
-    """Delete a folder we created (links are removed, never followed); quiet if gone."""
-
-    def onerror(func, failed, _exc):  # type: ignore[no-untyped-def]
-        with contextlib.suppress(OSError):
-            parent = os.path.dirname(failed)
-            os.chmod(parent, stat.S_IRWXU)
-            if not os.path.islink(failed) and os.path.isdir(failed):
-                os.chmod(failed, stat.S_IRWXU)
-            func(failed)
-
-    if os.path.islink(path):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        return
-    if path.exists():
-        shutil.rmtree(path, onerror=onerror)
-        if path.exists():
-            shutil.rmtree(path, ignore_errors=True)
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -1192,17 +1121,6 @@ def extract_archive(
         check_cancel(cancel)
         return ExtractResult(staging, root, layout, exe, extractor.members, extractor.written)
     except BaseException:
-        remove_tree(staging)
+        with contextlib.suppress(OSError):
+            remove_tree(staging)
         raise
-
-
-__all__ = [
-    "ArchiveRefused",
-    "Cancelled",
-    "ExtractResult",
-    "check_name",
-    "extract_archive",
-    "make_staging",
-    "remove_tree",
-    "sweep_stale",
-]

@@ -1,8 +1,9 @@
 """Run a freshly extracted interpreter and prove it has the flags its archive was sold with.
 
 The interpreter prints one JSON object (keys: version, Py_DEBUG, Py_GIL_DISABLED, abiflags,
-CONFIG_ARGS); `compare_probe` turns any difference from the archive's name into a list of
-one-line mismatches, which make the install fail.
+CONFIG_ARGS); `probe_checks` sets each fact beside what the catalog promised (the name, or for
+install_only archives the inferred optimisations). A broken promise of the name fails the
+install (ProbeMismatch, which carries the checks); an inferred one only warns.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import re
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..catalog.models import Build
-from .progress import Cancelled, InstallError
+from ..progress import Cancelled, InstallError
 
 PROBE_TIMEOUT = 20.0
 #: Environment variables that would make the new interpreter load someone else's stdlib.
@@ -176,33 +178,123 @@ def run_probe(
     return parse_probe_output(stdout)
 
 
-def compare_probe(build: Build, probe: dict[str, Any]) -> list[str]:
-    """What the interpreter says that contradicts the archive's name (empty: all match)."""
-    problems: list[str] = []
-    if build.version is not None and probe.get("version") != str(build.version):
-        problems.append(
-            f"archive sold as {build.version} but the interpreter is {probe.get('version')}"
-        )
+@dataclass(frozen=True)
+class ProbeCheck:
+    """One probed fact next to what the catalog promised.
+
+    `ok` is None when nothing was promised. A promise read from the archive's name is
+    `binding`: breaking it fails the install. An inferred one (the optimisations of an
+    install_only archive) is checked and shown, but only warns; so does abiflags, which only
+    restates Py_DEBUG and Py_GIL_DISABLED.
+    """
+
+    flag: str  # version, Py_DEBUG, Py_GIL_DISABLED, abiflags, PGO, LTO
+    promised: str | None
+    found: str
+    ok: bool | None
+    source: str = "name"
+    problem: str = ""  # one line when not ok: 'archive sold as debug but Py_DEBUG=0'
+
+    @property
+    def binding(self) -> bool:
+        return self.source == "name" and self.flag != "abiflags"
+
+    @property
+    def failed(self) -> bool:
+        return self.ok is False and self.binding
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "flag": self.flag,
+            "promised": self.promised,
+            "found": self.found,
+            "ok": self.ok,
+            "source": self.source,
+        }
+
+
+class ProbeMismatch(InstallError):
+    """The interpreter contradicts what its archive was sold as; `checks` says where."""
+
+    def __init__(self, checks: list[ProbeCheck]) -> None:
+        self.checks = checks
+        super().__init__("probe mismatch: " + "; ".join(c.problem for c in checks if c.failed))
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+_FLAG_OPTION = {"PGO": ("pgo", "--enable-optimizations"), "LTO": ("lto", "--with-lto")}
+
+
+def probe_checks(
+    build: Build, probe: dict[str, Any], inferred: dict[str, tuple[bool | None, str]] | None = None
+) -> list[ProbeCheck]:
+    """Version, Py_DEBUG, Py_GIL_DISABLED, abiflags, PGO and LTO as probed, each checked against
+    the archive: its name, or for PGO/LTO of an install_only archive `inferred` ({flag: (value,
+    source)}, see catalog.flags)."""
+    version = str(probe.get("version", "?"))
     debug = _flag(probe.get("Py_DEBUG"))
-    if build.py_debug and not debug:
-        problems.append("archive sold as debug but Py_DEBUG=0")
-    elif not build.py_debug and debug:
-        problems.append(f"archive sold as non-debug but Py_DEBUG={debug}")
     ft = _flag(probe.get("Py_GIL_DISABLED"))
-    if build.gil_disabled and not ft:
-        problems.append("archive sold as freethreaded but Py_GIL_DISABLED=0")
-    elif not build.gil_disabled and ft:
-        problems.append(f"archive sold with the GIL but Py_GIL_DISABLED={ft}")
+    abiflags = str(probe.get("abiflags") or "")
+    want_abi = ("t" if build.gil_disabled else "") + ("d" if build.py_debug else "")
+    checks = []
+    if build.version is None:
+        checks.append(ProbeCheck("version", None, version, None))
+    else:
+        ok = version == str(build.version)
+        problem = f"archive sold as {build.version} but the interpreter is {version}"
+        checks.append(
+            ProbeCheck("version", str(build.version), version, ok, problem="" if ok else problem)
+        )
+    for flag, promised, found, words in (
+        ("Py_DEBUG", build.py_debug, debug, ("debug", "non-debug")),
+        ("Py_GIL_DISABLED", build.gil_disabled, ft, ("freethreaded", "with the GIL")),
+    ):
+        ok = bool(found) == promised
+        sold = words[0] if promised else words[1]
+        how = "sold as" if not sold.startswith("with") else "sold"
+        problem = "" if ok else f"archive {how} {sold} but {flag}={found}"
+        checks.append(ProbeCheck(flag, str(int(promised)), str(found), ok, problem=problem))
+    abi_ok = ("d" in abiflags, "t" in abiflags) == (build.py_debug, build.gil_disabled)
+    checks.append(
+        ProbeCheck(
+            "abiflags",
+            repr(want_abi),
+            repr(abiflags),
+            abi_ok,
+            problem="" if abi_ok else f"abiflags are {abiflags!r}",
+        )
+    )
     config = probe.get("CONFIG_ARGS")
-    if build.flavor == "full" and isinstance(config, str):
-        pgo, lto = parse_config_args(config)
-        if build.pgo and not pgo:
-            problems.append("archive sold as pgo but CONFIG_ARGS lacks --enable-optimizations")
-        if build.lto and not lto:
-            problems.append("archive sold as lto but CONFIG_ARGS lacks --with-lto")
-    return problems
-
-
-def mismatch_error(problems: list[str]) -> InstallError:
-    """One InstallError naming every mismatch."""
-    return InstallError("probe mismatch: " + "; ".join(problems))
+    pgo, lto = parse_config_args(config if isinstance(config, str) else None)
+    for flag, found in (("PGO", pgo), ("LTO", lto)):
+        option, configure = _FLAG_OPTION[flag]
+        if not isinstance(config, str):
+            checks.append(ProbeCheck(flag, None, "?", None))
+            continue
+        if build.flavor == "full":
+            promised, source = option in build.options, "name"
+            if not promised:  # a name does not promise the absence of the rest
+                checks.append(ProbeCheck(flag, None, _yes(found), None))
+                continue
+        else:
+            value, source = (inferred or {}).get(flag, (None, ""))
+            if value is None:
+                checks.append(ProbeCheck(flag, None, _yes(found), None, source or "name"))
+                continue
+            promised = value
+        ok = found == promised
+        how = "sold as" if source == "name" else "inferred as"
+        problem = (
+            ""
+            if ok
+            else (
+                f"archive {how} {option} but CONFIG_ARGS lacks {configure}"
+                if promised
+                else f"archive {how} without {option} but CONFIG_ARGS has {configure}"
+            )
+        )
+        checks.append(ProbeCheck(flag, _yes(promised), _yes(found), ok, source, problem))
+    return checks

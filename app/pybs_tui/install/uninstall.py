@@ -13,25 +13,24 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
-import secrets
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import filelock
-
 from ..catalog.models import Version
 from ..settings import Settings
 from .diskuse import tree_size
-from .extract import pid_alive
 from .receipts import RECEIPT_NAME, install_dir_name, read_receipt
 from .registry import Interpreter
+from .root import (
+    LockBusy,
+    install_root_lock,
+    move_to_trash,
+    remove_tree,
+    sweep_stale,
+)
 
-TRASH_PREFIX = ".trash-"  # the pipeline's prefix too: .trash-<pid>-<random>
-_TRASH_NAME = re.compile(r"^\.trash-(\d+)-[0-9a-f]+$")
-LOCK_NAME = ".lock"
 LOCK_TIMEOUT = 10.0
 
 
@@ -51,21 +50,13 @@ class Removed:
 
 @contextlib.contextmanager
 def install_lock(settings: Settings, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """Hold the install root's lock (the same file the install pipeline locks)."""
-    root = settings.install_dir
-    root.mkdir(parents=True, exist_ok=True)
-    lock = filelock.FileLock(str(root / LOCK_NAME), timeout=timeout)
+    """The install root's lock (the pipeline's own); UninstallError when another process keeps
+    it past `timeout`."""
     try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise UninstallError(
-            "another pybs-tui process is installing or removing "
-            "interpreters; try again when it has finished"
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
+        with install_root_lock(settings, timeout=timeout):
+            yield
+    except LockBusy as exc:
+        raise UninstallError(str(exc)) from None
 
 
 def validate_name(name: str) -> str:
@@ -129,73 +120,9 @@ def resolve_own(settings: Settings, name: str) -> Path:
     return path
 
 
-def _make_writable_dir(path: str, mode: int) -> None:
-    """Give the owner rwx on a dir (known to be a real dir by lstat) so it can be emptied."""
-    if mode & stat.S_IRWXU != stat.S_IRWXU:
-        os.chmod(path, stat.S_IMODE(mode) | stat.S_IRWXU)
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except PermissionError:
-        st = os.lstat(path)
-        if stat.S_ISLNK(st.st_mode):
-            raise
-        os.chmod(path, stat.S_IMODE(st.st_mode) | stat.S_IWUSR)  # Windows read-only files
-        os.unlink(path)
-
-
-def remove_tree(top: Path) -> None:
-    """Delete a tree bottom-up without following symlinks (links are unlinked, never entered)."""
-    top_s = os.fspath(top)
-    st = os.lstat(top_s)
-    if not stat.S_ISDIR(st.st_mode):
-        _unlink(top_s)
-        return
-    stack: list[tuple[str, bool]] = [(top_s, False)]
-    while stack:
-        current, emptied = stack.pop()
-        if emptied:
-            os.rmdir(current)
-            continue
-        _make_writable_dir(current, os.lstat(current).st_mode)
-        stack.append((current, True))
-        with os.scandir(current) as it:
-            entries = list(it)
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append((entry.path, False))
-            else:
-                _unlink(entry.path)
-
-
-def sweep_trash(settings: Settings) -> list[Path]:
-    """Delete `.trash-<pid>-*` dirs left by removals whose process has died (lock held).
-
-    The install pipeline names its trash the same way, so neither sweeps the other's live
-    work."""
-    removed = []
-    try:
-        entries = list(settings.install_dir.iterdir())
-    except OSError:
-        return removed
-    for entry in entries:
-        m = _TRASH_NAME.match(entry.name)
-        if m is None or pid_alive(int(m.group(1))) or entry.is_symlink() or not entry.is_dir():
-            continue
-        try:
-            remove_tree(entry)
-            removed.append(entry)
-        except OSError:
-            continue
-    return removed
-
-
 def _remove_locked(settings: Settings, name: str, path: Path) -> Removed:
-    trash = settings.install_dir / f"{TRASH_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
     try:
-        os.rename(path, trash)  # one step: the install is gone from every listing
+        trash = move_to_trash(settings, path)  # one step: the install is gone from every listing
     except OSError as exc:
         raise UninstallError(f"cannot remove {name!r}: {exc.strerror or exc}") from None
     freed = tree_size(trash)
@@ -219,7 +146,7 @@ def uninstall_many(
     if not settings.install_dir.is_dir():
         raise UninstallError(f"no install named {names[0]!r}: nothing is installed yet")
     with install_lock(settings, timeout):
-        sweep_trash(settings)
+        sweep_stale(settings)
         paths: dict[str, Path] = {}
         for name in names:
             path = resolve_own(settings, name)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+import filelock
+
+from ..fileops import atomic_write
 
 SCHEMA = "pybs-tui-cache/1"
 
@@ -24,21 +27,6 @@ class CacheEntry:
     etag: str | None
     fetched_at: float
     body: bytes
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same dir, fsync, then one rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _key_path(root: Path, key: str) -> Path:
@@ -85,37 +73,93 @@ def drop_entry(root: Path, key: str) -> None:
     _key_path(root, key).unlink(missing_ok=True)
 
 
+#: One lock per sizes file for the threads of this process; a file lock for other processes.
+_SIZE_LOCKS: dict[str, threading.Lock] = {}
+_SIZE_LOCKS_GUARD = threading.Lock()
+SIZES_SCHEMA = "pybs-tui-sizes/2"
+MAX_SIZES_FILE = 64 * 1024 * 1024  # bytes read at most
+
+
 class SizeCache:
-    """Archive sizes by sha256 (an asset never changes, so entries never expire)."""
+    """Archive sizes by '<release tag>/<asset name>', kept forever (a published asset never
+    changes), with where each came from ('GitHub API', 'HEAD request').
+
+    Safe with several writers: threads of one process take a lock, processes a file lock;
+    every update re-reads the file, merges and replaces it in one rename. A file of the older
+    shape (sizes by sha256) is still read.
+    """
 
     def __init__(self, root: Path) -> None:
         self.path = root / "sizes.json"
-        self._sizes: dict[str, int] | None = None
+        self._sizes: dict[str, tuple[int, str]] | None = None
+        self._by_sha: dict[str, int] = {}
+        with _SIZE_LOCKS_GUARD:
+            self._lock = _SIZE_LOCKS.setdefault(str(self.path), threading.Lock())
 
-    def load(self) -> dict[str, int]:
+    def _read(self) -> tuple[dict[str, tuple[int, str]], dict[str, int]]:
+        try:
+            with self.path.open("rb") as fh:
+                data = json.loads(fh.read(MAX_SIZES_FILE + 1)[:MAX_SIZES_FILE])
+        except (OSError, ValueError):
+            return {}, {}
+        if not isinstance(data, dict):
+            return {}, {}
+        sizes: dict[str, tuple[int, str]] = {}
+        by_sha: dict[str, int] = {}
+        if data.get("schema") == SIZES_SCHEMA and isinstance(data.get("sizes"), dict):
+            for key, value in data["sizes"].items():
+                if (
+                    isinstance(key, str)
+                    and isinstance(value, list)
+                    and len(value) == 2
+                    and isinstance(value[0], int)
+                    and value[0] >= 0
+                    and isinstance(value[1], str)
+                ):
+                    sizes[key] = (value[0], value[1])
+            legacy = data.get("by_sha256")
+        else:
+            legacy = data  # the first shape: {sha256: size}
+        if isinstance(legacy, dict):
+            by_sha = {
+                k: v
+                for k, v in legacy.items()
+                if isinstance(k, str) and len(k) == 64 and isinstance(v, int) and v >= 0
+            }
+        return sizes, by_sha
+
+    def load(self) -> dict[str, tuple[int, str]]:
         if self._sizes is None:
-            try:
-                data = json.loads(self.path.read_bytes())
-                self._sizes = {
-                    k: v
-                    for k, v in data.items()
-                    if isinstance(k, str) and isinstance(v, int) and v >= 0
-                }
-            except (OSError, ValueError, AttributeError):
-                self._sizes = {}
+            self._sizes, self._by_sha = self._read()
         return self._sizes
 
-    def get(self, sha256: str | None) -> int | None:
-        return self.load().get(sha256) if sha256 else None
+    @property
+    def empty(self) -> bool:
+        return not self.load() and not self._by_sha
 
-    def update(self, sizes: dict[str, int]) -> None:
-        """Merge sizes in and save, re-reading first so concurrent writers both win."""
+    def get(self, key: str, sha256: str | None = None) -> tuple[int, str] | None:
+        """(size, source) of '<tag>/<name>', else of the sha256 in an old file, else None."""
+        found = self.load().get(key)
+        if found is None and sha256 and sha256 in self._by_sha:
+            return self._by_sha[sha256], "GitHub API"
+        return found
+
+    def update(self, sizes: dict[str, tuple[int, str]]) -> int:
+        """Merge sizes in and save; returns how many were new. Never loses a writer's entries."""
         if not sizes:
-            return
-        self._sizes = None
-        current = self.load()
-        new = {k: v for k, v in sizes.items() if current.get(k) != v}
-        if not new:
-            return
-        current.update(new)
-        atomic_write(self.path, json.dumps(current, sort_keys=True).encode())
+            return 0
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with filelock.FileLock(str(self.path) + ".lock", timeout=30):
+                current, by_sha = self._read()
+                new = {k: v for k, v in sizes.items() if current.get(k) != v}
+                if new:
+                    current.update(new)
+                    payload = {
+                        "schema": SIZES_SCHEMA,
+                        "sizes": {k: list(v) for k, v in sorted(current.items())},
+                        "by_sha256": by_sha,
+                    }
+                    atomic_write(self.path, json.dumps(payload, separators=(",", ":")).encode())
+                self._sizes, self._by_sha = current, by_sha
+        return len(new)

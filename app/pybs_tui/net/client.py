@@ -72,34 +72,90 @@ def rate_limit_message(response: httpx.Response, settings: Settings) -> str | No
     return f"GitHub API rate limit reached{quota}{when}{hint}"
 
 
+REDIRECT_CODES = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 10
+#: Bytes read at most from an answer held in memory (catalog pages, release lists, checksums).
+MAX_BODY = 64 * 1024 * 1024
+
+
+def open_following(
+    client: httpx.Client,
+    url: str,
+    headers: dict[str, str] | None = None,
+    *,
+    method: str = "GET",
+    max_redirects: int = MAX_REDIRECTS,
+) -> tuple[httpx.Response, int]:
+    """Send `method` and follow redirects by hand; returns (open streaming response, hops).
+
+    The one redirect follower: only http(s), never https -> http, loops and too many hops are
+    errors (NetError), and once a redirect leaves the first URL's origin no Authorization is
+    sent (header or client auth). The caller closes the response. httpx errors propagate.
+    """
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise NetError(f"refused to fetch {url!r}: only http(s) URLs are fetched")
+    seen: set[str] = set()
+    crossed = False
+    first = url
+    for hops in range(max_redirects + 1):
+        if url in seen:
+            raise NetError(f"redirect loop at {url}")
+        seen.add(url)
+        crossed = crossed or not same_origin(first, url)
+        request = client.build_request(method, url, headers=headers)
+        if crossed:
+            request.headers.pop("Authorization", None)
+        response = client.send(
+            request,
+            stream=True,
+            follow_redirects=False,
+            **({"auth": httpx.Auth()} if crossed else {}),
+        )
+        if response.status_code not in REDIRECT_CODES:
+            return response, hops
+        location = response.headers.get("location")
+        response.close()
+        if not location:
+            raise NetError(f"redirect without a Location from {url}")
+        try:
+            target = str(httpx.URL(url).join(location))
+        except httpx.InvalidURL:
+            raise NetError(f"invalid redirect target {location!r} from {url}") from None
+        scheme = urlsplit(target).scheme
+        if scheme not in ("http", "https"):
+            raise NetError(f"refused redirect to {target!r}: only http(s) is followed")
+        if urlsplit(url).scheme == "https" and scheme == "http":
+            raise NetError(f"refused redirect from https to plain http ({target})")
+        url = target
+    raise NetError(f"too many redirects from {first}")
+
+
 def get_following(
     client: httpx.Client,
     url: str,
     *,
     headers: dict[str, str] | None = None,
-    max_redirects: int = 10,
     method: str = "GET",
+    max_bytes: int = MAX_BODY,
 ) -> httpx.Response:
-    """GET (or HEAD) following redirects by hand: https/http only, no auth across origins."""
-    seen: set[str] = set()
-    headers = dict(headers or {})
-    for _ in range(max_redirects + 1):
-        if url in seen:
-            raise NetError(f"redirect loop at {url}")
-        seen.add(url)
-        response = client.request(method, url, headers=headers)
-        if response.status_code not in (301, 302, 303, 307, 308):
-            return response
-        location = response.headers.get("location")
+    """`open_following`, then the body read into memory, at most `max_bytes` (NetError past it).
+    Returns a complete (closed) response holding the body."""
+    response, _ = open_following(client, url, headers, method=method)
+    try:
+        length = response.headers.get("content-length")
+        if length and length.isdigit() and int(length) > max_bytes:
+            raise NetError(
+                f"{urlsplit(url).netloc} sent {int(length)} bytes, more than the {max_bytes} "
+                "this answer may have"
+            )
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > max_bytes:
+                raise NetError(f"{urlsplit(url).netloc} sent more than {max_bytes} bytes")
+    finally:
         response.close()
-        if not location:
-            raise NetError(f"redirect without a Location from {url}")
-        target = str(httpx.URL(url).join(location))
-        if urlsplit(target).scheme not in ("http", "https"):
-            raise NetError(f"refused redirect to {target!r}: only http(s) is followed")
-        if urlsplit(url).scheme == "https" and urlsplit(target).scheme == "http":
-            raise NetError(f"refused redirect from https to plain http ({target})")
-        if not same_origin(url, target):
-            headers.pop("Authorization", None)
-        url = target
-    raise NetError(f"too many redirects from {url}")
+    headers_out = [(k, v) for k, v in response.headers.multi_items() if k != "content-encoding"]
+    return httpx.Response(
+        response.status_code, headers=headers_out, content=bytes(body), request=response.request
+    )

@@ -29,15 +29,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..install.progress import Cancelled, InstallError, Progress, ProgressCallback, check_cancel
+from ..fileops import hash_file
+from ..progress import Cancelled, InstallError, Progress, ProgressCallback, check_cancel
 from ..settings import Settings
-from .client import RateLimited, rate_limit_message, same_origin
+from .client import NetError, RateLimited, open_following, rate_limit_message
 
-REDIRECT_CODES = (301, 302, 303, 307, 308)
-MAX_REDIRECTS = 10
 MAX_RETRY_AFTER = 300.0  # seconds; a server asking for longer gets a clear error instead
 MAX_RESTARTS = 2  # full restarts forced by a lying server or a corrupt partial file
-HASH_CHUNK = 256 * 1024
 PROGRESS_INTERVAL = 0.1  # seconds between download progress reports
 SLEEP_SLICE = 0.25  # cancel is checked at least this often while waiting
 _SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
@@ -165,13 +163,7 @@ class _Part:
             return
         self.etag, self.last_modified = meta.get("etag"), meta.get("last_modified")
         self.hasher = hashlib.sha256()
-        size = 0
-        with self.path.open("rb") as fh:
-            while chunk := fh.read(HASH_CHUNK):
-                check_cancel(cancel)
-                self.hasher.update(chunk)
-                size += len(chunk)
-        self.size = size
+        _, self.size = hash_file(self.path, cancel, hasher=self.hasher)
 
     def save_sidecar(self) -> None:
         meta = {
@@ -183,74 +175,6 @@ class _Part:
         tmp = self.sidecar.with_name(self.sidecar.name + ".tmp")
         tmp.write_text(json.dumps(meta), "utf-8")
         os.replace(tmp, self.sidecar)
-
-
-def _hash_file(path: Path, cancel: threading.Event | None) -> tuple[str, int]:
-    hasher, size = hashlib.sha256(), 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(HASH_CHUNK):
-            check_cancel(cancel)
-            hasher.update(chunk)
-            size += len(chunk)
-    return hasher.hexdigest(), size
-
-
-# -- redirects -------------------------------------------------------------------------------
-
-
-def _check_scheme(url: str) -> None:
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise DownloadError(f"refused to download {url!r}: only http(s) URLs are fetched")
-
-
-def open_following(
-    client: httpx.Client,
-    url: str,
-    headers: dict[str, str] | None = None,
-    *,
-    max_redirects: int = MAX_REDIRECTS,
-) -> tuple[httpx.Response, int]:
-    """Stream a GET, following redirects by hand. Returns (open response, redirect hops).
-
-    Only http(s) is followed, never https -> http; a loop or too many hops is an error. Once a
-    redirect leaves the first URL's origin, no Authorization (header or client auth) is sent.
-    The caller must close the response. httpx transport errors propagate.
-    """
-    _check_scheme(url)
-    seen: set[str] = set()
-    crossed = False
-    first = url
-    for hops in range(max_redirects + 1):
-        if url in seen:
-            raise DownloadError(f"redirect loop at {url}")
-        seen.add(url)
-        crossed = crossed or not same_origin(first, url)
-        request = client.build_request("GET", url, headers=headers)
-        if crossed:
-            request.headers.pop("Authorization", None)
-        response = client.send(
-            request,
-            stream=True,
-            follow_redirects=False,
-            **({"auth": httpx.Auth()} if crossed else {}),
-        )
-        if response.status_code not in REDIRECT_CODES:
-            return response, hops
-        location = response.headers.get("location")
-        response.close()
-        if not location:
-            raise DownloadError(f"redirect without a Location from {url}")
-        try:
-            target = str(httpx.URL(url).join(location))
-        except httpx.InvalidURL:
-            raise DownloadError(f"invalid redirect target {location!r} from {url}") from None
-        scheme = urlsplit(target).scheme
-        if scheme not in ("http", "https"):
-            raise DownloadError(f"refused redirect to {target!r}: only http(s) is followed")
-        if urlsplit(url).scheme == "https" and scheme == "http":
-            raise DownloadError(f"refused redirect from https to plain http ({target})")
-        url = target
-    raise DownloadError(f"too many redirects from {first}")
 
 
 # -- helpers for answers ----------------------------------------------------------------------
@@ -378,7 +302,7 @@ def download(
     try:
         check_cancel(cancel)
         if expected is not None and dest.is_file():
-            digest, size = _hash_file(dest, cancel)
+            digest, size = hash_file(dest, cancel)
             if digest == expected and (expected_size is None or size == expected_size):
                 return DownloadResult(dest, digest, size, True, False, 0)
             dest.unlink()  # a stale or corrupt copy: never left looking valid
@@ -501,6 +425,8 @@ class _Downloader:
             response, hops = open_following(self.client, request_url, headers)
         except httpx.HTTPError as exc:
             self._raise_transport(exc, request_url)
+        except NetError as exc:  # refused redirects, loops: not worth a retry
+            raise DownloadError(str(exc)) from None
         try:  # httpx.Response is not a context manager
             start = self._accept(response, hops, offset)
             if start is None:

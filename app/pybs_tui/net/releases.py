@@ -6,9 +6,11 @@ as If-None-Match, so an unchanged catalog costs one 304. Rate limits become Rate
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import httpx
@@ -16,7 +18,14 @@ import httpx
 from ..catalog import sources
 from ..settings import PBS_REPO, Settings
 from .cache import CacheEntry, SizeCache, read_entry, write_entry
-from .client import NetError, RateLimited, api_headers, get_following, rate_limit_message
+from .client import (
+    NetError,
+    RateLimited,
+    api_headers,
+    get_following,
+    open_following,
+    rate_limit_message,
+)
 
 INDEX_KEY = "release-index"
 
@@ -128,10 +137,40 @@ def fetch_release(client: httpx.Client, settings: Settings, tag: str) -> sources
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 
+@dataclass(frozen=True)
+class RateInfo:
+    """The GitHub API quota as its last answer stated it."""
+
+    limit: int
+    remaining: int
+    reset: int  # unix time the quota refills
+
+    @classmethod
+    def from_headers(cls, headers: httpx.Headers) -> RateInfo | None:
+        values = [headers.get(f"x-ratelimit-{k}", "") for k in ("limit", "remaining", "reset")]
+        if not all(v.isdigit() for v in values):
+            return None
+        return cls(*(int(v) for v in values))
+
+    def describe(self) -> str:
+        when = dt.datetime.fromtimestamp(self.reset).strftime("%H:%M")
+        return (
+            f"{self.remaining} of {self.limit} GitHub API requests left this hour (resets {when})"
+        )
+
+
+def release_page_url(settings: Settings, per_page: int, page: int = 1) -> str:
+    return f"{_releases_url(settings, per_page)}&page={page}"
+
+
 def iter_release_pages(
-    client: httpx.Client, settings: Settings, per_page: int = 100
+    client: httpx.Client,
+    settings: Settings,
+    per_page: int = 100,
+    on_rate: Callable[[RateInfo], None] | None = None,
 ) -> Iterator[sources.Parsed]:
-    """Every page of /releases, following Link rel=next (bounded, loop-safe)."""
+    """Every page of /releases, newest first, following Link rel=next (bounded, loop-safe).
+    Sizes are kept as they arrive; `on_rate` hears the quota after each page."""
     url: str | None = _releases_url(settings, per_page)
     seen: set[str] = set()
     pages = 0
@@ -139,6 +178,9 @@ def iter_release_pages(
         seen.add(url)
         pages += 1
         response = _get(client, settings, url, api_headers(settings, url))
+        rate = RateInfo.from_headers(response.headers)
+        if rate is not None and on_rate is not None:
+            on_rate(rate)
         try:
             payload = response.json()
         except ValueError:
@@ -151,23 +193,33 @@ def iter_release_pages(
 
 
 def remember_sizes(settings: Settings, parsed: sources.Parsed) -> None:
+    """Keep every size an API answer lists, by release tag and asset name."""
     SizeCache(settings.catalog_cache_dir).update(
-        {b.sha256: b.size for b in parsed.builds + parsed.others if b.sha256 and b.size is not None}
+        {
+            b.size_key: (b.size, "GitHub API")
+            for b in parsed.builds + parsed.others
+            if b.size is not None and b.release
+        }
     )
 
 
-def head_size(client: httpx.Client, url: str) -> int | None:
-    """Content-Length of an asset by HEAD (redirects followed), or None."""
+def head_size(client: httpx.Client, url: str) -> tuple[int | None, str]:
+    """(Content-Length of an asset by HEAD, redirects followed; or None and why)."""
     try:
-        response = get_following(
-            client, url, method="HEAD", headers={"Accept-Encoding": "identity"}
-        )
-    except (httpx.HTTPError, NetError):
-        return None
-    length = response.headers.get("content-length")
-    if response.status_code == 200 and length and length.isdigit():
-        return int(length)
-    return None
+        response, _ = open_following(client, url, {"Accept-Encoding": "identity"}, method="HEAD")
+    except httpx.HTTPError as exc:
+        return None, _describe(exc, url)
+    except NetError as exc:
+        return None, str(exc)
+    response.close()
+    length = response.headers.get("content-length", "")
+    if response.status_code == 200 and length.isdigit():
+        return int(length), ""
+    if response.status_code in (404, 410):
+        return None, f"{httpx.URL(url).host} has no such file (HTTP {response.status_code})"
+    if response.status_code != 200:
+        return None, f"{httpx.URL(url).host} answered HTTP {response.status_code}"
+    return None, f"{httpx.URL(url).host} did not say the size"
 
 
 def fetch_sha256sums(

@@ -27,9 +27,11 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..catalog.group import Host
+from ..catalog.index import CatalogIndex
 from ..catalog.models import Build, Catalog
-from ..install.progress import Progress
+from ..catalog.view import SizeState, matches, text_checks
 from ..install.receipts import install_dir_name
+from ..progress import Progress
 from ..resources import styles_dir
 from ..settings import Settings
 from .messages import (
@@ -46,7 +48,6 @@ from .messages import (
 from .screens.browse import BrowseScreen
 from .screens.compare import CompareScreen
 from .screens.help import HelpScreen
-from .widgets.browse_model import CatalogIndex, SizeState, matches, text_checks
 
 if TYPE_CHECKING:
     import httpx
@@ -355,7 +356,7 @@ class PybsApp(App[None]):
 
     def _read_catalog(self, step: str) -> Catalog:
         """Thread: one source. 'offline' = cache or snapshot, 'catalog' = load_catalog()."""
-        from ..catalog_loader import load_catalog, load_offline  # httpx: off the UI thread
+        from ..service.catalog import load_catalog, load_offline  # httpx: off the UI thread
 
         if step == "given" and self._given_catalog is not None:
             return self._given_catalog
@@ -389,7 +390,7 @@ class PybsApp(App[None]):
 
     @on(CatalogLoaded)
     def _catalog_loaded(self, message: CatalogLoaded) -> None:
-        from ..catalog_loader import describe_source
+        from ..service.catalog import describe_source
 
         self.timings.setdefault("catalog_received", time.perf_counter())
         self.catalog = message.catalog
@@ -420,7 +421,7 @@ class PybsApp(App[None]):
         self.refresh_bindings()
 
     def _tick_status(self) -> None:
-        from ..catalog_loader import describe_source
+        from ..service.catalog import describe_source
 
         if self.catalog is not None:
             self.catalog_status = describe_source(self.catalog, self.settings.clock())
@@ -714,8 +715,8 @@ class PybsApp(App[None]):
 
     def _install_thread(self, job: InstallJob) -> None:
         """Thread: run the pipeline; the outcome goes back as one message."""
-        from ..install.pipeline import install_build
-        from ..install.progress import Cancelled, InstallError
+        from ..progress import Cancelled, InstallError
+        from ..service.install import install_build
 
         installer = self._installer or install_build
         kwargs: dict[str, Any] = {"progress": ProgressPoster(self, job.id), "cancel": job.cancel}

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from ..catalog.index import CatalogIndex
 from ..catalog.models import Build, Catalog
-from ..install.progress import Progress
-from .widgets.browse_model import CatalogIndex
+from ..progress import Progress
 
 if TYPE_CHECKING:  # the pipeline imports httpx: not before first paint
     from ..install.pipeline import InstallResult

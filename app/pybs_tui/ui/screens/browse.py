@@ -13,8 +13,7 @@ from textual.widgets import Input, Tree
 
 from ...catalog.compare import pick_builds
 from ...catalog.models import Build
-from ..messages import InstallRequested
-from ..widgets.browse_model import (
+from ...catalog.view import (
     BrowseView,
     CatalogIndex,
     Facets,
@@ -22,6 +21,7 @@ from ..widgets.browse_model import (
     detail_lines,
     size_reason,
 )
+from ..messages import InstallRequested
 from ..widgets.build_table import BuildTable, size_text
 from ..widgets.build_tree import BuildTree
 from ..widgets.detail_pane import DetailPane

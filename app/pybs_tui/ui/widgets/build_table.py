@@ -21,9 +21,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ...catalog.index import CatalogIndex
 from ...catalog.models import Build
 from .badges import badges
-from .browse_model import CatalogIndex
 
 
 @dataclass(frozen=True)
@@ -325,7 +325,7 @@ class BuildTable(ScrollView, can_focus=True):
         return Text(
             ("●" if b.name in self.marked else " ")
             + ("✓" if index and b.name in index.installed else " ")
-            + ("u" if index and b.name in index.uv_picks else " ")
+            + _pick_mark(index, b)
         )
 
     def render_line(self, y: int) -> Strip:
@@ -366,3 +366,10 @@ class BuildTable(ScrollView, can_focus=True):
         ]
         strip = Strip(segments, text.cell_len)
         return strip.crop_extend(scroll_x, scroll_x + width, style)
+
+
+def _pick_mark(index: CatalogIndex | None, b: Build) -> str:
+    """'u': uv's download for this version and platform; 'd' for a debug request."""
+    if index is None or index.uv_request(b) is None:
+        return " "
+    return "d" if b.py_debug else "u"

@@ -7,7 +7,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from ...catalog.models import Build
-from .browse_model import NodePath
+from ...catalog.view import NodePath
 
 
 def _label(name: str, count: int) -> Text:

@@ -7,7 +7,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Label, Select
 
-from .browse_model import OPTION_CHOICES, CatalogIndex, Facets
+from ...catalog.index import CatalogIndex
+from ...catalog.view import OPTION_CHOICES, Facets
 
 #: (field, label shown in the panel, CatalogIndex.values key)
 SELECT_FACETS = (

@@ -19,7 +19,7 @@ from textual.markup import escape
 from textual.widgets import ProgressBar, Static
 
 from ...catalog.models import Build
-from ...install.progress import Progress
+from ...progress import Progress
 
 if TYPE_CHECKING:
     from textual.worker import Worker

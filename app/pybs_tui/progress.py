@@ -1,8 +1,10 @@
-"""What an install reports while it runs, and how it fails (shared by net, install and ui)."""
+"""The ground floor every layer shares: progress reports, the one throttle for them, the
+one-line failure every layer raises, and cancellation."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,3 +45,29 @@ class Cancelled(InstallError):
 def check_cancel(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise Cancelled()
+
+
+#: Progress reports let through per second at most (a new phase or message always passes).
+PROGRESS_INTERVAL = 0.1
+
+
+class Throttle:
+    """Says whether a progress report should go out now: at most one per `interval` seconds,
+    except that a new phase or a new message always passes. One per reporter, not shared."""
+
+    def __init__(
+        self, interval: float = PROGRESS_INTERVAL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.interval = interval
+        self.clock = clock
+        self.last = float("-inf")
+        self.phase: str | None = None
+        self.message = ""
+
+    def ready(self, phase: str = "", message: str = "", *, force: bool = False) -> bool:
+        now = self.clock()
+        fresh = phase != self.phase or (bool(message) and message != self.message)
+        if not (force or fresh) and now - self.last < self.interval:
+            return False
+        self.last, self.phase, self.message = now, phase, message
+        return True

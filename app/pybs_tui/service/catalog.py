@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
-from .catalog import sources
-from .catalog.models import Catalog
-from .net.cache import SizeCache, read_entry
-from .net.client import NetError, get_following, make_client
-from .net.releases import INDEX_KEY, fetch_index, fetch_recent_releases
-from .resources import snapshot_path
-from .settings import Settings
+from ..catalog import sources
+from ..catalog.models import Build, Catalog
+from ..net.cache import SizeCache, read_entry
+from ..net.client import NetError, get_following, make_client
+from ..net.releases import INDEX_KEY, fetch_index, fetch_recent_releases
+from ..resources import snapshot_path
+from ..settings import Settings
 
 
 class CatalogUnavailable(Exception):
@@ -35,21 +36,44 @@ def _catalog(
     settings: Settings,
     notes: list[str],
 ) -> Catalog:
-    sizes = SizeCache(settings.catalog_cache_dir)
-    if sizes.load():
-        builds = [
-            b if b.size is not None or not b.sha256 else b.with_source(size=sizes.get(b.sha256))
-            for b in parsed.builds
-        ]
-    else:
-        builds = parsed.builds
-    return Catalog(builds, source, origin, fetched_at, notes, parsed.others, parsed.published)
+    return Catalog(
+        with_kept_sizes(parsed.builds, settings),
+        source,
+        origin,
+        fetched_at,
+        notes,
+        parsed.others,
+        parsed.published,
+    )
+
+
+def with_kept_sizes(builds: list[Build], settings: Settings) -> list[Build]:
+    """Builds with the sizes kept in the cache filled in (by release tag and asset name)."""
+    cache = SizeCache(settings.catalog_cache_dir)
+    if cache.empty:
+        return builds
+    out = []
+    for b in builds:
+        if b.size is None:
+            kept = cache.get(b.size_key, b.sha256)
+            if kept is not None:
+                b = b.with_source(size=kept[0], size_source=kept[1])
+        out.append(b)
+    return out
 
 
 def load_snapshot() -> tuple[sources.Parsed, float | None, str]:
-    """The embedded snapshot: (parsed, generated time, path)."""
+    """The embedded snapshot: (parsed, generated time, path); read once per process."""
     path = snapshot_path()
-    payload = json.loads(path.read_bytes())
+    stat = path.stat()
+    parsed, generated = _read_snapshot(str(path), stat.st_mtime_ns, stat.st_size)
+    copy = sources.Parsed(list(parsed.builds), list(parsed.others), dict(parsed.published))
+    return copy, generated, str(path)
+
+
+@functools.lru_cache(maxsize=2)
+def _read_snapshot(path: str, mtime_ns: int, size: int) -> tuple[sources.Parsed, float | None]:
+    payload = json.loads(Path(path).read_bytes())
     parsed = sources.parse_snapshot(payload)
     generated = None
     with contextlib.suppress(ValueError):
@@ -58,7 +82,7 @@ def load_snapshot() -> tuple[sources.Parsed, float | None, str]:
             .replace(tzinfo=dt.UTC)
             .timestamp()
         )
-    return parsed, generated, str(path)
+    return parsed, generated
 
 
 def read_catalog_arg(arg: str, settings: Settings) -> Catalog:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pybs_tui.catalog.group import tree
 from pybs_tui.catalog.models import Catalog
 from pybs_tui.catalog.names import parse_name
-from pybs_tui.ui.widgets.browse_model import (
+from pybs_tui.catalog.view import (
     SORTS,
     BrowseView,
     CatalogIndex,

@@ -13,16 +13,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ...catalog.group import (
+from .group import (
     Filters,
-    Host,
     describe_source,
-    incompatibility,
     parse_options,
-    sort_key,
-    uv_pick,
 )
-from ...catalog.models import FLAG_MEANINGS, Build, Catalog
+from .index import CatalogIndex
+from .models import FLAG_MEANINGS, Build, Catalog
 
 SORTS = ("version", "size, largest first", "size, smallest first")
 
@@ -102,76 +99,6 @@ class Facets:
             + (not self.prereleases)
             + self.installed_only
         )
-
-
-class CatalogIndex:
-    """Per-build facts for one catalog and host, computed once (safe to build in a thread)."""
-
-    def __init__(
-        self, catalog: Catalog, host: Host, installed: dict[str, str] | None = None
-    ) -> None:
-        self.catalog = catalog
-        self.host = host
-        self.installed = dict(installed or {})
-        self.builds: list[Build] = sorted(
-            (b for b in catalog.builds if b.version is not None), key=sort_key
-        )
-        self.by_name: dict[str, Build] = {b.name: b for b in self.builds}
-        self.lower: dict[str, str] = {b.name: b.name.lower() for b in self.builds}
-        self.reason: dict[str, str | None] = {b.name: incompatibility(b, host) for b in self.builds}
-        self.groups: dict[tuple, list[Build]] = {}
-        for b in self.builds:
-            self.groups.setdefault(_group_key(b), []).append(b)
-        self.uv_picks: set[str] = set()
-        for group in self.groups.values():
-            for variant in {b.variant for b in group}:
-                pick = uv_pick(group, variant)
-                if pick is not None:
-                    self.uv_picks.add(pick.name)
-        #: widest value per table column over the whole catalog (stable while filtering)
-        self.widths: dict[str, int] = {
-            "version": max((len(b.version_str) for b in self.builds), default=0),
-            "platform": max((len(b.platform_key) for b in self.builds), default=0),
-            "options": max((len(b.options_label) for b in self.builds), default=0),
-            "flavor": max((len(b.flavor) for b in self.builds), default=0),
-            "flags": max((len(" ".join(b.flags)) for b in self.builds), default=0),
-            "note": max((len(r or "") for r in self.reason.values()), default=0),
-        }
-        self.values: dict[str, list[str]] = {
-            attr: sorted({getattr(b, attr) for b in self.builds if getattr(b, attr)})
-            for attr in ("os", "arch", "arch_level", "libc", "flavor")
-        }
-
-    def __len__(self) -> int:
-        return len(self.builds)
-
-    def set_sizes(self, sizes: dict[str, int]) -> list[str]:
-        """Record sizes by build name; returns the names that changed."""
-        changed = []
-        for name, size in sizes.items():
-            b = self.by_name.get(name)
-            if b is None or b.size == size:
-                continue
-            nb = b.with_source(size=size)
-            self.by_name[name] = nb
-            changed.append(name)
-        if changed:
-            self.builds = [self.by_name[b.name] for b in self.builds]
-            for key, group in self.groups.items():
-                self.groups[key] = [self.by_name[b.name] for b in group]
-        return changed
-
-    def group_of(self, b: Build) -> list[Build]:
-        """Builds of the same version, release, os, arch and libc (any level/variant)."""
-        return self.groups.get(_group_key(b), [b])
-
-    def uv_choice(self, b: Build) -> Build | None:
-        """The archive uv would pick for this build's version, release, platform, variant."""
-        return uv_pick(self.group_of(b), b.variant)
-
-
-def _group_key(b: Build) -> tuple:
-    return (b.version, b.release, b.os, b.arch, b.libc)
 
 
 @dataclass

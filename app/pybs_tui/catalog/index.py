@@ -1,0 +1,104 @@
+"""CatalogIndex: what the browser, the CLI and the compare view ask of every build, computed
+once per catalog and host (pure; safe to build in a worker thread).
+
+Host fit, uv's picks, flags with their sources, groups of the same version and platform,
+column widths and facet values.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from .flags import FlagFact, FlagFacts
+from .group import Host, incompatibility, sort_key
+from .models import Build, Catalog
+from .select import UvPicks, uv_key, uv_picks
+
+
+def group_key(b: Build) -> tuple:
+    """Builds of one version, release and platform (any level, variant, flavor)."""
+    return (b.version, b.release, b.os, b.arch, b.libc)
+
+
+class CatalogIndex:
+    """Per-build facts for one catalog and host."""
+
+    def __init__(
+        self, catalog: Catalog, host: Host, installed: dict[str, str] | None = None
+    ) -> None:
+        self.catalog = catalog
+        self.host = host
+        self.installed = dict(installed or {})
+        self.builds: list[Build] = sorted(
+            (b for b in catalog.builds if b.version is not None), key=sort_key
+        )
+        self.by_name: dict[str, Build] = {b.name: b for b in self.builds}
+        self.lower: dict[str, str] = {b.name: b.name.lower() for b in self.builds}
+        self.reason: dict[str, str | None] = {b.name: incompatibility(b, host) for b in self.builds}
+        self.groups: dict[tuple, list[Build]] = {}
+        for b in self.builds:
+            self.groups.setdefault(group_key(b), []).append(b)
+        self.picks: UvPicks = uv_picks(self.builds)
+        self.flags = FlagFacts(self.builds)
+
+    @cached_property
+    def widths(self) -> dict[str, int]:
+        """Widest value per table column over the whole catalog (stable while filtering)."""
+        return {
+            "version": max((len(b.version_str) for b in self.builds), default=0),
+            "platform": max((len(b.platform_key) for b in self.builds), default=0),
+            "options": max((len(b.options_label) for b in self.builds), default=0),
+            "flavor": max((len(b.flavor) for b in self.builds), default=0),
+            "flags": max((len(" ".join(b.flags)) for b in self.builds), default=0),
+            "note": max((len(r or "") for r in self.reason.values()), default=0),
+        }
+
+    @cached_property
+    def values(self) -> dict[str, list[str]]:
+        """The values each facet can take in this catalog."""
+        return {
+            attr: sorted({getattr(b, attr) for b in self.builds if getattr(b, attr)})
+            for attr in ("os", "arch", "arch_level", "libc", "flavor")
+        }
+
+    def __len__(self) -> int:
+        return len(self.builds)
+
+    # -- sizes ---------------------------------------------------------------------------
+    def set_sizes(self, sizes: dict[str, int]) -> list[str]:
+        """Record sizes by build name; returns the names that changed."""
+        changed = []
+        for name, size in sizes.items():
+            b = self.by_name.get(name)
+            if b is None or b.size == size:
+                continue
+            self.by_name[name] = b.with_source(size=size)
+            changed.append(name)
+        if changed:
+            self.builds = [self.by_name[b.name] for b in self.builds]
+            for key, group in self.groups.items():
+                self.groups[key] = [self.by_name[b.name] for b in group]
+            self.picks = UvPicks(
+                {k: self.by_name.get(b.name, b) for k, b in self.picks.by_key.items()},
+                self.picks.key_of,
+            )
+        return changed
+
+    # -- questions -----------------------------------------------------------------------
+    def group_of(self, b: Build) -> list[Build]:
+        """Builds of the same version, release, os, arch and libc (any level/variant)."""
+        return self.groups.get(group_key(b), [b])
+
+    def uv_request(self, b: Build) -> str | None:
+        """The `uv python install` request this archive is uv's download for, or None."""
+        return self.picks.request_of(b)
+
+    def uv_choice(self, b: Build) -> Build | None:
+        """uv's download for this build's version, platform and variant."""
+        return self.picks.by_key.get(uv_key(b))
+
+    def flag_facts(self, b: Build) -> list[FlagFact]:
+        return self.flags.facts(b)
+
+    def badges(self, b: Build) -> tuple[str, ...]:
+        return self.flags.badges(b)

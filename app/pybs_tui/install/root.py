@@ -1,0 +1,244 @@
+"""The install root's housekeeping, in one place: locks, staging, trash, tree removal, sweep.
+
+- `install_root_lock`: ``<install_dir>/.lock``, held briefly to sweep stale folders and to
+  publish or remove an install (installs and uninstalls alike). Cancellable; gives up after a
+  timeout with a clear one-line error (LockBusy).
+- `build_lock`: ``<install_dir>/.locks/<asset>.lock``, held from the "already installed?" check
+  through download and publish of one archive, so two processes installing the same build do
+  not download it twice: the second waits (cancellable), then finds it installed.
+- staging (``.staging-<pid>-<hex>``) and trash (``.trash-<pid>-<hex>``) folders sit beside the
+  installs, so publishing and removing are single renames on one file system; `sweep_stale`
+  deletes those whose process has died.
+- `remove_tree` deletes bottom-up without ever following a symlink (a link is unlinked, its
+  target untouched) and makes read-only files and folders writable first.
+File locks are released by the OS if a process dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import secrets
+import stat
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import filelock
+
+from ..progress import InstallError, Progress, ProgressCallback, check_cancel
+from ..settings import Settings
+
+LOCK_NAME = ".lock"
+LOCKS_DIR = ".locks"
+STAGING_PREFIX = ".staging-"
+TRASH_PREFIX = ".trash-"
+ROOT_LOCK_TIMEOUT = 10.0
+POLL = 0.1
+_SAFE = re.compile(r"^[A-Za-z0-9._+\-]+$")
+_LEFTOVER = re.compile(r"^\.(?:staging|trash)-(\d+)-[0-9a-f]+$")
+
+
+class LockBusy(InstallError):
+    """Another process holds the lock for longer than we wait."""
+
+
+def check_asset_name(name: str) -> None:
+    """Refuse archive names that could be a path (they name files and folders of ours)."""
+    if not _SAFE.match(name) or name.startswith(".") or len(name) > 255:
+        raise InstallError(f"unsafe archive name {name!r}")
+
+
+def root_lock_path(settings: Settings) -> Path:
+    return settings.install_dir / LOCK_NAME
+
+
+def _acquire(
+    lock: filelock.FileLock,
+    timeout: float | None,
+    cancel: threading.Event | None,
+    on_wait: ProgressCallback | None,
+    waiting: Progress,
+) -> bool:
+    """Poll for the lock, checking cancel; False when `timeout` passed without it."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    told = False
+    while True:
+        check_cancel(cancel)
+        try:
+            lock.acquire(timeout=0 if not told else POLL)
+            return True
+        except filelock.Timeout:
+            pass
+        if not told and on_wait is not None:
+            on_wait(waiting)
+        told = True
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+
+
+@contextlib.contextmanager
+def install_root_lock(
+    settings: Settings,
+    *,
+    timeout: float = ROOT_LOCK_TIMEOUT,
+    cancel: threading.Event | None = None,
+    progress: ProgressCallback | None = None,
+) -> Iterator[None]:
+    """Hold the install root's lock; LockBusy after `timeout` seconds of waiting."""
+    root = settings.install_dir
+    root.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(root_lock_path(settings))
+    waiting = Progress("lock", message=f"waiting for another pybs-tui working in {root}")
+    if not _acquire(lock, timeout, cancel, progress, waiting):
+        raise LockBusy(
+            f"another pybs-tui is installing or removing interpreters in {root}; try again "
+            "when it finishes"
+        )
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
+def build_lock(
+    settings: Settings,
+    name: str,
+    *,
+    timeout: float | None = None,
+    cancel: threading.Event | None = None,
+    progress: ProgressCallback | None = None,
+) -> Iterator[None]:
+    """Hold the lock of one archive name; waits (cancellable) while another process has it."""
+    check_asset_name(name)
+    folder = settings.install_dir / LOCKS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(folder / f"{name}.lock")
+    waiting = Progress("lock", message=f"waiting for another pybs-tui installing {name}")
+    if not _acquire(lock, timeout, cancel, progress, waiting):
+        raise LockBusy(
+            f"another pybs-tui is installing {name} into {settings.install_dir}; "
+            "try again when it finishes"
+        )
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+# -- staging and trash ---------------------------------------------------------------------------
+
+
+def _fresh_name(settings: Settings, prefix: str) -> Path:
+    return settings.install_dir / f"{prefix}{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def make_staging(settings: Settings) -> Path:
+    """A fresh, empty staging folder beside the installs, named after this process."""
+    root = settings.install_dir
+    root.mkdir(parents=True, exist_ok=True)
+    for _ in range(10):
+        path = _fresh_name(settings, STAGING_PREFIX)
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        return path
+    raise InstallError(f"cannot create a staging folder in {root}")
+
+
+def move_to_trash(settings: Settings, path: Path) -> Path:
+    """Rename `path` into a trash folder name beside it (one step: gone from every listing).
+    The caller holds the root lock and deletes the trash (`remove_tree`) afterwards."""
+    trash = _fresh_name(settings, TRASH_PREFIX)
+    os.rename(path, trash)
+    return trash
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process may still own a staging or trash folder named after its pid."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists but not ours, or we cannot tell: keep it
+    return True
+
+
+def sweep_stale(settings: Settings) -> list[Path]:
+    """Delete staging and trash folders of processes that no longer run (root lock held)."""
+    removed: list[Path] = []
+    try:
+        entries = list(settings.install_dir.iterdir())
+    except OSError:
+        return removed
+    for path in entries:
+        m = _LEFTOVER.match(path.name)
+        if m is None or pid_alive(int(m.group(1))) or path.is_symlink() or not path.is_dir():
+            continue
+        with contextlib.suppress(OSError):
+            remove_tree(path)
+            removed.append(path)
+    return removed
+
+
+# -- removal ---------------------------------------------------------------------------------------
+
+
+def _make_writable_dir(path: str, mode: int) -> None:
+    """Give the owner rwx on a dir (known to be a real dir by lstat) so it can be emptied."""
+    if mode & stat.S_IRWXU != stat.S_IRWXU:
+        os.chmod(path, stat.S_IMODE(mode) | stat.S_IRWXU)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except PermissionError:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            raise
+        os.chmod(path, stat.S_IMODE(st.st_mode) | stat.S_IWUSR)  # Windows read-only files
+        os.unlink(path)
+
+
+def remove_tree(top: Path) -> None:
+    """Delete a tree bottom-up without following symlinks (links are unlinked, never entered);
+    read-only entries are made writable first. Nothing there: nothing to do. OSError when
+    something cannot be deleted."""
+    top_s = os.fspath(top)
+    try:
+        st = os.lstat(top_s)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        _unlink(top_s)
+        return
+    stack: list[tuple[str, bool]] = [(top_s, False)]
+    while stack:
+        current, emptied = stack.pop()
+        try:
+            if emptied:
+                os.rmdir(current)
+                continue
+            _make_writable_dir(current, os.lstat(current).st_mode)
+            stack.append((current, True))
+            with os.scandir(current) as it:
+                entries = list(it)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                continue  # someone else removed it meanwhile
+            raise
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((entry.path, False))
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    _unlink(entry.path)

@@ -1,0 +1,564 @@
+"""Installing, orchestrated: SPEC -> build, the install plan, and the install itself.
+
+- `resolve_spec` turns what the user typed (a request such as 3.12 or
+  cpython-3.12.3+debug-linux-aarch64-gnu, an asset name, a URL, an archive file) into a build.
+- `plan_install` is the one plan the confirm dialog, `install --dry-run` and the install
+  itself use: target folder, what is there already, size and disk space, checksum, uv's pick.
+- `install_build` holds the build's lock, completes a missing checksum (the release's API
+  answer, else its SHA256SUMS), downloads (releases.astral.sh first, then GitHub, like uv; a
+  mirror replaces both) or hashes a local archive, and hands the verified file to
+  `install.pipeline.install_archive`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+import httpx
+
+from ..catalog.group import FilterError, Host, parse_request
+from ..catalog.index import CatalogIndex
+from ..catalog.models import PBS_DOWNLOAD_PREFIX, Build, Catalog
+from ..catalog.names import parse_name
+from ..catalog.select import UvPicks, resolve_request, uv_key
+from ..catalog.sources import CatalogFormatError
+from ..fileops import hash_file
+from ..install.pipeline import (
+    Fetched,
+    InstallResult,
+    already,
+    existing_install,
+    install_archive,
+    target_of,
+    target_problem,
+)
+from ..install.probe import PROBE_TIMEOUT
+from ..install.receipts import read_receipt
+from ..install.root import ROOT_LOCK_TIMEOUT, build_lock, check_asset_name
+from ..net.client import NetError, make_client
+from ..net.download import DownloadError, download
+from ..net.hosts import download_urls
+from ..net.releases import fetch_release, fetch_sha256sums
+from ..progress import InstallError, Progress, ProgressCallback, check_cancel
+from ..settings import Settings
+from ..units import format_size
+
+#: Unpacked size as a multiple of the archive size, for the free-space check.
+UNPACK_RATIO = {"tar.gz": 3, "tar.zst": 5}
+
+
+class SpecError(InstallError):
+    """A SPEC that names no build (bad syntax, or nothing matches); CLI exit code 2."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A SPEC resolved: the build, and where to fetch it if not from its catalog URL."""
+
+    build: Build
+    source: str | None = None  # a URL or a local file path
+
+
+# -- SPEC -> build ---------------------------------------------------------------------------------
+
+
+def _is_url(text: str) -> bool:
+    return urlsplit(text).scheme in ("http", "https")
+
+
+def local_path(text: str) -> Path:
+    if urlsplit(text).scheme == "file":
+        return Path(url2pathname(urlsplit(text).path))
+    return Path(text).expanduser()
+
+
+def _build_for_name(catalog: Catalog, name: str, what: str) -> Build:
+    build = catalog.by_name.get(name)
+    if build is not None:
+        return build
+    parsed = parse_name(name)
+    if parsed is None or not parsed.known:
+        raise SpecError(f"cannot tell which build {what} is: {name!r} is not a PBS archive name")
+    return parsed
+
+
+def resolve_spec(
+    catalog: Catalog,
+    spec: str,
+    *,
+    flavor: str | None = None,
+    options: frozenset[str] | None = None,
+    host: Host | None = None,
+    picks: UvPicks | None = None,
+) -> Resolved:
+    """Turn a SPEC into a build: asset name, URL, local archive path, or a request.
+
+    A request (3.12, 3.13t, 3.12.3+debug, cpython-3.12-macos-aarch64) takes the newest matching
+    version for its platform (this host's unless it names one); without --flavor/--options
+    the archive uv would download, else the best archive that has them. SpecError otherwise.
+    """
+    spec = spec.strip()
+    if not spec:
+        raise SpecError(
+            "empty SPEC: give a version (3.12, 3.13t, 3.12.3+debug), an asset name, a URL or "
+            "an archive path"
+        )
+    if _is_url(spec):
+        name = unquote(urlsplit(spec).path.rsplit("/", 1)[-1])
+        return Resolved(_build_for_name(catalog, name, spec), spec)
+    path = local_path(spec)
+    looks_like_path = (
+        urlsplit(spec).scheme == "file" or os.sep in spec or "/" in spec or spec.startswith("~")
+    )
+    if path.is_file():
+        return Resolved(_build_for_name(catalog, path.name, spec), str(path.absolute()))
+    if looks_like_path:
+        raise SpecError(f"no such archive file: {spec}")
+    if spec.startswith("cpython-") and spec.endswith((".tar.gz", ".tar.zst")):
+        build = catalog.by_name.get(spec)
+        if build is None:
+            raise SpecError(f"no build named {spec} in the catalog; refresh it or pass a URL")
+        return Resolved(build)
+    from ..host import detect_host
+
+    try:
+        request = parse_request(spec)
+        return Resolved(
+            resolve_request(
+                catalog.builds,
+                request,
+                host or detect_host(),
+                flavor=flavor,
+                options=options,
+                picks=picks,
+            )
+        )
+    except FilterError as exc:
+        raise SpecError(str(exc)) from None
+
+
+# -- the plan --------------------------------------------------------------------------------------
+
+
+def nearest_existing(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def free_space(settings: Settings, path: Path | None = None) -> tuple[int | None, Path]:
+    """Free bytes on the disk of `path` (default: the install dir), asked of its nearest
+    existing parent; (None, where) when the system cannot tell."""
+    where = nearest_existing(path or settings.install_dir)
+    try:
+        return int(settings.disk_usage(where).free), where
+    except OSError:
+        return None, where
+
+
+@dataclass
+class InstallPlan:
+    """What an install of one build will do, worked out before anything is downloaded."""
+
+    build: Build
+    target: Path
+    free: int | None  # bytes free where the install goes; None: unknown
+    where: Path  # the existing folder `free` was asked of
+    already: bool  # this very build is installed at target
+    blocked: str = ""  # the target holds something else: why the install will stop
+    uv_pick: Build | None = None  # what uv downloads for the same request, when known
+    source: str | None = None  # a URL or a local file, when not the catalog's download
+    download_free: int | None = None  # free bytes where downloads go, if another disk
+    download_where: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def unpacked(self) -> int | None:
+        """Estimated size of the unpacked tree."""
+        size = self.build.size
+        return None if size is None else size * UNPACK_RATIO.get(self.build.archive_format, 3)
+
+    @property
+    def need(self) -> int | None:
+        """Download plus unpacked tree on the install disk (the download is deleted after)."""
+        if self.unpacked is None or self.build.size is None:
+            return None
+        download = 0 if self.download_where is not None or self.local else self.build.size
+        return self.unpacked + download
+
+    @property
+    def local(self) -> bool:
+        return self.source is not None and not _is_url(self.source)
+
+    @property
+    def size_text(self) -> str:
+        b = self.build
+        if b.size is None:
+            return "? (unknown: " + self.size_reason + ")"
+        return f"{format_size(b.size)} ({b.size_source or 'catalog'})"
+
+    @property
+    def size_reason(self) -> str:
+        return (
+            "not in the catalog; `pybs-tui sizes` fetches sizes online"
+            if self.build.size is None
+            else ""
+        )
+
+    def disk_problem(self) -> str:
+        """Why the disk cannot take this install ('' if it can or nobody can tell)."""
+        need = self.need
+        if need is not None and self.free is not None and need > self.free:
+            return (
+                f"not enough disk space in {self.where}: need {format_size(need)}, "
+                f"free {format_size(self.free)}"
+            )
+        size = self.build.size
+        if (
+            self.download_where is not None
+            and size is not None
+            and self.download_free is not None
+            and size > self.download_free
+        ):
+            return (
+                f"not enough disk space in {self.download_where}: need {format_size(size)}, "
+                f"free {format_size(self.download_free)}"
+            )
+        return ""
+
+    @property
+    def short_of_space(self) -> bool:
+        return bool(self.disk_problem())
+
+    def to_json(self) -> dict[str, Any]:
+        b = self.build
+        pick = self.uv_pick
+        return {
+            "name": b.name,
+            "version": b.version_str,
+            "variant": b.variant,
+            "platform": b.platform_key,
+            "flavor": b.flavor,
+            "options": b.options_label if b.options_label != "-" else "",
+            "release": b.release,
+            "url": self.source or b.astral_url or b.url,
+            "source": self.source,
+            "size": b.size,
+            "size_source": b.size_source or None,
+            "size_unknown_because": self.size_reason or None,
+            "unpacked_estimate": self.unpacked,
+            "sha256": b.sha256,
+            "sha256_known": b.sha256 is not None,
+            "derived_name": b.derived,
+            "target": str(self.target),
+            "already_installed": self.already,
+            "blocked": self.blocked or None,
+            "free": self.free,
+            "disk_problem": self.disk_problem() or None,
+            "uv_request": uv_key(b),
+            "uv_pick": pick.name if pick is not None else None,
+            "same_as_uv": pick is not None and pick.name == b.name,
+            "notes": self.notes,
+        }
+
+
+def plan_install(
+    settings: Settings,
+    build: Build,
+    *,
+    source: str | None = None,
+    index: CatalogIndex | None = None,
+    force: bool = False,
+) -> InstallPlan:
+    """Target, what is there, free disk (install and download disks), uv's pick."""
+    target = target_of(settings, build)
+    free, where = free_space(settings)
+    receipt = read_receipt(target)
+    is_already = existing_install(target, build) is not None and not force
+    blocked = "" if is_already else target_problem(target, force)
+    download_free, download_where = None, None
+    dl_free, dl_where = free_space(settings, settings.downloads_dir)
+    try:
+        other_disk = dl_where.stat().st_dev != where.stat().st_dev
+    except OSError:
+        other_disk = False
+    if other_disk:
+        download_free, download_where = dl_free, dl_where
+    pick = index.uv_choice(build) if index is not None else None
+    plan = InstallPlan(
+        build,
+        target,
+        free,
+        where,
+        is_already,
+        blocked,
+        pick,
+        source,
+        download_free,
+        download_where,
+    )
+    if receipt is not None and not is_already and not blocked:
+        plan.notes.append(f"{target} holds {receipt.get('name')}; --force replaces it")
+    if build.sha256 is None and source is None:
+        plan.notes.append(
+            "no checksum in the catalog: the install asks the release's API answer or "
+            "SHA256SUMS for it first"
+            + (
+                " (not offline: run online, or give a mirror or the archive file)"
+                if settings.offline
+                else ""
+            )
+        )
+    if build.derived:
+        plan.notes.append(
+            "this name is derived from PBS's release pattern: no source has listed it yet"
+        )
+    return plan
+
+
+# -- the install -----------------------------------------------------------------------------------
+
+
+def _complete_checksum(
+    settings: Settings,
+    build: Build,
+    client: httpx.Client | None,
+    progress: ProgressCallback | None,
+) -> Build:
+    """Fill a missing sha256/size: the release's GitHub API answer, else its SHA256SUMS.
+
+    The release index always has digests, but the snapshot lists archives without one (names
+    from uv's list, derived names).
+    """
+    if (build.sha256 and build.size is not None) or settings.offline or not build.release:
+        return build
+    if progress is not None:
+        progress(Progress("download", message=f"asking the API for release {build.release}"))
+    http = client or make_client(settings)
+    try:
+        try:
+            listed = fetch_release(http, settings, build.release)
+            found = next((b for b in listed.builds if b.name == build.name), None)
+        except (NetError, CatalogFormatError):
+            found = None
+        if found is not None:
+            build = build.with_source(
+                sha256=build.sha256 or found.sha256,
+                size=build.size if build.size is not None else found.size,
+                size_source=build.size_source if build.size is not None else "GitHub API",
+            )
+        if build.sha256 is None:
+            prefix = settings.mirror or PBS_DOWNLOAD_PREFIX
+            try:
+                sums = fetch_sha256sums(http, settings, build.release, prefix)
+                build = build.with_source(sha256=sums.get(build.name))
+            except NetError:
+                pass
+    finally:
+        if client is None:
+            http.close()
+    return build
+
+
+def _no_checksum(settings: Settings, build: Build) -> InstallError:
+    if settings.offline:
+        return InstallError(
+            f"no checksum is known for {build.name} offline: the catalog online has it (run "
+            "without --offline), or install from a mirror (--mirror) or from the archive file"
+        )
+    return InstallError(
+        f"no checksum is known for {build.name} (not in the catalog, the release's API answer "
+        "or its SHA256SUMS); refusing to install it unverified (--allow-unverified to override)"
+    )
+
+
+def _hash_local(
+    path: Path,
+    build: Build,
+    allow_unverified: bool,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> Fetched:
+    """A local archive, hashed and checked against the catalog (never copied)."""
+    try:
+        total = path.stat().st_size
+        digest, done = hash_file(
+            path,
+            cancel,
+            on_chunk=(lambda n: progress(Progress("verify", n, total))) if progress else None,
+        )
+    except OSError as exc:
+        raise InstallError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if build.sha256 is None:
+        if not allow_unverified:
+            raise InstallError(
+                f"no checksum is known for {build.name}; refusing to install it unverified "
+                "(--allow-unverified to override)"
+            )
+        return Fetched(path, digest, done, False, "file", str(path), owned=False)
+    if build.size is not None and done != build.size:
+        raise InstallError(
+            f"size mismatch for {path.name}: expected {build.size} bytes, got {done}"
+        )
+    if digest != build.sha256:
+        raise InstallError(
+            f"sha256 mismatch for {path.name}: expected {build.sha256}, got {digest}"
+        )
+    return Fetched(path, digest, done, True, "file", str(path), owned=False)
+
+
+def _download(
+    settings: Settings,
+    build: Build,
+    source: str | None,
+    *,
+    client: httpx.Client | None,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    allow_unverified: bool,
+) -> Fetched:
+    """Download from each host in turn (astral's copy, then GitHub; or the mirror, or the
+    given URL) until one gives the verified archive."""
+    if source is not None:
+        candidates = [("url", source)]
+    elif build.url:
+        candidates = download_urls(build.url, settings)
+    else:
+        raise InstallError(f"no download URL is known for {build.name}")
+    if build.sha256 is None and not allow_unverified:
+        raise _no_checksum(settings, build)
+    dest = settings.downloads_dir / build.name
+    http = client or make_client(settings)
+    errors: list[str] = []
+    try:
+        for i, (kind, url) in enumerate(candidates):
+            try:
+                result = download(
+                    http,
+                    settings,
+                    url,
+                    dest,
+                    expected_sha256=build.sha256,
+                    expected_size=build.size,
+                    progress=progress,
+                    cancel=cancel,
+                    canonical_url=url,
+                    allow_unverified=allow_unverified,
+                )
+            except DownloadError as exc:
+                if settings.offline or i == len(candidates) - 1:
+                    if errors:
+                        raise DownloadError(
+                            f"{exc} (tried {urlsplit(candidates[0][1]).netloc} first: {errors[0]})"
+                        ) from None
+                    raise
+                errors.append(str(exc))
+                if progress is not None:
+                    host = urlsplit(candidates[i + 1][1]).netloc
+                    progress(Progress("download", message=f"{exc}; trying {host}"))
+                continue
+            return Fetched(
+                result.path, result.sha256, result.size, result.verified, kind, url, owned=True
+            )
+    finally:
+        if client is None:
+            http.close()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def install_build(
+    settings: Settings,
+    build: Build,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    source: str | None = None,
+    allow_unverified: bool = False,
+    client: httpx.Client | None = None,
+    force: bool = False,
+    inferred: dict[str, tuple[bool | None, str]] | None = None,
+    lock_timeout: float = ROOT_LOCK_TIMEOUT,
+    probe_timeout: float = PROBE_TIMEOUT,
+) -> InstallResult:
+    """Install one build; InstallError (one line) or Cancelled on failure, nothing left behind.
+
+    `source` overrides where the archive comes from: a URL, or a local file path (hashed and
+    checked against ``build.sha256``, never copied).
+    """
+    check_asset_name(build.name)
+    target = target_of(settings, build)
+    if not force:
+        receipt = existing_install(target, build)
+        if receipt is not None:
+            return already(target, receipt, progress)
+    problem = target_problem(target, force)
+    if problem:
+        raise InstallError(problem)
+    check_cancel(cancel)
+    settings.install_dir.mkdir(parents=True, exist_ok=True)
+    with build_lock(settings, build.name, cancel=cancel, progress=progress):
+        if not force:
+            receipt = existing_install(target, build)
+            if receipt is not None:  # another process finished it while we waited
+                return already(target, receipt, progress)
+        problem = target_problem(target, force)
+        if problem:
+            raise InstallError(problem)
+        build = _complete_checksum(settings, build, client, progress)
+        local = source is not None and not _is_url(source)
+        plan = plan_install(settings, build, source=source, force=force)
+        if local:
+            space = plan.disk_problem()
+            if space:
+                raise InstallError(space)
+            fetched = _hash_local(
+                local_path(source).absolute(),
+                build,
+                allow_unverified,
+                progress,
+                cancel,  # type: ignore[arg-type]
+            )
+        else:
+            dest = settings.downloads_dir / build.name
+            have = dest.stat().st_size if dest.is_file() else 0
+            if not (build.size is not None and have == build.size):
+                space = plan.disk_problem()
+                if space:
+                    raise InstallError(space)
+            fetched = _download(
+                settings,
+                build,
+                source,
+                client=client,
+                progress=progress,
+                cancel=cancel,
+                allow_unverified=allow_unverified,
+            )
+        check_cancel(cancel)
+        return install_archive(
+            settings,
+            build,
+            fetched,
+            progress=progress,
+            cancel=cancel,
+            force=force,
+            inferred=inferred,
+            lock_timeout=lock_timeout,
+            probe_timeout=probe_timeout,
+        )
+
+
+def inferred_promises(
+    index: CatalogIndex | None, build: Build
+) -> dict[str, tuple[bool | None, str]]:
+    """{flag: (value, source)} of the flags the catalog infers for `build` (install_only)."""
+    if index is None:
+        return {}
+    return {f.name: (f.value, f.source) for f in index.flag_facts(build) if f.inferred}
