@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 from ..catalog.group import (
     FilterError,
@@ -16,12 +14,12 @@ from ..catalog.group import (
 )
 from ..catalog.models import Build
 from ..host import detect_host
-from ..settings import Settings
 from .common import (
     UserError,
     add_catalog_options,
     add_json_option,
     catalog_from_args,
+    note,
     print_json,
     print_table,
     settings_from_args,
@@ -51,18 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def free_space(settings: Settings) -> tuple[int | None, str]:
-    """Free bytes on the disk of the install dir (its nearest existing parent) and that path."""
-    path = Path(settings.install_dir)
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    try:
-        return int(settings.disk_usage(path).free), str(path)
-    except OSError:
-        return None, str(path)
-
-
-def choose(builds: list[Build], args: argparse.Namespace, host: Host) -> list[Build]:
+def choose(
+    builds: list[Build], args: argparse.Namespace, host: Host, *, release: str | None = None
+) -> list[Build]:
     """The builds to compare for the command line's request (UserError when none)."""
     from ..catalog.compare import pick_builds  # not imported at start-up (see run)
 
@@ -91,7 +80,7 @@ def choose(builds: list[Build], args: argparse.Namespace, host: Host) -> list[Bu
             f"{'-' + libc if libc else ''}{' ' + level if level else ''}; "
             "try `pybs-tui list --all --version ...`"
         )
-    chosen = pick_builds(pool, variant=request.variant, release=args.release)
+    chosen = pick_builds(pool, variant=request.variant, release=release or args.release)
     if not chosen:
         raise UserError(f"release {args.release} has no archives of {args.version} there")
     return chosen
@@ -100,23 +89,38 @@ def choose(builds: list[Build], args: argparse.Namespace, host: Host) -> list[Bu
 def run(args: argparse.Namespace) -> int:
     # imported here: every subcommand module is imported at start-up (`install` too)
     from ..catalog.compare import comparison, describe_selection, totals_line
+    from ..catalog.index import CatalogIndex
+    from ..service.catalog import with_release
+    from ..service.install import free_space
+    from .sizes import fill_sizes
 
     settings = settings_from_args(args)
     catalog = catalog_from_args(args, settings)
-    chosen = choose(catalog.builds, args, detect_host())
-    comp = comparison(chosen)
+    host = detect_host()
+    chosen = choose(catalog.builds, args, host)
+    if catalog.source == "live" and not settings.offline:
+        # the release's own listing names every archive, with sizes and digests (one API
+        # request, free when unchanged: ETag)
+        catalog = with_release(settings, catalog, chosen[0].release)
+        for text in catalog.notes[-1:]:
+            if not args.json and text.startswith("release"):
+                note(f"note: {text}")
+        chosen = choose(catalog.builds, args, host, release=chosen[0].release)
+    chosen = fill_sizes(settings, catalog, chosen, quiet=args.json)
+    index = CatalogIndex(catalog, host)
+    comp = comparison(chosen, facts=index.flag_facts, uv_request=index.uv_request)
     free, where = free_space(settings)
     if args.json:
         print_json({"selection": describe_selection(chosen), **comp.to_json(free)})
         return 0
     print(describe_selection(chosen))
     rows = [
-        [row.attribute, *(c.text + ("*" if c.differs else "") for c in row.cells)]
+        [row.attribute, *(c.text + ("◆" if c.differs else "") for c in row.cells)]
         for row in comp.rows
     ]
     print_table(["", *comp.labels], rows)
-    for note in comp.notes:
-        print(f"note: {note}", file=sys.stderr)
-    print(totals_line(comp, free, where))
-    print("* = differs from the most common value of its row", flush=True)
+    for text in comp.notes:
+        note(f"note: {text}")
+    print(totals_line(comp, free, str(where)))
+    note("◆ = differs from the most common value of its row")
     return 0

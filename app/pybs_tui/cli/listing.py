@@ -146,7 +146,9 @@ def run(args: argparse.Namespace) -> int:
     host = detect_host()
     installed = installed_names(settings)
     index = CatalogIndex(catalog, host, installed)
-    rows = sorted(select(index, filters, host, args.all), key=sort_key)
+    rows = select(index, filters, host, args.all)
+    if not args.all:  # --all keeps the index's order, which is this one
+        rows.sort(key=sort_key)
     rows = fill_sizes(settings, catalog, rows, quiet=args.json)
     others = [b for b in catalog.others if filters.match(b)] if args.other else []
     if args.json:

@@ -167,3 +167,42 @@ def describe_source(catalog: Catalog, now: float) -> str:
     day = dt.datetime.fromtimestamp(when, dt.UTC).date().isoformat() if when else "unknown date"
     newest = max(catalog.releases, default="none")
     return f"embedded snapshot of {day}, newest release {newest}"
+
+
+def with_release(
+    settings: Settings, catalog: Catalog, tag: str, client: httpx.Client | None = None
+) -> Catalog:
+    """The catalog with one release's own API listing merged in: every archive of the release,
+    with sizes and digests. One API request (a 304 when unchanged costs none); on failure the
+    catalog is returned as it was, with a note."""
+    from ..catalog.sources import CatalogFormatError, merge
+    from ..net.releases import fetch_release
+
+    own = client is None
+    http = client or make_client(settings)
+    try:
+        listing = fetch_release(http, settings, tag)
+    except (NetError, CatalogFormatError) as exc:
+        notes = [*catalog.notes, f"release {tag}: its own listing is unavailable ({exc})"]
+        return Catalog(
+            catalog.builds,
+            catalog.source,
+            catalog.origin,
+            catalog.fetched_at,
+            notes,
+            catalog.others,
+            catalog.published,
+        )
+    finally:
+        if own:
+            http.close()
+    merged = merge(sources.Parsed(catalog.builds, catalog.others, catalog.published), listing)
+    return Catalog(
+        with_kept_sizes(merged.builds, settings),
+        catalog.source,
+        catalog.origin,
+        catalog.fetched_at,
+        list(catalog.notes),
+        merged.others,
+        merged.published,
+    )

@@ -132,8 +132,11 @@ def _from_pages(
     total: int,
     cancel: threading.Event | None,
 ) -> None:
-    """Walk the release list until every wanted release was seen (sizes kept as they come)."""
+    """Walk the release list until every wanted release was seen (sizes kept as they come).
+    A wanted archive its release's listing does not name is not asked for again by HEAD: the
+    listing is the release's whole content (derived names PBS did not publish end here)."""
     wanted_tags = {b.release for b in todo.values()}
+    seen: set[str] = set()
 
     def rate(info: RateInfo) -> None:
         report.rate = info
@@ -142,11 +145,13 @@ def _from_pages(
         for parsed in iter_release_pages(http, settings, API_PER_PAGE, on_rate=rate):
             check_cancel(cancel)
             report.api_requests += 1
+            seen |= set(parsed.published)
             for b in parsed.builds + parsed.others:
                 if b.name in todo and b.size is not None:
                     report.found[b.name] = (b.size, "GitHub API")
                     del todo[b.name]
                 wanted_tags.discard(b.release)
+                seen.add(b.release)
             if progress is not None:
                 progress(Progress("sizes", len(report.found), total, message="GitHub API"))
             if not wanted_tags or not todo or report.api_requests >= pages + 2:
@@ -155,6 +160,12 @@ def _from_pages(
         report.notes.append(f"{exc}; HEAD requests for the rest")
     except NetError as exc:
         report.notes.append(f"the release list failed ({exc}); HEAD requests for the rest")
+    for name, b in list(todo.items()):
+        if b.release in seen:
+            del todo[name]
+            report.unknown[name] = f"release {b.release} does not list it" + (
+                " (a name derived from PBS's pattern that PBS did not publish)" if b.derived else ""
+            )
 
 
 def _from_heads(
@@ -184,16 +195,19 @@ def _from_heads(
             if progress is not None:
                 progress(Progress("sizes", len(report.found), total, message="HEAD requests"))
 
-    with ThreadPoolExecutor(max_workers=HEAD_WORKERS) as pool:
-        list(pool.map(one, builds))
+    try:
+        with ThreadPoolExecutor(max_workers=HEAD_WORKERS) as pool:
+            list(pool.map(one, builds))
+    finally:
+        # kept even when cancelled or interrupted (Ctrl-C): a size learnt is never asked twice
+        cache.update(
+            {
+                b.size_key: report.found[b.name]
+                for b in builds
+                if b.name in report.found and report.found[b.name][1] == HEAD_SOURCE
+            }
+        )
     check_cancel(cancel)
-    cache.update(
-        {
-            b.size_key: report.found[b.name]
-            for b in builds
-            if b.name in report.found and report.found[b.name][1] == HEAD_SOURCE
-        }
-    )
 
 
 # -- the TUI's scheduler ------------------------------------------------------------------------
