@@ -59,8 +59,10 @@ def test_install_json_then_already_installed(tmp_path: Path, server) -> None:
     lines = proc.stdout.splitlines()
     assert len(lines) == 1
     out = json.loads(lines[0])
-    assert set(out) == {"path", "receipt", "probe", "already_installed"}
-    assert out["already_installed"] is False
+    assert set(out) == {"path", "receipt", "probe", "checks", "warnings", "already_installed"}
+    assert out["already_installed"] is False and out["warnings"] == []
+    checks = {c["flag"]: c for c in out["checks"]}
+    assert checks["Py_DEBUG"]["promised"] == "0" and checks["Py_DEBUG"]["ok"] is True
     stripped = assets[0][0]
     assert out["receipt"]["name"] == stripped  # uv's pick: install_only_stripped
     assert out["probe"]["version"] == "3.12.3" and out["probe"]["Py_DEBUG"] == 0

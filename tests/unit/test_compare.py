@@ -49,12 +49,14 @@ def test_rows_ratio_and_differences():
     assert [r.attribute for r in comp.rows] == [
         "size",
         "ratio",
+        "unpacked",
         "flags",
         "options",
         "flavor",
         "format",
         "release",
         "sha256",
+        "uv pick",
     ]
     assert comp.smallest.flavor == "install_only_stripped"
     ratios = [c.text for c in comp.row("ratio").cells]
@@ -76,14 +78,17 @@ def test_unknown_sizes_count_and_note():
     assert {c.text for c in comp.row("ratio").cells} == {"?"}
     assert comp.notes
     line = totals_line(comp, 10**9, "/data")
-    assert "(+4 of unknown size)" in line and "free 1.0 GB on /data: fits" in line
+    # no total is summed or called a fit while any size is unknown
+    assert line == "4 archives: 4 sizes unknown, no total; free 1.0 GB on /data"
+    assert comp.to_json(free=10**9)["total"] is None and comp.to_json(free=10**9)["fits"] is None
 
 
 def test_totals_against_free_disk():
     builds = [b for b in factory.builds() if b.name.startswith("cpython-3.12.8+")]
     comp = comparison(builds)
-    assert "DOES NOT FIT" in totals_line(comp, 1000)
-    assert totals_line(comp, None).endswith("free disk space unknown")
+    assert totals_line(comp, 1000).endswith("free 1.0 kB: NOT ALL FIT")
+    assert totals_line(comp, 10**12).endswith(": all fit")
+    assert "~" in totals_line(comp, None) and totals_line(comp, None).endswith("unknown")
     assert comp.to_json(free=1000)["fits"] is False
 
 
@@ -153,7 +158,7 @@ def test_cli_compare_table(capsys, catalog_file):
         "full",
     ]
     assert any(line.startswith("ratio") and "x1.00" in line for line in lines)
-    assert "4 archives:" in out and "fits" in out
+    assert "4 archives:" in out and "all fit" in out
 
 
 def test_cli_compare_json_and_variant(capsys, catalog_file):
@@ -181,7 +186,10 @@ def test_cli_compare_json_and_variant(capsys, catalog_file):
         "freethreaded+pgo+lto full",
     ]
     first = data["columns"][0]
-    assert first["ratio"] == 1.0 and first["flags"] == ["no-GIL", "stripped"]
+    assert first["ratio"] == 1.0
+    assert first["flags"]["Py_GIL_DISABLED"] is True and first["flags"]["stripped"] is True
+    assert first["flags"]["PGO"] is True  # inferred from the release's free-threaded pgo+lto build
+    assert first["flags_source"]["PGO"].startswith("inferred")
     assert first["sha256"] == factory.fake_sha(first["name"])
     assert data["total"] == sum(c["size"] for c in data["columns"])
 

@@ -132,3 +132,12 @@ def test_every_platform_and_level_has_picks_in_every_era(index: CatalogIndex) ->
         assert key in keys, key
     pick = index.picks.by_key["cpython-3.8.2-linux-x86_64-gnu"]
     assert pick.name == "cpython-3.8.2-x86_64-unknown-linux-gnu-pgo-20200418T2243.tar.zst"
+
+
+@pytest.mark.parametrize("spec", ["3.7", "cpython-3.7.9-macos-x86_64-none"])
+def test_where_uv_downloads_nothing_no_archive_is_marked(spec: str, tmp_path, capsys) -> None:
+    """uv offers nothing older than 3.8: no archive of those carries its mark."""
+    assert uv_downloads([spec], tmp_path)[spec] is None
+    assert main(["install", spec, "--dry-run", "--json", "--offline"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["uv_pick"] is None and plan["same_as_uv"] is False

@@ -9,14 +9,30 @@ debug full, then the free-threaded ones in the same order. `comparison` builds t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ..units import format_size
+from .flags import FlagFact
 from .group import Host, incompatibility, sort_key
 from .models import Build, Version
 
 #: Attributes shown as rows, in order.
-ATTRIBUTES = ("size", "ratio", "flags", "options", "flavor", "format", "release", "sha256")
+ATTRIBUTES = (
+    "size",
+    "ratio",
+    "unpacked",
+    "flags",
+    "options",
+    "flavor",
+    "format",
+    "release",
+    "sha256",
+    "uv pick",
+)
+#: Unpacked size as a multiple of the archive size (an estimate, said as such).
+UNPACK_RATIO = {"tar.gz": 3, "tar.zst": 5}
+INFERRED_MARK = "*"
 
 _FLAVOR_RANK = {"install_only_stripped": 0, "install_only": 1, "full": 2}
 _FULL_RANK = {
@@ -36,6 +52,7 @@ def column_key(build: Build) -> tuple:
         build.py_debug,
         _FLAVOR_RANK.get(build.flavor, 9),
         _FULL_RANK.get(frozenset(optimisation), 5),
+        "static" in build.options,
         build.options_label,
         build.platform_key,
         build.release,
@@ -53,21 +70,13 @@ def column_label(build: Build) -> str:
 
 
 def short_sha(sha256: str | None, length: int = 12) -> str:
-    return sha256[:length] if sha256 else "?"
+    return sha256[:length] if sha256 else "? unknown"
 
 
-def format_size(size: int | None) -> str:
-    """'24.4 MB' (decimal units, as humanize.naturalsize writes them), '?' when unknown."""
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            if unit == "B":
-                return f"{int(value)} Byte{'s' if int(value) != 1 else ''}"
-            return f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")  # pragma: no cover
+def unpacked_estimate(build: Build) -> int | None:
+    if build.size is None:
+        return None
+    return build.size * UNPACK_RATIO.get(build.archive_format, 3)
 
 
 @dataclass(frozen=True)
@@ -99,37 +108,52 @@ class Comparison:
     unknown: int  # how many sizes are unknown
     smallest: Build | None
     notes: list[str] = field(default_factory=list)
+    facts: dict[str, list[FlagFact]] = field(default_factory=dict)  # name -> flags
+    picks: dict[str, str] = field(default_factory=dict)  # name -> uv request it answers
 
     def row(self, attribute: str) -> Row:
         return next(r for r in self.rows if r.attribute == attribute)
+
+    @property
+    def mixed(self) -> bool:
+        """The columns are of several versions, platforms or releases."""
+        return "mixed" in describe_selection(self.builds)
 
     def to_json(self, free: int | None = None) -> dict:
         """A dict for `--json`: columns with every attribute, and the totals."""
         columns = []
         for i, b in enumerate(self.builds):
+            facts = self.facts.get(b.name, [])
             columns.append(
                 {
                     "label": self.labels[i],
                     "name": b.name,
                     "url": b.url,
                     "size": b.size,
+                    "size_source": b.size_source or None,
                     "ratio": ratio(b.size, self.smallest.size if self.smallest else None),
-                    "flags": list(b.flags),
-                    "options": sorted(b.options),
+                    "unpacked_estimate": unpacked_estimate(b),
+                    "flags": {f.name: f.value for f in facts} or list(b.flags),
+                    "flags_source": {f.name: f.source for f in facts},
+                    "options": b.options_label if b.options_label != "-" else "",
                     "flavor": b.flavor,
                     "archive_format": b.archive_format,
                     "release": b.release,
                     "sha256": b.sha256,
                     "version": b.version_str,
                     "platform": b.platform_key,
+                    "uv_pick": self.picks.get(b.name),
+                    "derived": b.derived,
                 }
             )
         return {
             "columns": columns,
-            "total": self.total,
+            "total": self.total if not self.unknown else None,
+            "known_total": self.total,
             "unknown_sizes": self.unknown,
             "free": free,
-            "fits": fits(self.total, free),
+            "fits": None if self.unknown else fits(self.total, free),
+            "mixed": self.mixed,
             "notes": self.notes,
         }
 
@@ -144,14 +168,29 @@ def fits(total: int, free: int | None) -> bool | None:
     return None if free is None else total <= free
 
 
-def _value(build: Build, attribute: str, smallest: int | None) -> str:
+def flags_text(facts: Sequence[FlagFact]) -> str:
+    """'PGO* LTO* stripped' (* = inferred), '-' when none is on; unknown ones as '?'."""
+    words = []
+    for f in facts:
+        if f.value:
+            words.append(f.badge + (INFERRED_MARK if f.inferred else ""))
+        elif f.value is None and f.name in ("PGO", "LTO"):
+            words.append(f"{f.badge}?")
+    return " ".join(words) or "-"
+
+
+def _value(build: Build, attribute: str, smallest: int | None, comp: Comparison) -> str:
     if attribute == "size":
         return format_size(build.size)
     if attribute == "ratio":
         r = ratio(build.size, smallest)
         return "?" if r is None else f"x{r:.2f}"
+    if attribute == "unpacked":
+        estimate = unpacked_estimate(build)
+        return "?" if estimate is None else f"~{format_size(estimate)}"
     if attribute == "flags":
-        return " ".join(build.flags) or "-"
+        facts = comp.facts.get(build.name)
+        return flags_text(facts) if facts is not None else " ".join(build.flags) or "-"
     if attribute == "options":
         return build.options_label
     if attribute == "flavor":
@@ -162,50 +201,73 @@ def _value(build: Build, attribute: str, smallest: int | None) -> str:
         return build.release or "?"
     if attribute == "sha256":
         return short_sha(build.sha256)
+    if attribute == "uv pick":
+        request = comp.picks.get(build.name)
+        return request.removeprefix("cpython-").split("-", 1)[0] if request else "-"
     raise KeyError(attribute)
 
 
-def comparison(builds: Iterable[Build], attributes: Sequence[str] = ATTRIBUTES) -> Comparison:
-    """Columns ordered by `column_key`; cells unlike their row's most common value marked."""
+def comparison(
+    builds: Iterable[Build],
+    attributes: Sequence[str] = ATTRIBUTES,
+    *,
+    facts: Callable[[Build], list[FlagFact]] | None = None,
+    uv_request: Callable[[Build], str | None] | None = None,
+) -> Comparison:
+    """Columns ordered by `column_key`; cells unlike their row's most common value marked.
+    `facts` and `uv_request` (a CatalogIndex's) add flags with sources and uv's picks."""
     cols = sorted({b.name: b for b in builds}.values(), key=column_key)
     known = [b for b in cols if b.size is not None]
     smallest = min(known, key=lambda b: b.size or 0) if known else None
     small_size = smallest.size if smallest else None
-    rows = []
+    comp = Comparison(
+        cols,
+        [column_label(b) for b in cols],
+        [],
+        sum(b.size or 0 for b in known),
+        len(cols) - len(known),
+        smallest,
+        facts={b.name: facts(b) for b in cols} if facts else {},
+        picks={b.name: r for b in cols if uv_request and (r := uv_request(b))},
+    )
     for attribute in attributes:
-        values = [_value(b, attribute, small_size) for b in cols]
+        values = [_value(b, attribute, small_size, comp) for b in cols]
         common, count = Counter(values).most_common(1)[0] if values else ("", 0)
         uniform = count == len(values)
         if not uniform and count == 1:
             common = values[0]  # all distinct: mark everything but the first column
-        rows.append(Row(attribute, tuple(Cell(v, not uniform and v != common) for v in values)))
-    notes = []
-    if not known and cols:
-        notes.append("no sizes known: the catalog has none and they have not been fetched")
-    return Comparison(
-        cols,
-        [column_label(b) for b in cols],
-        rows,
-        sum(b.size or 0 for b in known),
-        len(cols) - len(known),
-        smallest,
-        notes,
-    )
+        comp.rows.append(
+            Row(attribute, tuple(Cell(v, not uniform and v != common) for v in values))
+        )
+    if cols and not known:
+        comp.notes.append("no sizes known: the catalog has none and they have not been fetched")
+    if any(f.inferred for fs in comp.facts.values() for f in fs):
+        comp.notes.append(
+            f"{INFERRED_MARK} inferred: install_only archives are cut from the release's best "
+            "full build; the probe after an install confirms them"
+        )
+    if any(b.derived for b in cols):
+        comp.notes.append("some names are derived from PBS's release pattern, not yet listed")
+    if comp.mixed:
+        comp.notes.append("these columns mix versions, platforms or releases")
+    return comp
 
 
 def totals_line(comp: Comparison, free: int | None, where: str = "") -> str:
-    """'8 archives: 512.3 MB (+2 of unknown size); free 120.4 GB on /x: fits'."""
-    text = (
-        f"{len(comp.builds)} archive{'s' if len(comp.builds) != 1 else ''}: "
-        f"{format_size(comp.total)}"
-    )
-    if comp.unknown:
-        text += f" (+{comp.unknown} of unknown size)"
-    if free is None:
-        return text + "; free disk space unknown"
+    """'3 archives: 250.4 MB, ~1.1 GB unpacked; free 120.4 GB on /x: all fit', or, with
+    unknown sizes, no total at all: '3 archives: 2 sizes unknown, no total'."""
+    count = f"{len(comp.builds)} archive{'s' if len(comp.builds) != 1 else ''}"
     place = f" on {where}" if where else ""
-    verdict = "fits" if comp.total <= free else "DOES NOT FIT"
-    return f"{text}; free {format_size(free)}{place}: {verdict}"
+    free_text = f"free {format_size(free)}{place}" if free is not None else "free space unknown"
+    if comp.unknown:
+        plural = "s" if comp.unknown != 1 else ""
+        return f"{count}: {comp.unknown} size{plural} unknown, no total; {free_text}"
+    unpacked = sum(unpacked_estimate(b) or 0 for b in comp.builds)
+    text = f"{count}: {format_size(comp.total)}, ~{format_size(unpacked)} unpacked"
+    if free is None:
+        return f"{text}; {free_text}"
+    verdict = "all fit" if comp.total + unpacked <= free else "NOT ALL FIT"
+    return f"{text}; {free_text}: {verdict}"
 
 
 # -- choosing the archives ----------------------------------------------------------------
@@ -263,8 +325,12 @@ def pick_builds(
         platform = host_platform(pool, host)
     pool = [b for b in pool if b.platform_key == platform]
     if release is None:
+        # the release uv downloads this version from, else the one listing most archives
+        listed = [b.release for b in pool if b.uv_listed]
         per_release = Counter(b.release for b in pool)
-        release = max(per_release, key=lambda tag: (per_release[tag], tag), default=None)
+        release = max(listed, default=None) or max(
+            per_release, key=lambda tag: (per_release[tag], tag), default=None
+        )
     pool = [b for b in pool if b.release == release]
     return sorted(pool, key=column_key)
 

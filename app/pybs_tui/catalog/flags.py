@@ -21,7 +21,7 @@ from .models import Build
 FLAG_NAMES = ("Py_DEBUG", "Py_GIL_DISABLED", "PGO", "LTO", "noopt", "static", "stripped")
 BADGE = {"Py_GIL_DISABLED": "no-GIL"}
 #: Full builds an install_only archive may be cut from, best first (PBS's release.rs order).
-BEST_FIRST = (
+BEST_FIRST: tuple[frozenset[str], ...] = (
     frozenset({"pgo", "lto"}),
     frozenset({"pgo"}),
     frozenset({"lto"}),
@@ -90,9 +90,19 @@ class FlagFacts:
                 self._releases.setdefault((triple, ft), []).append(release)
         for releases in self._releases.values():
             releases.sort()
+        self._answers: dict[tuple[str, str, bool], tuple[frozenset[str] | None, str]] = {}
 
     def source_options(self, build: Build) -> tuple[frozenset[str] | None, str]:
-        """The optimisation options an install_only archive was cut with, and why we say so."""
+        """The optimisation options an install_only archive was cut with, and why we say so
+        (the same for every install_only archive of a release, platform and kind: computed
+        once for each)."""
+        key = (build.release, build.triple, build.gil_disabled)
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._answers[key] = self._source_options(build)
+        return answer
+
+    def _source_options(self, build: Build) -> tuple[frozenset[str] | None, str]:
         ft = build.gil_disabled
         for free_threaded in (ft, not ft):  # the other kind of the same release is a fair guide
             exact = self.exact.get((build.release, build.triple, free_threaded))

@@ -65,14 +65,14 @@ class CatalogIndex:
         return len(self.builds)
 
     # -- sizes ---------------------------------------------------------------------------
-    def set_sizes(self, sizes: dict[str, int]) -> list[str]:
-        """Record sizes by build name; returns the names that changed."""
+    def set_sizes(self, sizes: dict[str, int], source: str = "") -> list[str]:
+        """Record sizes by build name (and where they came from); returns the names changed."""
         changed = []
         for name, size in sizes.items():
             b = self.by_name.get(name)
             if b is None or b.size == size:
                 continue
-            self.by_name[name] = b.with_source(size=size)
+            self.by_name[name] = b.with_source(size=size, size_source=source)
             changed.append(name)
         if changed:
             self.builds = [self.by_name[b.name] for b in self.builds]

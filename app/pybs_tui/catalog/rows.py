@@ -16,8 +16,9 @@ from .select import uv_arch, uv_key, uv_libc, uv_os
 
 def build_row(build: Build, index: CatalogIndex, installed: str | None = None) -> dict[str, Any]:
     """uv's fields (key, version, version_parts, path, symlink, url, os, variant,
-    implementation, arch, libc), then name, release, flavor, options, flags and their sources,
-    size, sha256, uv_pick (the `uv python install` request this archive answers, or null)."""
+    implementation, arch, libc), then name, release, flavor, options, flags (with the source of
+    each that is not read from the file name), size, sha256, uv_pick (the `uv python install`
+    request this archive answers, or null)."""
     v = build.version
     facts = index.flag_facts(build)
     return {
@@ -42,7 +43,8 @@ def build_row(build: Build, index: CatalogIndex, installed: str | None = None) -
         "options": build.options_label if build.options_label != "-" else "",
         "build_options": sorted(build.options),
         "flags": {f.name: f.value for f in facts},
-        "flags_source": {f.name: f.source for f in facts},
+        # where a flag does not come from the file name: inferred, or unknown and why
+        "flags_source": {f.name: f.source for f in facts if f.source != "name"},
         "prerelease": bool(v and v.is_prerelease),
         "size": build.size,
         "size_source": build.size_source or None,

@@ -5,7 +5,8 @@ uv keeps one download per key ``cpython-<version>[+variant]-<os>-<arch>-<libc>``
 flavor (install_only_stripped, then install_only, then a full build; it reads the old
 timestamped names as full builds whatever they say), then the most optimised build (lto, pgo
 and dynamic linking each count one), then the newest release. It offers no musl build of the
-static-musl era (before 20250311) and no Windows build whose name says static.
+static-musl era (before 20250311), no Windows build whose name says static, and nothing
+older than CPython 3.8.
 
 uv knows the releases of its own build, no newer: where the catalog marks a name as one of
 uv's downloads (`Build.uv_listed`, from `uv python list`), that is the pick of its key, and the
@@ -25,6 +26,8 @@ from .names import FLAVOR_WORDS
 _UV_OS = {"darwin": "macos"}
 _UV_ARCH = {"i686": "x86", "ppc64le": "powerpc64le", "riscv64": "riscv64gc"}
 _UV_LIBC = {"msvc": "none"}
+#: uv's catalog starts with CPython 3.8: it offers no download of anything older.
+UV_OLDEST = (3, 8)
 #: uv's flavor preference; anything else (full archives) ranks after these.
 _UV_FLAVORS = ("install_only_stripped", "install_only")
 
@@ -59,6 +62,8 @@ def uv_key(build: Build) -> str:
 def uv_offers(build: Build) -> bool:
     """Whether uv lists this archive at all (before ranking)."""
     if not build.known or build.version is None:
+        return False
+    if (build.version.major, build.version.minor) < UV_OLDEST:
         return False
     if build.libc == "musl" and build.release < MUSL_DYNAMIC_SINCE:
         return False  # uv offers no static-musl-era build

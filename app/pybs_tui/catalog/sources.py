@@ -65,7 +65,7 @@ def collect(rows: Iterable[Row], size_source: str = "") -> Parsed:
     today = dt.date.today()
     for row in rows:
         name, sha, size, url = row[:4]
-        marks = row[4] if len(row) > 4 else ""  # type: ignore[misc]
+        marks = row[4] if len(row) > 4 else ""
         size = size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
         # old timestamped names carry a build time, not the tag: the URL says which release
         tag = _tag_from_url(url) if "T" in name else ""

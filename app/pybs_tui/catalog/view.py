@@ -1,27 +1,31 @@
-"""The browser's view model (pure Python, no textual): index, facets, filtering, sorting.
+"""The browser's view model (pure: no textual): which rows, in which order, and what is hidden.
 
-`CatalogIndex` precomputes what filtering needs (lower-case names, host fit, uv's picks,
-same-release groups) once per catalog, off the UI thread. `BrowseView` keeps the user's
-choices (tree node, facets, filter text, sort) and answers "which rows, in which order" fast
-enough to run on every keystroke: facets and the tree node narrow a cached base list, the
-text filter then only scans that list (and only the previous result when the text grew).
+Two ways of looking at the catalog:
+- "uv's picks" (the default, calm view): the archive `uv python install` takes for each
+  version and variant on this machine, newest patch of each minor; pre-releases, debug
+  variants and other hosts hidden until asked for (keys p, d, h);
+- "every archive" (key a): every archive of every release, narrowed by the same facets.
+The filter box takes the same requests as the CLI (3.12, 3.13t, 3.12.3+debug, 3.14.0rc3,
+cpython-3.12-linux-aarch64) plus any words of the file name (musl, aarch64, full). The tree's
+counts follow the filter and the facets. `BrowseView` answers fast enough for every keystroke:
+facets, mode and node narrow a cached base list; the text then only scans that list (and only
+the previous result when the text grew).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from .group import (
-    Filters,
-    describe_source,
-    parse_options,
-)
+from .group import FilterError, Filters, Request, parse_options, parse_request, sort_key
 from .index import CatalogIndex
-from .models import FLAG_MEANINGS, Build, Catalog
+from .models import Build
 
 SORTS = ("version", "size, largest first", "size, smallest first")
+MODES = ("picks", "all")
 
 #: Choices for the "build options" facet (value passed to parse_options).
 OPTION_CHOICES = (
@@ -39,11 +43,10 @@ OPTION_CHOICES = (
 
 @dataclass(frozen=True)
 class NodePath:
-    """A node of the version tree: nothing (all), a minor, a patch, or a variant."""
+    """A node of the version tree: nothing (all), a minor, or a patch."""
 
     minor: str | None = None
     patch: str | None = None
-    variant: str | None = None
 
     def matches(self, b: Build) -> bool:
         if self.minor is None:
@@ -51,22 +54,18 @@ class NodePath:
         v = b.version
         if v is None or v.minor_str != self.minor:
             return False
-        if self.patch is not None and str(v) != self.patch:
-            return False
-        return self.variant is None or b.variant == self.variant
+        return self.patch is None or str(v) == self.patch
 
     @property
     def label(self) -> str:
         if self.minor is None:
             return "all versions"
-        if self.patch is None:
-            return self.minor + ".x"
-        return self.patch + (f" {self.variant}" if self.variant else "")
+        return self.patch or self.minor + ".x"
 
 
 @dataclass(frozen=True)
 class Facets:
-    """The sidebar's choices; None means "any"."""
+    """The user's choices besides the text; None means "any"."""
 
     os: str | None = None
     arch: str | None = None
@@ -74,7 +73,8 @@ class Facets:
     libc: str | None = None
     flavor: str | None = None
     options: str | None = None  # one of OPTION_CHOICES
-    prereleases: bool = True
+    prereleases: bool = False
+    debug: bool = False
     installed_only: bool = False
     show_incompatible: bool = False
 
@@ -83,6 +83,7 @@ class Facets:
             os=self.os,
             arch=self.arch,
             libc=self.libc,
+            level=self.level,
             flavor=self.flavor,
             options=parse_options(self.options) if self.options else None,
             prereleases=self.prereleases,
@@ -90,15 +91,66 @@ class Facets:
 
     @property
     def active(self) -> int:
-        """How many facets narrow the list (for the sidebar's title)."""
-        return (
-            sum(
-                x is not None
-                for x in (self.os, self.arch, self.level, self.libc, self.flavor, self.options)
-            )
-            + (not self.prereleases)
-            + self.installed_only
-        )
+        """How many sidebar facets narrow the list (for the sidebar's title)."""
+        fields = (self.os, self.arch, self.level, self.libc, self.flavor, self.options)
+        return sum(x is not None for x in fields) + self.installed_only
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """The filter box's words: version requests (as the CLI takes them) and name words."""
+
+    requests: tuple[Request, ...] = ()
+    words: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.requests and not self.words
+
+    @property
+    def variants(self) -> set[str]:
+        """Variants a request names ('3.12.3+debug' -> {'debug'}); empty if none does."""
+        return {r.variant for r in self.requests if r.variant}
+
+    @property
+    def exact(self) -> bool:
+        """A request for one patch (3.12.3): show that patch, not the newest of its minor."""
+        return any(r.exact for r in self.requests)
+
+    def match(self, b: Build, lower: str) -> bool:
+        for r in self.requests:
+            if not r.matches(b.version):
+                return False
+            if r.variant is not None and b.variant != r.variant:
+                return False
+            if r.has_platform and not Filters(request=r).match(b):
+                return False
+        return all(w in lower for w in self.words)
+
+
+_VERSIONISH = re.compile(r"^(?:cpython[-@]?)?\d+\.\d+")
+
+
+def parse_text(text: str) -> TextQuery:
+    """Words that read as a version request become requests; the rest match the file name."""
+    requests, words = [], []
+    for word in text.lower().split():
+        if _VERSIONISH.match(word):
+            try:
+                requests.append(parse_request(word))
+                continue
+            except FilterError:
+                pass
+        words.append(word)
+    return TextQuery(tuple(requests), tuple(words))
+
+
+def refines(old: TextQuery, new: TextQuery) -> bool:
+    """True when every build matching `new` also matches `old` (so `new` may scan only the
+    previous result): the same requests, and each old word grew at most."""
+    if old.requests != new.requests or len(new.words) < len(old.words):
+        return False
+    return all(n.startswith(o) for o, n in zip(old.words, new.words, strict=False))
 
 
 @dataclass
@@ -106,20 +158,26 @@ class BrowseView:
     """The user's choices over an index, and the rows they select."""
 
     index: CatalogIndex
+    mode: str = "picks"
     node: NodePath = field(default_factory=NodePath)
     facets: Facets = field(default_factory=Facets)
     text: str = ""
     sort: str = SORTS[0]
-    _facet: list[Build] | None = field(default=None, repr=False)
+    _pool: list[Build] | None = field(default=None, repr=False)
     _base: list[Build] | None = field(default=None, repr=False)
     _rows: list[Build] | None = field(default=None, repr=False)
-    _rows_text: str = field(default="", repr=False)
-    hidden: int = 0  # builds hidden only because this host cannot run them
+    _rows_query: TextQuery | None = field(default=None, repr=False)
+    _hidden: list[Build] = field(default_factory=list, repr=False)  # this host cannot run them
 
     # -- changing the choices -----------------------------------------------------------
     def set_index(self, index: CatalogIndex) -> None:
         self.index = index
         self.invalidate()
+
+    def set_mode(self, mode: str) -> None:
+        if mode != self.mode:
+            self.mode = mode
+            self.invalidate()
 
     def set_node(self, node: NodePath) -> None:
         if node != self.node:
@@ -131,6 +189,13 @@ class BrowseView:
             self.facets = facets
             self.invalidate()
 
+    def toggle(self, name: str) -> bool:
+        """Flip a yes/no facet (prereleases, debug, installed_only, show_incompatible)."""
+        value = not getattr(self.facets, name)
+        changes: dict[str, Any] = {name: value}
+        self.set_facets(replace(self.facets, **changes))
+        return value
+
     def set_sort(self, sort: str) -> None:
         if sort != self.sort:
             self.sort = sort
@@ -141,187 +206,196 @@ class BrowseView:
         return self.sort
 
     def set_text(self, text: str) -> None:
+        old, new = parse_text(self.text), parse_text(text)
+        if new != old:
+            # picks: requests and words change which picks are in the pool; every archive:
+            # a request naming a variant (3.12.3+debug) or a pre-release (3.14.0rc3) does
+            if (
+                self.mode == "picks"
+                or new.variants != old.variants
+                or _asks_prerelease(new) != _asks_prerelease(old)
+            ):
+                self._pool = None
+            self._base = None
         self.text = text
 
     def invalidate(self) -> None:
-        """Forget cached lists (new index, facets, or sizes that change a size sort)."""
-        self._facet = self._base = self._rows = None
+        """Forget cached lists (new index, facets, mode, or sizes that change a size sort)."""
+        self._pool = self._base = self._rows = None
+
+    @property
+    def query(self) -> TextQuery:
+        return parse_text(self.text)
 
     # -- answers -------------------------------------------------------------------------
-    def facet_builds(self) -> list[Build]:
-        """Builds passing facets and host fit (not the tree node, not the text): the tree."""
-        if self._facet is not None:
-            return self._facet
-        filters = self.facets.filters()
-        show_all = self.facets.show_incompatible
-        level = self.facets.level
-        installed = self.index.installed
-        reason = self.index.reason
-        out = []
-        hidden = 0
-        for b in self.index.builds:
+    def pool(self) -> list[Build]:
+        """Builds passing mode and facets, not the tree node nor the text (cached)."""
+        if self._pool is not None:
+            return self._pool
+        f, index, query = self.facets, self.index, self.query
+        prereleases = f.prereleases or _asks_prerelease(query)
+        variants = {"default", "freethreaded"} | query.variants
+        if f.debug or f.options == "debug":
+            variants |= {"debug", "freethreaded+debug"}
+        if self.mode == "picks":
+            # like `uv python list`: this machine's own platform, unless the user names others
+            own_only = not (
+                query.words
+                or any(r.has_platform for r in query.requests)
+                or f.os
+                or f.arch
+                or f.libc
+                or f.level
+                or f.show_incompatible
+            )
+            candidates, elsewhere = [], []  # elsewhere: picks of platforms h would add
+            for b in index.builds:
+                if index.uv_request(b) is None or b.variant not in variants:
+                    continue
+                if not own_only or self._host_platform(b):
+                    candidates.append(b)
+                elif index.reason.get(b.name) is not None:
+                    elsewhere.append(b)
+            if not query.exact:
+                candidates = _newest_per_minor(candidates, prereleases)
+                elsewhere = _newest_per_minor(elsewhere, prereleases)
+        else:
+            candidates = [b for b in index.builds if b.variant in variants]
+            elsewhere = []
+        filters = replace(f.filters(), prereleases=prereleases)
+        out: list[Build] = []
+        hidden: list[Build] = []
+        for b in elsewhere:  # not shown: counted for hidden_matching only
+            if filters.match(b) and (not f.installed_only or b.name in index.installed):
+                hidden.append(b)
+        for b in candidates:
             if not filters.match(b):
                 continue
-            if level and b.arch_level != level:
+            if f.installed_only and b.name not in index.installed:
                 continue
-            if self.facets.installed_only and b.name not in installed:
-                continue
-            if not show_all and reason[b.name] is not None:
-                hidden += 1
+            if not f.show_incompatible and index.reason.get(b.name) is not None:
+                hidden.append(b)
                 continue
             out.append(b)
-        self.hidden = hidden
-        self._facet = out
+        self._hidden = hidden
+        self._pool = out
         return out
 
+    def hidden_matching(self) -> int:
+        """Builds the text and node would show but this machine cannot run (h shows them)."""
+        self.pool()
+        node, query, lower = self.node, self.query, self.index.lower
+        return sum(1 for b in self._hidden if node.matches(b) and query.match(b, lower[b.name]))
+
+    def _host_platform(self, b: Build) -> bool:
+        """A pick for this machine's own platform (baseline x86-64, its libc)."""
+        host = self.index.host
+        return (
+            b.os == host.os
+            and b.arch == host.arch
+            and b.libc == host.libc
+            and b.arch_level in ("", "v1")
+        )
+
     def base(self) -> list[Build]:
-        """Facet- and node-filtered builds in display order (cached)."""
+        """The pool narrowed by the tree node and the version requests, in display order."""
         if self._base is None:
-            node = self.node
-            rows = [b for b in self.facet_builds() if node.matches(b)]
-            if self.sort != SORTS[0]:
-                largest = self.sort == SORTS[1]
-                known = [b for b in rows if b.size is not None]
-                unknown = [b for b in rows if b.size is None]
-                known.sort(key=lambda b: b.size or 0, reverse=largest)
-                rows = known + unknown  # unknown sizes last either way
+            node, query, lower = self.node, self.query, self.index.lower
+            requests = TextQuery(query.requests)
+            rows = [b for b in self.pool() if node.matches(b) and requests.match(b, lower[b.name])]
+            rows = self._sorted(rows)
             self._base = rows
             self._rows = None
         return self._base
 
+    def _sorted(self, rows: list[Build]) -> list[Build]:
+        if self.sort == SORTS[0]:
+            return rows  # the index keeps them in version order
+        largest = self.sort == SORTS[1]
+        known = [b for b in rows if b.size is not None]
+        unknown = [b for b in rows if b.size is None]
+        known.sort(key=lambda b: b.size or 0, reverse=largest)
+        return known + unknown  # unknown sizes last either way, in version order
+
+    @property
+    def sort_is_blind(self) -> bool:
+        """A size sort over rows whose sizes are all unknown (it changes nothing)."""
+        return self.sort != SORTS[0] and all(b.size is None for b in self.base())
+
     def rows(self) -> list[Build]:
-        """The rows to show: base narrowed by the text (see `text_checks`)."""
+        """The rows to show: base narrowed by the name words."""
         base = self.base()
-        text = self.text.strip().lower()
-        if self._rows is not None and text == self._rows_text:
+        query = self.query
+        if self._rows is not None and query == self._rows_query:
             return self._rows
-        checks = text_checks(text)
-        source = base
-        if self._rows is not None and refines(text_checks(self._rows_text), checks):
-            source = self._rows  # the text only grew: every match is among the last matches
-        if not checks:
+        if not query.words:
             rows = base
         else:
+            source = base
+            if self._rows is not None and self._rows_query and refines(self._rows_query, query):
+                source = self._rows  # the text only grew: every match is among the last ones
+            words = TextQuery(words=query.words)
             lower = self.index.lower
-            rows = [b for b in source if matches(lower[b.name], checks)]
-        self._rows, self._rows_text = rows, text
+            rows = [b for b in source if words.match(b, lower[b.name])]
+        self._rows, self._rows_query = rows, query
         return rows
 
-    def tree(self) -> dict[str, dict[str, dict[str, list[Build]]]]:
-        """Like catalog.group.tree() over facet_builds(), without re-sorting them."""
-        return group_sorted(self.facet_builds())
+    def tree_counts(self) -> dict[str, dict[str, int]]:
+        """minor -> patch -> rows matching everything but the tree node (what the tree shows)."""
+        node, self.node = self.node, NodePath()
+        saved = (self._base, self._rows, self._rows_query)
+        self._base = self._rows = None
+        try:
+            rows = self.rows()
+        finally:
+            self.node = node
+            self._base, self._rows, self._rows_query = saved
+        counts: dict[str, dict[str, int]] = {}
+        for b in rows:
+            if b.version is not None:
+                patches = counts.setdefault(b.version.minor_str, {})
+                patches[str(b.version)] = patches.get(str(b.version), 0) + 1
+        return counts
+
+    def hidden_summary(self) -> list[str]:
+        """What the current view leaves out, and the key that shows it."""
+        out = []
+        f = self.facets
+        if self.mode == "picks":
+            more = len(self.index.builds) - len(self.rows())
+            out.append(f"{more:,} more archives (a)")
+        if not f.prereleases:
+            out.append("pre-releases (p)")
+        if not f.debug:
+            out.append("debug builds (d)")
+        if not f.show_incompatible:
+            out.append("other hosts (h)")
+        return out
 
 
-#: A word that starts like a version ("3.12", "3.13.0rc2", "3.12.3+2024") matches the
-#: version at the start of the name, so "3.12" finds 3.12.x and not 3.13.12.
-_VERSION_WORD = re.compile(r"^\d+\.\d+")
+def _asks_prerelease(query: TextQuery) -> bool:
+    return any(r.prerelease for r in query.requests)
 
 
-def text_checks(text: str) -> list[tuple[str, bool]]:
-    """(needle, is_prefix) per word: version words match 'cpython-<word>' as a prefix,
-    other words anywhere in the lower-case file name (like Filters.text)."""
-    checks = []
-    for word in text.lower().split():
-        if _VERSION_WORD.match(word):
-            checks.append(("cpython-" + word, True))
-        else:
-            checks.append((word, False))
-    return checks
-
-
-def matches(lower_name: str, checks: list[tuple[str, bool]]) -> bool:
-    for needle, prefix in checks:
-        if prefix:
-            if not lower_name.startswith(needle):
-                return False
-        elif needle not in lower_name:
-            return False
-    return True
-
-
-def refines(old: list[tuple[str, bool]], new: list[tuple[str, bool]]) -> bool:
-    """True when every name matching `new` also matches `old` (so `new` may scan only the
-    previous result): each old word grew at most, and a prefix word stays a prefix word."""
-    if not old or len(new) < len(old):
-        return False
-    for (old_needle, old_prefix), (new_needle, new_prefix) in zip(old, new, strict=False):
-        if old_prefix and not new_prefix:
-            return False
-        old_word = old_needle.removeprefix("cpython-") if old_prefix else old_needle
-        new_word = new_needle.removeprefix("cpython-") if new_prefix else new_needle
-        if not new_word.startswith(old_word):
-            return False
-    return True
-
-
-def group_sorted(builds: Iterable[Build]) -> dict[str, dict[str, dict[str, list[Build]]]]:
-    """The shape of catalog.group.tree() for builds already in sort_key order (an index
-    keeps them so): minor -> patch -> variant -> builds, without sorting again."""
-    out: dict[str, dict[str, dict[str, list[Build]]]] = {}
+def _newest_per_minor(builds: Iterable[Build], prereleases: bool) -> list[Build]:
+    """Per (minor, variant, platform): the newest patch; a pre-release only for a minor with
+    no final yet (or none at all without `prereleases`). Keeps the index's order."""
+    builds = list(builds)
+    finals = Counter(
+        (b.version.major, b.version.minor, b.variant, b.platform_key)
+        for b in builds
+        if b.version is not None and not b.version.is_prerelease
+    )
+    best: dict[tuple, Build] = {}
     for b in builds:
-        if b.version is None:
+        v = b.version
+        if v is None:
             continue
-        out.setdefault(b.version.minor_str, {}).setdefault(str(b.version), {}).setdefault(
-            b.variant, []
-        ).append(b)
-    return out
-
-
-# -- the detail pane ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SizeState:
-    """Why a size is unknown, for the detail pane."""
-
-    pending: bool = False
-    reason: str = ""
-
-
-def size_reason(b: Build, catalog: Catalog | None, offline: bool, state: SizeState | None) -> str:
-    """One phrase: why this build's size is '?'."""
-    if b.size is not None:
-        return ""
-    if state is not None and state.pending:
-        return "fetching the size from the GitHub API…"
-    if state is not None and state.reason:
-        return state.reason
-    if offline:
-        return "offline: sizes come from the GitHub API, which is not asked in offline mode"
-    source = catalog.source if catalog else ""
-    if source in ("snapshot", "cache"):
-        return "not in the catalog: the index lists names and digests only; fetched on demand"
-    return "not in the catalog; fetched when the row is highlighted"
-
-
-def detail_lines(
-    b: Build, index: CatalogIndex, *, size_text: str, reason: str
-) -> list[tuple[str, str]]:
-    """(label, text) pairs for the detail pane of one build."""
-    lines: list[tuple[str, str]] = [("file", b.name)]
-    lines.append(("size", size_text if b.size is not None else f"? ({reason})"))
-    fit = index.reason.get(b.name)
-    if fit:
-        lines.append(("host", f"cannot run here: {fit}"))
-    installed = index.installed.get(b.name)
-    if installed:
-        lines.append(("installed", installed))
-    if b.flags:
-        for flag in b.flags:
-            lines.append((flag, FLAG_MEANINGS.get(flag, "")))
-    elif b.flavor == "full":
-        lines.append(("flags", "none: a plain build without PGO or LTO"))
-    else:  # install_only names carry no build options: 'made of' says which build it is
-        lines.append(("flags", "not in the name: this release build's options are under 'made of'"))
-    lines.append(("made of", describe_source(b, index.group_of(b))))
-    pick = index.uv_choice(b)
-    if pick is None:
-        uv = f"no archive of the {b.variant} variant for {b.platform_key} baseline"
-    elif pick.name == b.name:
-        uv = "this archive"
-    else:
-        uv = pick.name
-    lines.append(("uv picks", uv))
-    lines.append(("sha256", b.sha256 or "? (not in the catalog)"))
-    lines.append(("url", b.url or "?"))
-    return lines
+        key = (v.major, v.minor, b.variant, b.platform_key)
+        if v.is_prerelease and (finals[key] or not prereleases):
+            continue
+        current = best.get(key)
+        if current is None or (v, b.release) > (current.version, current.release):
+            best[key] = b
+    chosen = {b.name for b in best.values()}
+    return sorted((b for b in builds if b.name in chosen), key=sort_key)
