@@ -29,6 +29,8 @@ MANAGER_VARS = (
     "MISE_DATA_DIR",
     "PDM_CONFIG_FILE",
     "PYBS_TUI_VENV_ROOTS",
+    "PIPX_HOME",
+    "UV_CONFIG_DIR",
     "VIRTUAL_ENV",
 )
 
@@ -158,8 +160,13 @@ def child_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def run_cli(
-    tmp_path: Path, *args: str, stdin: str | None = None, **extra: str
+    tmp_path: Path, *args: str, stdin: str | None = None, cwd: Path | None = None, **extra: str
 ) -> subprocess.CompletedProcess[str]:
+    """`python -m pybs_tui ARGS`, in `cwd` (default: the fake home, so the walk up from the
+    working dir stays inside tmp_path)."""
+    if cwd is None:
+        cwd = tmp_path / "user"
+        cwd.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
         [sys.executable, "-m", "pybs_tui", *args],
         capture_output=True,
@@ -167,13 +174,15 @@ def run_cli(
         env=child_env(tmp_path, **extra),
         timeout=60,
         input=stdin if stdin is not None else "",
+        cwd=cwd,
     )
 
 
 def isolate_home(monkeypatch, tmp_path: Path) -> Path:
-    """For in-process CLI calls: HOME in tmp_path and no manager variables."""
+    """For in-process CLI calls: HOME (and the working dir) in tmp_path, no manager variables."""
     user = tmp_path / "user"
     user.mkdir(exist_ok=True)
+    monkeypatch.chdir(user)
     monkeypatch.setenv("HOME", str(user))
     monkeypatch.setenv("PYBS_TUI_OFFLINE", "1")
     for var in MANAGER_VARS:

@@ -53,9 +53,10 @@ def test_installed_table(tmp_path, settings):
     proc = run_cli(tmp_path, "installed", "--own")
     assert proc.returncode == 0, proc.stderr
     header, _rule, row, summary = proc.stdout.splitlines()
-    for word in ("manager", "version", "variant", "release", "size", "path", "newer", "used by"):
+    words = ("manager", "version", "flavor", "options", "release", "size", "newer", "used by")
+    for word in (*words, "path"):
         assert word in header
-    assert row.split()[:4] == ["pybs-tui", "3.12.3", "default", "20240415"]
+    assert row.split()[:5] == ["pybs-tui", "3.12.3", "install_only", "-", "20240415"]
     assert "1 interpreters (1 pybs-tui)" in summary
 
 
@@ -147,3 +148,80 @@ def test_prune_dry_run_then_yes(tmp_path, settings):
     assert newest.exists() and ft.exists() and plain.exists()
     again = run_cli(tmp_path, "prune", "--yes")
     assert again.returncode == 0 and "nothing to prune" in again.stdout
+
+
+def test_prune_keeps_a_used_install_and_says_why(tmp_path, settings):
+    user = tmp_path / "user"
+    used, _ = make_own_install(settings, asset("3.12.3", "20240415"))
+    unused, unused_size = make_own_install(settings, asset("3.12.5", "20240726"))
+    newest, _ = make_own_install(settings, asset("3.12.8", "20250106"))
+    write(user / "proj/.venv/pyvenv.cfg", f"home = {used}/bin\n".encode())
+    write(user / "work/app/.python-version", b"3.12.3\n")
+    before = snapshot(used)
+
+    plan = json.loads(run_cli(tmp_path, "prune", "--dry-run", "--json").stdout)
+    assert [r["name"] for r in plan["remove"]] == [unused.name]
+    assert plan["reclaimable"] == unused_size
+    [kept] = plan["kept_because_used"]
+    assert kept["name"] == used.name
+    assert kept["reason"] == "older patch: 3.12.8 is installed"
+    assert kept["used_by"] == [
+        f"venv {user / 'proj/.venv'}",
+        f"pin {user / 'work/app/.python-version'} (3.12.3)",
+    ]
+
+    done = run_cli(tmp_path, "prune", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert not unused.exists() and newest.is_dir()
+    assert snapshot(used) == before  # the venv's interpreter is still there
+    out = done.stdout
+    assert "kept because in use" in out and used.name in out
+    assert "used by venv ~/proj/.venv" in out
+    assert "used by pin ~/work/app/.python-version (3.12.3)" in out
+    assert "--include-used" in out
+
+    again = run_cli(tmp_path, "prune", "--yes", "--keep-used")  # the old flag: now the default
+    assert again.returncode == 0 and "nothing to prune" in again.stdout
+    assert "used by venv ~/proj/.venv" in again.stdout and used.is_dir()
+
+
+def test_prune_include_used_removes_it_and_warns(tmp_path, settings):
+    user = tmp_path / "user"
+    used, _ = make_own_install(settings, asset("3.12.3", "20240415"))
+    make_own_install(settings, asset("3.12.8", "20250106"))
+    write(user / "proj/.venv/pyvenv.cfg", f"home = {used}/bin\n".encode())
+    plan = json.loads(run_cli(tmp_path, "prune", "--dry-run", "--json", "--include-used").stdout)
+    assert [r["name"] for r in plan["remove"]] == [used.name]
+    assert plan["kept_because_used"] == []
+    refused = run_cli(tmp_path, "prune", "--include-used")
+    assert refused.returncode != 0 and used.is_dir()
+    done = run_cli(tmp_path, "prune", "--include-used", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert not used.exists()
+    assert "in use" in done.stderr and "used by venv ~/proj/.venv" in done.stdout
+    _no_traceback(done)
+
+
+def test_uninstall_of_a_used_install_names_every_user(tmp_path, settings):
+    user = tmp_path / "user"
+    path, _ = make_own_install(settings, asset("3.12.3", "20240415"))
+    write(user / "proj/.venv/pyvenv.cfg", f"home = {path}/bin\n".encode())
+    write(user / ".local/share/pipx/venvs/black/pyvenv.cfg", f"home = {path}/bin\n".encode())
+    (user / ".local/bin").mkdir(parents=True)
+    (user / ".local/bin/python3.12").symlink_to(path / "bin/python3")
+    cwd = user / "code/app"
+    write(cwd / ".python-version", b"3.12\n")
+    proc = run_cli(tmp_path, "uninstall", path.name, cwd=cwd)
+    assert proc.returncode != 0 and path.is_dir()  # a pipe, no --yes: refused as before
+    for line in (
+        "used by venv ~/proj/.venv",
+        "used by pipx black",
+        "used by link ~/.local/bin/python3.12",
+        "used by pin ~/code/app/.python-version (3.12)",
+    ):
+        assert line in proc.stdout
+    assert "--yes" in proc.stderr and "in use" in proc.stderr
+    _no_traceback(proc)
+    assert run_cli(tmp_path, "uninstall", path.name, "--yes", cwd=cwd).returncode == 0
+    assert not path.exists()
+    assert (user / "proj/.venv/pyvenv.cfg").is_file()  # the venv itself is never touched

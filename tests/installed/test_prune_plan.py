@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pybs_tui.catalog.names import parse_version
 from pybs_tui.install.registry import OWN, Interpreter
-from pybs_tui.install.uninstall import plan_prune
+from pybs_tui.service.inventory import plan_prune
 
 LINUX = ("linux", "x86_64", "gnu")
 
@@ -60,14 +60,37 @@ def test_plan_keeps_newest_patch_and_build_per_minor_and_variant():
     assert plan.to_json()["reclaimable"] == 30
 
 
-def test_plan_keep_used():
+def test_plan_keeps_used_installs_unless_asked():
     installs = [
-        interp("a", "3.12.3", "20240415", used_by=["venv /p/.venv"]),
+        interp(
+            "a", "3.12.3", "20240415", used_by=["venv /p/.venv", "pin /p/.python-version (3.12)"]
+        ),
         interp("b", "3.12.8", "20250106"),
         interp("c", "3.12.5", "20240726"),
+        interp("d", "3.12.8", "20241206", used_by=["link /h/.local/bin/python3.12"]),
     ]
-    assert [i.name for i, _ in plan_prune(installs).remove] == ["a", "c"]
-    assert [i.name for i, _ in plan_prune(installs, keep_used=True).remove] == ["c"]
+    plan = plan_prune(installs)  # the default: what something uses is kept
+    assert [i.name for i, _ in plan.remove] == ["c"]
+    assert [i.name for i in plan.kept_used] == ["a", "d"]
+    assert {i.name for i in plan.keep} == {"a", "b", "d"}
+    assert plan.reasons == {
+        "a": "older patch: 3.12.8 is installed",
+        "c": "older patch: 3.12.8 is installed",
+        "d": "older build: 3.12.8+20250106 is installed",
+    }
+    assert plan.reclaimable == 10
+    kept = plan.to_json()["kept_because_used"][:1]
+    assert [(k["name"], k["reason"], k["used_by"]) for k in kept] == [
+        (
+            "a",
+            "older patch: 3.12.8 is installed",
+            ["venv /p/.venv", "pin /p/.python-version (3.12)"],
+        )
+    ]
+
+    everything = plan_prune(installs, keep_used=False)
+    assert [i.name for i, _ in everything.remove] == ["a", "c", "d"]
+    assert everything.kept_used == []
 
 
 def test_plan_empty():

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pybs_tui.catalog.group import Host
 from pybs_tui.catalog.models import Catalog
 from pybs_tui.catalog.names import parse_name
-from pybs_tui.install.registry import (
-    Roots,
-    attach_usage,
-    discover,
-    find_usage,
-    mark_newer,
-    newer_available,
-)
+from pybs_tui.install.registry import Roots, attach_usage, discover, find_usage
+from pybs_tui.service.inventory import mark_newer, newer_available
 from tests.installed.fakes import asset, make_own_install, make_python_tree, make_settings, write
 
 
@@ -69,15 +64,24 @@ def test_used_by_scan_bounded_in_time(tmp_path):
     assert not usage.complete
 
 
-def test_used_by_configurable_roots(tmp_path):
+def test_used_by_venv_roots_add_to_the_home_scan(tmp_path):
     home = tmp_path / "user"
-    elsewhere = tmp_path / "srv"
+    elsewhere, other = tmp_path / "srv", tmp_path / "data"
     _venv(elsewhere / "site/.venv", tmp_path / "py/bin")
+    _venv(other / "a/b/env", tmp_path / "py/bin")
     _venv(home / "proj/.venv", tmp_path / "py/bin")
-    roots = Roots(env={"PYBS_TUI_VENV_ROOTS": str(elsewhere)}, home=home, platform="linux")
-    usage = find_usage(roots)
-    assert [v for v, _ in usage.venvs] == [elsewhere / "site/.venv"]
-    assert usage.users_of(tmp_path / "py") == [f"venv {elsewhere / 'site/.venv'}"]
+    env = {"PYBS_TUI_VENV_ROOTS": os.pathsep.join([str(elsewhere), "", str(other)])}
+    usage = find_usage(Roots(env=env, home=home, platform="linux"))
+    assert [v for v, _ in usage.venvs] == [
+        elsewhere / "site/.venv",
+        other / "a/b/env",
+        home / "proj/.venv",
+    ]
+    assert usage.users_of(tmp_path / "py") == [
+        f"venv {elsewhere / 'site/.venv'}",
+        f"venv {other / 'a/b/env'}",
+        f"venv {home / 'proj/.venv'}",
+    ]
     assert usage.users_of(tmp_path / "py-other") == []  # a prefix of the name is not inside
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ..catalog.models import Catalog
 from ..service.catalog import CatalogUnavailable, load_catalog, load_offline
 from ..settings import Settings
+from ..units import printable
 from .common import (
     UserError,
     add_catalog_options,
@@ -22,7 +23,8 @@ from .common import (
 
 if TYPE_CHECKING:
     from ..install.registry import Interpreter, Roots
-    from ..install.uninstall import PrunePlan, Removed
+    from ..install.uninstall import Removed
+    from ..service.inventory import PrunePlan
 
 # The registry, uninstall and humanize modules are imported by the commands that use them:
 # every subcommand module is imported at start-up, and `install` should not pay for them.
@@ -33,9 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "installed",
         help="list installed interpreters: pybs-tui's own and other tools'",
         description="List pybs-tui's installs and, read-only, the CPython interpreters of uv, "
-        "pdm, rye, hatch, mise and pyenv: disk use, release, what is newer, and "
-        "which venvs, uv tools and links use each. 'newer' is judged against the "
-        "cached catalog (or the embedded snapshot); --refresh asks the network.",
+        "pdm, rye, hatch, mise and pyenv: disk use, flavor, options, release, what is "
+        "newer, and what uses each: venvs (in the working dir and its parents' projects, "
+        "PYBS_TUI_VENV_ROOTS and the home dir), uv tools, pipx apps, ~/.local/bin links "
+        "and .python-version pins. 'newer' is judged against the cached catalog (or the "
+        "embedded snapshot); --refresh asks the network.",
     )
     which = p.add_mutually_exclusive_group()
     which.add_argument(
@@ -58,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "uninstall",
         help="remove pybs-tui installs (never another tool's)",
         description="Remove interpreters installed by pybs-tui, by the names `pybs-tui "
-        "installed` shows. Asks first on a terminal; scripts pass --yes.",
+        "installed` shows. Names every venv, tool, link and pin that uses them, and asks "
+        "first on a terminal; scripts pass --yes.",
     )
     u.add_argument("names", nargs="+", metavar="NAME", help="install name (its directory)")
     u.add_argument("--yes", "-y", action="store_true", help="do not ask")
@@ -69,17 +74,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="remove older own installs: keep the newest patch per minor and variant",
         description="Plan: keep the newest patch of each minor version and variant (and the "
         "newest build of that patch) among pybs-tui's installs; the rest is "
-        "reclaimable. Shows the plan, then removes on confirmation. With --json "
+        "reclaimable, except older installs that something uses (a venv, uv tool, pipx "
+        "app, link or .python-version pin): those are kept and listed with their users "
+        "unless --include-used. Shows the plan, then removes on confirmation. With --json "
         "and without --yes, only the plan is printed.",
     )
     mode = r.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", "-n", action="store_true", help="show the plan only")
     mode.add_argument("--yes", "-y", action="store_true", help="remove without asking")
     r.add_argument(
-        "--keep-used",
+        "--include-used",
         action="store_true",
-        help="also keep installs that a venv, uv tool or link uses",
+        help="also remove older installs that a venv, tool, link or pin uses (they break)",
     )
+    r.add_argument("--keep-used", action="store_true", help=argparse.SUPPRESS)  # the default now
     add_json_option(r)
     r.set_defaults(func=run_prune)
 
@@ -100,23 +108,28 @@ def _catalog(args: argparse.Namespace, settings: Settings) -> Catalog | None:
 
 
 def _short(path: Path | str, home: Path) -> str:
-    text = str(path)
-    prefix = str(home).rstrip("/") + "/"
-    return "~/" + text[len(prefix) :] if text.startswith(prefix) else text
+    from ..install.registry import short_path
+
+    return short_path(path, home)
 
 
 def _size(n: int | None) -> str:
-    import humanize
+    from ..units import format_size
 
-    return humanize.naturalsize(n) if n is not None else "?"
+    return format_size(n)
 
 
 def _users(users: Sequence[str], home: Path) -> str:
-    if not users:
-        return "-"
-    kind, _, what = users[0].partition(" ")
-    first = f"{kind} {_short(what, home)}" if kind in ("venv", "link") else users[0]
-    return first + (f" (+{len(users) - 1})" if len(users) > 1 else "")
+    from ..install.registry import users_summary
+
+    return users_summary(users, home)
+
+
+def _print_users(users: Sequence[str], home: Path, indent: str = "  ") -> None:
+    from ..install.registry import short_user
+
+    for user in users:
+        print(printable(f"{indent}used by {short_user(user, home)}"))
 
 
 def _confirm(question: str, yes: bool, hint: str) -> bool:
@@ -144,13 +157,23 @@ def _inventory(settings: Settings, roots: Roots, own_only: bool) -> tuple[list[I
     return interps, usage.complete
 
 
+def _scan_note(complete: bool) -> None:
+    if not complete:
+        print(
+            "note: the venv scan stopped at its time limit; 'used by' may miss some",
+            file=sys.stderr,
+        )
+
+
 def _report_removed(removed: Sequence[Removed]) -> None:
     for r in removed:
-        print(f"removed {r.name} ({_size(r.bytes_freed)} freed)")
+        print(printable(f"removed {r.name} ({_size(r.bytes_freed)} freed)"))
         if r.leftover is not None:
             print(
-                f"warning: some files of {r.name} could not be deleted; they are in "
-                f"{r.leftover} and will be swept next time",
+                printable(
+                    f"warning: some files of {r.name} could not be deleted; they are in "
+                    f"{r.leftover} and will be swept next time"
+                ),
                 file=sys.stderr,
             )
     if len(removed) > 1:
@@ -162,7 +185,8 @@ def _report_removed(removed: Sequence[Removed]) -> None:
 # -- installed ---------------------------------------------------------------------------------
 def run_installed(args: argparse.Namespace) -> int:
     from ..host import detect_host
-    from ..install.registry import Roots, mark_newer
+    from ..install.registry import Roots
+    from ..service.inventory import mark_newer
 
     settings = settings_from_args(args)
     roots = Roots.from_env()
@@ -185,34 +209,41 @@ def run_installed(args: argparse.Namespace) -> int:
         print(
             "no interpreters installed"
             + (" by pybs-tui" if args.own else "")
-            + f" (pybs-tui installs into {settings.install_dir})"
+            + printable(f" (pybs-tui installs into {settings.install_dir})")
         )
         return 0
     home = roots.home
     print_table(
-        ["manager", "version", "variant", "release", "size", "path", "newer", "used by"],
+        [
+            "manager",
+            "version",
+            "flavor",
+            "options",
+            "release",
+            "size",
+            "newer",
+            "used by",
+            "path",
+        ],
         [
             [
                 i.manager,
                 i.label,
-                i.variant,
+                i.flavor or "?",
+                i.options_label,
                 i.release or "?",
                 _size(i.size),
-                _short(i.path, home),
                 i.newer or "-",
                 _users(i.used_by, home),
+                _short(i.path, home),
             ]
             for i in interps
         ],
-        right=[4],
+        right=[5],
     )
     own = sum(1 for i in interps if i.own)
     print(f"{len(interps)} interpreters ({own} pybs-tui), {_size(total)} on disk")
-    if not complete:
-        print(
-            "note: the venv scan stopped at its time limit; 'used by' may miss some",
-            file=sys.stderr,
-        )
+    _scan_note(complete)
     return 0
 
 
@@ -252,10 +283,19 @@ def run_uninstall(args: argparse.Namespace) -> int:
         raise UserError(str(exc), code=1) from None
     targets = [i for i in own_installs(settings) if i.path in paths]
     fill_sizes(targets, settings)
-    attach_usage(targets, find_usage(roots, [i.path for i in targets]))
+    usage = find_usage(roots, [i.path for i in targets])
+    attach_usage(targets, usage)
     for i in targets:
-        users = f"; used by {', '.join(i.used_by)}" if i.used_by else ""
-        print(f"{i.name}: {i.label}, {_size(i.size)}{users}")
+        print(printable(f"{i.name}: {i.label}, {_size(i.size)}"))
+        _print_users(i.used_by, roots.home)
+    used = [i for i in targets if i.used_by]
+    if used:
+        print(
+            f"warning: {len(used)} of these {'is' if len(used) == 1 else 'are'} in use: "
+            "what uses it stops working",
+            file=sys.stderr,
+        )
+    _scan_note(usage.complete)
     total = sum(i.size or 0 for i in targets)
     question = f"Remove {len(targets)} install{'s' if len(targets) != 1 else ''} ({_size(total)})?"
     if not _confirm(question, args.yes, "add --yes to remove"):
@@ -274,7 +314,14 @@ def _print_plan(plan: PrunePlan, home: Path) -> None:
     if plan.keep:
         print("keep:")
         for i in plan.keep:
-            print(f"  {i.name}  {i.label}  {_size(i.size)}")
+            if i not in plan.kept_used:
+                print(printable(f"  {i.name}  {i.label}  {_size(i.size)}"))
+    if plan.kept_used:
+        print("kept because in use (--include-used removes them too):")
+        for i in plan.kept_used:
+            why = plan.reasons.get(i.name, "")
+            print(printable(f"  {i.name}  {i.label}  {_size(i.size)}  {why}"))
+            _print_users(i.used_by, home, "    ")
     if plan.remove:
         print("remove:")
         print_table(
@@ -285,6 +332,10 @@ def _print_plan(plan: PrunePlan, home: Path) -> None:
             ],
             right=[2],
         )
+        for i, _ in plan.remove:
+            if i.used_by:
+                print(printable(f"  {i.name} is in use:"))
+                _print_users(i.used_by, home, "    ")
     print(
         f"reclaimable: {_size(plan.reclaimable)} in {len(plan.remove)} install"
         f"{'s' if len(plan.remove) != 1 else ''}"
@@ -292,20 +343,21 @@ def _print_plan(plan: PrunePlan, home: Path) -> None:
     used = [i for i, _ in plan.remove if i.used_by]
     if used:
         print(
-            f"warning: {len(used)} of these are in use; those venvs and links will stop "
-            "working (--keep-used keeps them)",
+            f"warning: {len(used)} of these {'is' if len(used) == 1 else 'are'} in use "
+            "(--include-used); what uses them stops working",
             file=sys.stderr,
         )
 
 
 def run_prune(args: argparse.Namespace) -> int:
     from ..install.registry import Roots
-    from ..install.uninstall import UninstallError, execute_prune, plan_prune
+    from ..install.uninstall import UninstallError
+    from ..service.inventory import execute_prune, plan_prune
 
     settings = settings_from_args(args)
     roots = Roots.from_env()
-    interps, _ = _inventory(settings, roots, own_only=True)
-    plan = plan_prune(interps, keep_used=args.keep_used)
+    interps, complete = _inventory(settings, roots, own_only=True)
+    plan = plan_prune(interps, keep_used=not args.include_used)
     if args.json:
         removed: list[Removed] = []
         if args.yes and plan.remove:
@@ -316,6 +368,7 @@ def run_prune(args: argparse.Namespace) -> int:
         print_json(
             dict(
                 plan.to_json(),
+                used_by_scan_complete=complete,
                 removed=[
                     {
                         "name": r.name,
@@ -328,10 +381,13 @@ def run_prune(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    _scan_note(complete)
     if not plan.remove:
         print(
             f"nothing to prune: {len(plan.keep)} install{'s' if len(plan.keep) != 1 else ''} kept"
         )
+        if plan.kept_used:
+            _print_plan(plan, roots.home)
         return 0
     _print_plan(plan, roots.home)
     if args.dry_run:

@@ -372,7 +372,7 @@ def _open_stream(fh: BinaryIO, settings: Settings, archive: Path) -> BinaryIO:
     fh.seek(0)
     if magic.startswith(_ZSTD_MAGIC):
         dctx = zstandard.ZstdDecompressor(max_window_size=settings.limits.max_zstd_window)
-        return dctx.stream_reader(fh, read_size=CHUNK, read_across_frames=True)  # type: ignore[return-value]
+        return dctx.stream_reader(fh, read_size=CHUNK, read_across_frames=True)
     if magic.startswith(_GZIP_MAGIC):
         return _GzipStream(fh)  # type: ignore[return-value]
     raise ArchiveRefused(f"{archive.name} is neither a zstd nor a gzip archive")
@@ -927,8 +927,10 @@ class _Extractor:
         if parts in self.tree.links:  # never true (a duplicate is refused first); realpath
             target = os.path.realpath(target)  # would follow a link there
         if not _inside(target, self.real_root):
-            exc = tarfile.OutsideDestinationError(member.replace(name=shown, deep=False), target)
-            raise ArchiveRefused(f"refused member {shown!r}: {_one_line(exc)}")
+            outside = tarfile.OutsideDestinationError(
+                member.replace(name=shown, deep=False), target
+            )
+            raise ArchiveRefused(f"refused member {shown!r}: {_one_line(outside)}")
         return _filtered_mode(member)
 
     def _real_dir(self, parts: tuple[str, ...]) -> str:
@@ -965,7 +967,7 @@ class _Extractor:
 
     def _read(self, tar: tarfile.TarFile, member: tarfile.TarInfo, size: int) -> bytes:
         """The next `size` bytes of `member`'s data (tarfile's stream is positioned there)."""
-        data = tar.fileobj.read(size)  # type: ignore[union-attr]
+        data = tar.fileobj.read(size)
         if len(data) != size:
             raise ArchiveRefused(f"the archive is truncated inside {member.name!r}")
         return data
@@ -973,7 +975,7 @@ class _Extractor:
     def _write_file(
         self, tar: tarfile.TarFile, member: tarfile.TarInfo, folder: str, path: str, mode: int
     ) -> None:
-        if tar.fileobj.tell() != member.offset_data:  # type: ignore[union-attr]
+        if tar.fileobj.tell() != member.offset_data:
             raise ArchiveRefused(f"refused member {member.name!r}: unreadable")
         if member.size <= WRITER_FILE_MAX:
             data = self._read(tar, member, member.size)
@@ -1014,7 +1016,8 @@ def _check_tree_links(root: Path) -> None:
                 entries = list(it)
         except OSError:
             continue
-        dirs, files = [], []
+        dirs: list[os.DirEntry[str]] = []
+        files: list[os.DirEntry[str]] = []
         for entry in entries:
             try:
                 is_dir = entry.is_dir()

@@ -57,7 +57,7 @@ def ensure_python_links(root: Path, build: Build | None = None) -> list[str]:
             n,
         ),
     )
-    created = []
+    created: list[str] = []
     if not versioned:
         return created
     target = versioned[0]

@@ -1,8 +1,10 @@
 """Inventory of installed interpreters: pybs-tui's own (from receipts) plus a READ-ONLY look at
-those of uv, pdm, rye, hatch, mise and pyenv; what uses each one; what the catalog has newer.
+those of uv, pdm, rye, hatch, mise and pyenv; and what uses each one (venvs, uv tools, pipx
+apps, links, .python-version pins).
 
-Nothing here writes outside pybs-tui's own directories, and nothing imports textual. Every
-root is injectable through `Roots` (an env mapping plus a home dir) so tests build fake trees.
+Nothing here writes (but the disk-use cache), and nothing imports textual. Every root is
+injectable through `Roots` (an env mapping, a home dir, a working dir) so tests build fake
+trees.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 import json
 import os
 import re
+import stat
 import sys
 import time
 import tomllib
@@ -21,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..catalog.group import ARCH_ALIASES, Host
-from ..catalog.models import Catalog, Version
+from ..catalog.group import ARCH_ALIASES
+from ..catalog.models import Version
 from ..catalog.names import parse_name, parse_version
 from ..settings import Settings
 from .receipts import iter_receipts
@@ -48,30 +51,53 @@ SKIP_DIRS = frozenset(
         "proc",
     }
 )
+#: Top-level dirs of / never searched: kernel and device trees, runtime state, and mount points
+#: (a stale network mount can block a directory listing for minutes).
+SYSTEM_DIRS = frozenset(
+    {"proc", "sys", "dev", "run", "lost+found", "mnt", "media", "net", "afs", "Volumes", "System"}
+)
+PIN_FILE = ".python-version"
+#: Bytes read at most from a pyvenv.cfg and from a pin file.
+CFG_LIMIT = 65536
+PIN_LIMIT = 4096
 
 
 @dataclass(frozen=True)
 class Roots:
-    """Where other tools keep interpreters and where venvs are looked for.
+    """Where other tools keep interpreters and where venvs and pins are looked for.
 
-    `env` stands in for os.environ and `home` for the user's home dir; nothing else is read.
+    `env` stands in for os.environ, `home` for the user's home dir and `cwd` for the working
+    dir (None: no walk up from a working dir); nothing else is read.
     """
 
     env: Mapping[str, str]
     home: Path
     platform: str = sys.platform
-    venv_roots: tuple[Path, ...] | None = None  # None: (home,), or PYBS_TUI_VENV_ROOTS
+    venv_roots: tuple[Path, ...] | None = None  # the deep scan's base: None is (home,)
     scan_depth: int = 4
     scan_seconds: float = 2.0
+    cwd: Path | None = None
+    project_depth: int = 2  # below the working dir and each of its parents
 
     @classmethod
     def from_env(
-        cls, env: Mapping[str, str] | None = None, home: Path | None = None, **overrides: Any
+        cls,
+        env: Mapping[str, str] | None = None,
+        home: Path | None = None,
+        cwd: Path | None = None,
+        **overrides: Any,
     ) -> Roots:
+        """The real environment (or `env`); the real working dir only with the real env."""
+        real = env is None
         env = dict(os.environ if env is None else env)
         if home is None:
             home = Path(env["HOME"]) if env.get("HOME") else Path.home()
-        return cls(env=env, home=home, **overrides)
+        if cwd is None and real:
+            try:
+                cwd = Path.cwd()
+            except OSError:  # the working dir was deleted
+                cwd = None
+        return cls(env=env, home=home, cwd=cwd, **overrides)
 
     # -- helpers ---------------------------------------------------------------------------
     def _path(self, var: str) -> Path | None:
@@ -154,13 +180,48 @@ class Roots:
                 out.append(d)
         return out
 
+    def extra_venv_roots(self) -> list[Path]:
+        """PYBS_TUI_VENV_ROOTS: more folders to search for venvs (os.pathsep-separated)."""
+        value = self.env.get("PYBS_TUI_VENV_ROOTS", "")
+        return [Path(p).expanduser() for p in value.split(os.pathsep) if p.strip()]
+
     def scan_roots(self) -> list[Path]:
-        if self.venv_roots is not None:
-            return list(self.venv_roots)
-        value = self.env.get("PYBS_TUI_VENV_ROOTS")
-        if value:
-            return [Path(p).expanduser() for p in value.split(os.pathsep) if p]
-        return [self.home]
+        """Folders searched `scan_depth` deep: PYBS_TUI_VENV_ROOTS, then the home dir."""
+        base = list(self.venv_roots) if self.venv_roots is not None else [self.home]
+        out: list[Path] = []
+        for root in [*self.extra_venv_roots(), *base]:
+            if root not in out:
+                out.append(root)
+        return out
+
+    def project_dirs(self) -> list[Path]:
+        """The working dir and its parents, up to the home dir (when under it) or /."""
+        if self.cwd is None:
+            return []
+        current = Path(os.path.abspath(self.cwd))
+        home = Path(os.path.abspath(self.home))
+        out = [current]
+        while current != home and current.parent != current:
+            current = current.parent
+            out.append(current)
+        return out
+
+    def pipx_venvs(self) -> list[Path]:
+        """Where pipx keeps one venv per app: PIPX_HOME/venvs, else its default places."""
+        dirs = [
+            (self._path("PIPX_HOME") or self._user_data_dir("pipx")) / "venvs",
+            self.home / ".local" / "share" / "pipx" / "venvs",
+            self.home / ".local" / "pipx" / "venvs",
+        ]
+        return list(dict.fromkeys(dirs))
+
+    def global_pins(self) -> list[Path]:
+        """Version files that pin an interpreter for every folder: pyenv's and uv's."""
+        config = self._path("XDG_CONFIG_HOME") or self.home / ".config"
+        return [
+            (self._path("PYENV_ROOT") or self.home / ".pyenv") / "version",
+            (self._path("UV_CONFIG_DIR") or config / "uv") / PIN_FILE,
+        ]
 
 
 @dataclass
@@ -175,7 +236,9 @@ class Interpreter:
     variant: str = "default"  # default, freethreaded, debug, freethreaded+debug
     flags: tuple[str, ...] = ()
     platform: tuple[str, str, str] | None = None  # (os, arch, libc) when known
-    flavor: str = ""
+    flavor: str = ""  # full, install_only, install_only_stripped; "" when unknown
+    options: tuple[str, ...] | None = None  # build options in PBS order; None when unknown
+    triple: str = ""  # the archive's target triple, e.g. x86_64_v3-unknown-linux-gnu
     executable: Path | None = None
     modified: float = 0.0
     receipt: dict[str, Any] | None = None
@@ -201,6 +264,14 @@ class Interpreter:
             "freethreaded+debug": "t+debug",
         }.get(self.variant, "")
         return self.version_str + suffix
+
+    @property
+    def options_label(self) -> str:
+        """Build options other than the variant's ('pgo+lto'); '-' for none, '?' unknown."""
+        if self.options is None:
+            return "?"
+        rest = [o for o in self.options if o not in ("freethreaded", "debug")]
+        return "+".join(rest) or "-"
 
     @property
     def remove_command(self) -> str:
@@ -229,6 +300,8 @@ class Interpreter:
             "flags": list(self.flags),
             "platform": "-".join(self.platform) if self.platform else None,
             "flavor": self.flavor or None,
+            "options": list(self.options) if self.options is not None else None,
+            "triple": self.triple or None,
             "size": self.size,
             "modified": dt.datetime.fromtimestamp(self.modified, dt.UTC).isoformat()
             if self.modified
@@ -368,7 +441,8 @@ def own_installs(settings: Settings) -> list[Interpreter]:
     out = []
     for path, receipt in iter_receipts(settings):
         build = parse_name(str(receipt.get("name", "")))
-        probe = receipt.get("probe") if isinstance(receipt.get("probe"), dict) else {}
+        raw_probe = receipt.get("probe")
+        probe: dict[str, Any] = raw_probe if isinstance(raw_probe, dict) else {}
         version = parse_version(str(receipt.get("version") or probe.get("version") or ""))
         if version is None and build is not None:
             version = build.version
@@ -376,6 +450,8 @@ def own_installs(settings: Settings) -> list[Interpreter]:
         options = {str(o) for o in listed} if isinstance(listed, list) else set()
         if build is not None:
             options |= build.options
+        named = build.options_label.split("+") if build is not None and build.options else []
+        ordered = tuple(dict.fromkeys([*named, *sorted(options)]))
         variant = _variant(
             "freethreaded" in options or bool(probe.get("Py_GIL_DISABLED")),
             "debug" in options or bool(probe.get("Py_DEBUG")),
@@ -393,6 +469,8 @@ def own_installs(settings: Settings) -> list[Interpreter]:
                 flags=tuple(flags),
                 platform=platform,
                 flavor=str(receipt.get("flavor") or (build.flavor if build else "") or ""),
+                options=ordered,
+                triple=str(receipt.get("triple") or (build.triple if build else "") or ""),
                 executable=find_executable(path),
                 modified=_mtime(path),
                 receipt=receipt,
@@ -509,6 +587,10 @@ def discover_hatch(root: Path) -> list[Interpreter]:
                 if build is not None and build.known
                 else None,
                 flavor=build.flavor if build is not None else "",
+                options=tuple(o for o in build.options_label.split("+") if o != "-")
+                if build is not None
+                else None,
+                triple=build.triple if build is not None else "",
                 executable=executable or find_executable(path),
                 modified=_mtime(path),
             )
@@ -601,77 +683,68 @@ def sort_interpreters(interps: Iterable[Interpreter]) -> list[Interpreter]:
 
 
 # ---------------------------------------------------------------------------------------------
-# newer available
-def newer_available(interp: Interpreter, catalog: Catalog | None, host: Host | None = None) -> str:
-    """'3.12.8' if the catalog has a newer patch of the same minor and variant for this
-    interpreter's platform; '3.12.3+20250115' if only a newer build of the same patch; ''."""
-    v = interp.version
-    if catalog is None or v is None:
-        return ""
-    if interp.platform is not None:
-        os_name, arch, libc = interp.platform
-    elif host is not None:
-        os_name, arch, libc = host.os, host.arch, host.libc
-    else:
-        return ""
-    best: tuple[Version, str] | None = None
-    for b in catalog.builds:
-        bv = b.version
-        if bv is None or (bv.major, bv.minor) != (v.major, v.minor):
-            continue
-        if b.variant != interp.variant or (b.os, b.arch, b.libc) != (os_name, arch, libc):
-            continue
-        if bv.is_prerelease and not v.is_prerelease:
-            continue
-        if best is None or (bv, b.release) > best:
-            best = (bv, b.release)
-    if best is None:
-        return ""
-    if best[0] > v:
-        return str(best[0])
-    if best[0] == v and interp.release and best[1] > interp.release:
-        return f"{v}+{best[1]}"
-    return ""
-
-
-def mark_newer(
-    interps: Iterable[Interpreter], catalog: Catalog | None, host: Host | None = None
-) -> None:
-    for interp in interps:
-        interp.newer = newer_available(interp, catalog, host)
-
-
-# ---------------------------------------------------------------------------------------------
 # used by
 @dataclass
 class Usage:
-    """Venvs, uv tools and links found, and whether the bounded venv scan finished."""
+    """What may use an interpreter, and whether the bounded venv scan finished.
 
-    venvs: list[tuple[Path, list[str]]] = field(default_factory=list)  # (venv, homes)
-    tools: list[tuple[str, list[str]]] = field(default_factory=list)  # (tool name, homes)
-    links: list[tuple[Path, str]] = field(default_factory=list)  # (link, resolved target)
+    venvs: (venv dir, homes its pyvenv.cfg names); tools and pipx: (app, homes); links:
+    (link, what it finally resolves to); pins: (version file, one version it requests).
+    """
+
+    venvs: list[tuple[Path, list[str]]] = field(default_factory=list)
+    tools: list[tuple[str, list[str]]] = field(default_factory=list)
+    links: list[tuple[Path, str]] = field(default_factory=list)
     complete: bool = True
+    pipx: list[tuple[str, list[str]]] = field(default_factory=list)
+    pins: list[tuple[Path, str]] = field(default_factory=list)
+    _forms: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
-    def users_of(self, path: Path) -> list[str]:
-        """Who points into `path`: 'venv /x/.venv', 'uv tool ruff', 'link ~/.local/bin/py'."""
-        prefixes = _path_forms(path)
+    def users_of(
+        self, path: Path, version: Version | None = None, variant: str = "default"
+    ) -> list[str]:
+        """Who relies on the install at `path`: 'venv /x/.venv', 'uv tool ruff', 'pipx black',
+        'link /home/u/.local/bin/python3.12', 'pin /x/.python-version (3.12)'. A pin counts
+        when it names this install's version (a pin on 3.12 counts for every 3.12.x) or a
+        path inside it."""
+        prefixes = self.forms(path)
         out = []
         for venv, homes in self.venvs:
-            if any(_inside(h, prefixes) for h in homes):
+            if any(self.inside(h, prefixes) for h in homes):
                 out.append(f"venv {venv}")
         for tool, homes in self.tools:
-            if any(_inside(h, prefixes) for h in homes):
+            if any(self.inside(h, prefixes) for h in homes):
                 out.append(f"uv tool {tool}")
+        for app, homes in self.pipx:
+            if any(self.inside(h, prefixes) for h in homes):
+                out.append(f"pipx {app}")
         for link, target in self.links:
-            if _inside(target, prefixes):
+            if self.inside(target, prefixes):
                 out.append(f"link {link}")
+        for pin, request in self.pins:
+            if os.path.isabs(request):
+                hit = self.inside(request, prefixes)
+            else:
+                hit = pin_matches(request, version, variant)
+            if hit:
+                out.append(f"pin {pin} ({request})")
         return out
+
+    def forms(self, path: Path | str) -> list[str]:
+        """The absolute and the resolved spelling of a path (computed once per Usage)."""
+        key = os.fspath(path)
+        if key not in self._forms:
+            self._forms[key] = _path_forms(key)
+        return self._forms[key]
+
+    def inside(self, candidate: str, prefixes: Sequence[str]) -> bool:
+        return any(_under(form, prefix) for form in self.forms(candidate) for prefix in prefixes)
 
 
 def _path_forms(path: Path | str) -> list[str]:
     forms = [os.path.abspath(path)]
     try:
-        real = os.path.realpath(path)
+        real = os.path.realpath(path)  # a symlink loop ends the resolution, never hangs
     except (OSError, ValueError):
         real = forms[0]
     if real not in forms:
@@ -679,23 +752,71 @@ def _path_forms(path: Path | str) -> list[str]:
     return forms
 
 
-def _inside(candidate: str, prefixes: Sequence[str]) -> bool:
-    for form in _path_forms(candidate):
-        for prefix in prefixes:
-            if form == prefix or form.startswith(prefix.rstrip(os.sep) + os.sep):
-                return True
-    return False
+def _under(form: str, prefix: str) -> bool:
+    return form == prefix or form.startswith(prefix.rstrip(os.sep) + os.sep)
+
+
+_PIN = re.compile(
+    r"^(?:cpython[-@]?|python)?(?P<major>\d+)(?:\.(?P<minor>\d+)(?:\.(?P<patch>\d+)"
+    r"(?P<pre>(?:a|b|rc)\d+)?)?)?(?P<t>t)?(?:\+(?P<words>[a-z+]+))?(?:$|[-@+_])",
+    re.IGNORECASE,
+)
+
+
+def pin_matches(request: str, version: Version | None, variant: str = "default") -> bool:
+    """Whether a pinned request ('3.12', '3.12.3', 'cpython-3.12.3-linux-x86_64-gnu', '3.13t',
+    '3.12.3+debug') asks for this version and variant. A request without a patch counts for
+    every patch; a 't' or '+debug' only for installs of that variant."""
+    m = _PIN.match(request.strip())
+    if m is None or version is None:
+        return False
+    if int(m["major"]) != version.major:
+        return False
+    if m["minor"] is not None and int(m["minor"]) != version.minor:
+        return False
+    if m["patch"] is not None and (
+        int(m["patch"]) != version.patch or (m["pre"] or "").lower() != version.prerelease
+    ):
+        return False
+    words = set((m["words"] or "").lower().split("+")) - {""}
+    if (m["t"] or "freethreaded" in words) and "freethreaded" not in variant:
+        return False
+    return "debug" not in words or "debug" in variant
+
+
+def _read_bounded(path: str | os.PathLike[str], limit: int) -> bytes | None:
+    """The first `limit` bytes of a regular file; None for anything else (a FIFO never
+    blocks: it is opened non-blocking and refused)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except (OSError, ValueError):
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, limit)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _is_file(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def read_pyvenv_homes(cfg: Path) -> list[str]:
     """home / executable / base-executable values of a pyvenv.cfg (absolute paths only)."""
-    try:
-        text = cfg.read_text(errors="replace")[:65536]
-    except OSError:
+    data = _read_bounded(cfg, CFG_LIMIT)
+    if data is None:
         return []
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
-        parser.read_string("[venv]\n" + text)
+        parser.read_string("[venv]\n" + data.decode("utf-8", "replace"))
     except configparser.Error:
         return []
     out = []
@@ -706,46 +827,119 @@ def read_pyvenv_homes(cfg: Path) -> list[str]:
     return out
 
 
-def scan_venvs(
-    roots: Roots, interpreter_dirs: Iterable[Path] = ()
-) -> tuple[list[tuple[Path, list[str]]], bool]:
-    """Venvs (dirs holding pyvenv.cfg) under the scan roots, breadth first, bounded in depth
-    and time, never through symlinks. Returns (venvs, complete)."""
-    start = time.monotonic()
-    skip = {os.path.abspath(p) for p in interpreter_dirs}
-    found: dict[str, list[str]] = {}
-    for root in roots.scan_roots():
-        queue: deque[tuple[str, int]] = deque([(os.path.abspath(root), 0)])
-        while queue:
-            if time.monotonic() - start > roots.scan_seconds:
-                return [(Path(p), h) for p, h in found.items()], False
-            current, depth = queue.popleft()
+def read_pins(pin: Path, home: Path | None = None) -> list[str]:
+    """The versions a .python-version file requests, one per line or word (at most 8);
+    '~' and relative paths are made absolute."""
+    data = _read_bounded(pin, PIN_LIMIT)
+    if data is None:
+        return []
+    out: list[str] = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        for word in line.split("#", 1)[0].split():
+            if home is not None and (word == "~" or word.startswith("~/")):
+                word = str(home) + word[1:]
+            elif os.sep in word and not os.path.isabs(word):
+                word = os.path.normpath(os.path.join(os.path.dirname(pin), word))
+            out.append(word[:200])
+    return out[:8]
+
+
+class _Scan:
+    """One bounded walk for venvs and pin files: a shared deadline, no symlinked dirs, each
+    dir listed once (again only when reached with more depth left)."""
+
+    MAX_ENTRIES = 5000  # a dir with more entries is listed only this far
+
+    def __init__(self, roots: Roots, skip: Iterable[Path]) -> None:
+        self.deadline = time.monotonic() + roots.scan_seconds
+        self.skip = {os.path.abspath(p) for p in skip}
+        self.venvs: dict[str, list[str]] = {}
+        self.pins: dict[str, list[str]] = {}
+        self.listed: dict[str, int] = {}
+        self.home = roots.home
+        self.complete = True
+
+    def expired(self) -> bool:
+        if self.complete and time.monotonic() > self.deadline:
+            self.complete = False
+        return not self.complete
+
+    def pin(self, path: str) -> None:
+        if path not in self.pins:
+            self.pins[path] = read_pins(Path(path), self.home)
+
+    def walk(self, root: Path, depth: int) -> None:
+        """Breadth first from `root`, `depth` levels down."""
+        queue: deque[tuple[str, int]] = deque([(os.path.abspath(root), depth)])
+        while queue and not self.expired():
+            current, left = queue.popleft()
+            if self.listed.get(current, -1) >= left:
+                continue
+            self.listed[current] = left
             cfg = os.path.join(current, "pyvenv.cfg")
-            if os.path.isfile(cfg):
-                found.setdefault(current, read_pyvenv_homes(Path(cfg)))
+            if _is_file(cfg):
+                self.venvs.setdefault(current, read_pyvenv_homes(Path(cfg)))
                 continue
-            if depth >= roots.scan_depth:
+            if left <= 0:
+                pin = os.path.join(current, PIN_FILE)
+                if _is_file(pin):
+                    self.pin(pin)
                 continue
+            subdirs = []
             try:
                 with os.scandir(current) as it:
-                    entries = sorted(
-                        e.path
-                        for e in it
-                        if e.name not in SKIP_DIRS and e.is_dir(follow_symlinks=False)
-                    )
+                    for n, entry in enumerate(it):
+                        if n >= self.MAX_ENTRIES:
+                            self.complete = False
+                            break
+                        if entry.name == PIN_FILE:
+                            self.pin(entry.path)
+                        elif (
+                            entry.name not in SKIP_DIRS
+                            and not (current == os.sep and entry.name in SYSTEM_DIRS)
+                            and entry.is_dir(follow_symlinks=False)
+                        ):
+                            subdirs.append(entry.path)
             except OSError:
                 continue
-            queue.extend((p, depth + 1) for p in entries if p not in skip)
-    return [(Path(p), h) for p, h in found.items()], True
+            queue.extend((p, left - 1) for p in sorted(subdirs) if p not in self.skip)
+
+
+def _scan(roots: Roots, interpreter_dirs: Iterable[Path]) -> _Scan:
+    """Venvs and pins in the working dir and its parents' projects (`project_depth` deep),
+    then in PYBS_TUI_VENV_ROOTS and the home dir (`scan_depth` deep)."""
+    scan = _Scan(roots, interpreter_dirs)
+    for project in roots.project_dirs():
+        scan.walk(project, roots.project_depth)
+    for root in roots.scan_roots():
+        scan.walk(root, roots.scan_depth)
+    return scan
+
+
+def _scan_app_venvs(dirs: Iterable[Path]) -> list[tuple[str, list[str]]]:
+    out = []
+    for d in dirs:
+        for app in _subdirs(d):
+            cfg = app / "pyvenv.cfg"
+            if _is_file(str(cfg)):
+                out.append((app.name, read_pyvenv_homes(cfg)))
+    return out
 
 
 def scan_uv_tools(roots: Roots) -> list[tuple[str, list[str]]]:
-    out = []
-    for tool in _subdirs(roots.uv_tools()):
-        cfg = tool / "pyvenv.cfg"
-        if cfg.is_file():
-            out.append((tool.name, read_pyvenv_homes(cfg)))
-    return out
+    return _scan_app_venvs([roots.uv_tools()])
+
+
+def scan_pipx(roots: Roots) -> list[tuple[str, list[str]]]:
+    """pipx's venvs, one per app (PIPX_HOME/venvs, ~/.local/share/pipx/venvs, ...)."""
+    seen: set[str] = set()
+    dirs = []
+    for d in roots.pipx_venvs():
+        real = os.path.realpath(d)
+        if real not in seen:
+            seen.add(real)
+            dirs.append(d)
+    return _scan_app_venvs(dirs)
 
 
 def scan_links(roots: Roots) -> list[tuple[Path, str]]:
@@ -756,7 +950,7 @@ def scan_links(roots: Roots) -> list[tuple[Path, str]]:
             entries = sorted(d.iterdir())
         except OSError:
             continue
-        for entry in entries:
+        for entry in entries[: _Scan.MAX_ENTRIES]:
             if entry.is_symlink():
                 try:
                     out.append((entry, os.path.realpath(entry)))
@@ -766,16 +960,64 @@ def scan_links(roots: Roots) -> list[tuple[Path, str]]:
 
 
 def find_usage(roots: Roots, interpreter_dirs: Iterable[Path] = ()) -> Usage:
-    """Everything that may use an interpreter: venvs, uv tools, links."""
-    venvs, complete = scan_venvs(roots, interpreter_dirs)
+    """Everything that may use an interpreter: venvs (working dir and its parents'
+    projects, PYBS_TUI_VENV_ROOTS, home), uv tools, pipx apps, links, .python-version pins.
+    Reads only, bounded in bytes, depth and time."""
+    scan = _scan(roots, interpreter_dirs)
+    app_dirs = {os.path.abspath(roots.uv_tools())} | {
+        os.path.abspath(d) for d in roots.pipx_venvs()
+    }
+    venvs = [
+        (Path(p), homes)
+        for p, homes in scan.venvs.items()
+        if os.path.dirname(p) not in app_dirs  # those are listed as uv tools and pipx apps
+    ]
+    for pin in roots.global_pins():
+        if str(pin) not in scan.pins and _is_file(str(pin)):
+            scan.pin(str(pin))
+    pins = [(Path(f), request) for f, requests in scan.pins.items() for request in requests]
     return Usage(
-        venvs=venvs, tools=scan_uv_tools(roots), links=scan_links(roots), complete=complete
+        venvs=venvs,
+        tools=scan_uv_tools(roots),
+        links=scan_links(roots),
+        complete=scan.complete,
+        pipx=scan_pipx(roots),
+        pins=pins,
     )
 
 
 def attach_usage(interps: Iterable[Interpreter], usage: Usage) -> None:
     for interp in interps:
-        interp.used_by = usage.users_of(interp.path)
+        interp.used_by = usage.users_of(interp.path, interp.version, interp.variant)
+
+
+def short_path(path: Path | str, home: Path | str) -> str:
+    """'~/x/y' for a path under `home`, else the path as it is."""
+    text = os.fspath(path)
+    prefix = os.fspath(home).rstrip(os.sep)
+    if text == prefix:
+        return "~"
+    if prefix and text.startswith(prefix + os.sep):
+        return "~" + text[len(prefix) :]
+    return text
+
+
+def users_summary(users: Sequence[str], home: Path | str) -> str:
+    """'-', or the count and the first user: '2: venv ~/proj/.venv'."""
+    if not users:
+        return "-"
+    return f"{len(users)}: {short_user(users[0], home)}"
+
+
+def short_user(user: str, home: Path | str) -> str:
+    """A user as `users_of` writes it, with its path written from ~."""
+    kind, _, rest = user.partition(" ")
+    if kind in ("venv", "link"):
+        return f"{kind} {short_path(rest, home)}"
+    if kind == "pin":
+        path, sep, request = rest.partition(" (")
+        return f"pin {short_path(path, home)}{' (' if sep else ''}{request}"
+    return user
 
 
 # ---------------------------------------------------------------------------------------------

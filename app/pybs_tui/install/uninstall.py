@@ -14,11 +14,10 @@ import contextlib
 import errno
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..catalog.models import Version
 from ..settings import Settings
 from .diskuse import tree_size
 from .receipts import RECEIPT_NAME, install_dir_name, read_receipt
@@ -165,64 +164,3 @@ def refusal_for_other(interp: Interpreter) -> str:
         f"{interp.name} is managed by {interp.manager}; pybs-tui never deletes another "
         f"tool's interpreters: run `{interp.remove_command}`"
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# prune
-@dataclass
-class PrunePlan:
-    """Own installs to keep and to remove, with a reason for each removal."""
-
-    keep: list[Interpreter] = field(default_factory=list)
-    remove: list[tuple[Interpreter, str]] = field(default_factory=list)
-
-    @property
-    def reclaimable(self) -> int:
-        return sum(i.size or 0 for i, _ in self.remove)
-
-    @property
-    def names(self) -> list[str]:
-        return [i.name for i, _ in self.remove]
-
-    def to_json(self) -> dict:
-        return {
-            "keep": [i.to_json() for i in self.keep],
-            "remove": [dict(i.to_json(), reason=why) for i, why in self.remove],
-            "reclaimable": self.reclaimable,
-        }
-
-
-def plan_prune(interps: Iterable[Interpreter], *, keep_used: bool = False) -> PrunePlan:
-    """Keep the newest patch per (minor, variant, platform) and the newest build (release) of
-    that patch among own installs; everything else is reclaimable. Installs of an unknown
-    version are kept; with `keep_used`, so is anything a venv or link uses."""
-    own = [i for i in interps if i.own]
-    groups: dict[tuple, list[Interpreter]] = {}
-    plan = PrunePlan()
-    for interp in own:
-        if interp.version is None:
-            plan.keep.append(interp)
-            continue
-        key = (interp.version.major, interp.version.minor, interp.variant, interp.platform)
-        groups.setdefault(key, []).append(interp)
-    for members in groups.values():
-        best: tuple[Version, str] = max((i.version, i.release) for i in members)  # type: ignore[misc]
-        for interp in members:
-            assert interp.version is not None
-            newest = (interp.version, interp.release) == best
-            if newest or (keep_used and interp.used_by):
-                plan.keep.append(interp)
-            elif interp.version < best[0]:
-                plan.remove.append((interp, f"older patch: {best[0]} is installed"))
-            else:
-                plan.remove.append((interp, f"older build: {best[0]}+{best[1]} is installed"))
-    return plan
-
-
-def execute_prune(
-    settings: Settings, plan: PrunePlan, timeout: float = LOCK_TIMEOUT
-) -> list[Removed]:
-    """Remove what the plan marks reclaimable (each re-checked like any uninstall)."""
-    if not plan.remove:
-        return []
-    return uninstall_many(settings, plan.names, timeout)

@@ -1,272 +1,363 @@
-"""InstalledScreen: own installs and other tools' interpreters, disk use, newer, used by;
-uninstall (u) and prune (p) through ConfirmUninstall. Self-contained: push it from any app.
+"""InstalledScreen: pybs-tui's installs and other tools' interpreters, disk use, newer, used by,
+with a detail pane for the highlighted one; uninstall (u) and prune (p).
 
-Slow work (discovery, the used-by scan, disk use, removal) runs in thread workers that post
-messages back; the table fills in as results arrive.
+The screen runs no worker: the App loads the inventory (`app.load_inventory`), removes
+(`app.remove_installs`) and plans prunes (`app.plan_prune`), and tells every screen what
+changed (InventoryChanged, PruneReady). A removal started here therefore ends, and is
+reported, even when the user has left this screen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import humanize
-from textual import on, work
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.widgets.data_table import ColumnKey
 
-from ...catalog.group import Host
-from ...catalog.models import Catalog
-from ...install.diskuse import DiskUseCache, disk_use
-from ...install.registry import (
-    Interpreter,
-    Roots,
-    attach_usage,
-    discover,
-    find_usage,
-    mark_newer,
-)
-from ...install.uninstall import PrunePlan, Removed, UninstallError, plan_prune, uninstall_many
+from ...install.registry import Interpreter, Roots, short_path, users_summary
 from ...resources import styles_dir
-from ...settings import Settings
+from ...units import format_size, printable
+from .. import messages as m
+from ..widgets.interpreter_detail import InterpreterDetail
 from ..widgets.quiet_footer import QuietFooter
-from .confirm_uninstall import ConfirmUninstall
+from .confirm_uninstall import ConfirmPrune, ConfirmUninstall
+
+if TYPE_CHECKING:
+    from ..app import PybsApp
 
 COLUMNS = (
     ("sel", " "),
     ("manager", "manager"),
     ("version", "version"),
-    ("variant", "variant"),
+    ("flavor", "flavor"),
+    ("options", "options"),
     ("release", "release"),
     ("size", "size"),
     ("newer", "newer"),
     ("used", "used by"),
     ("path", "path"),
 )
+#: From this width on flavors are written in full; below it, short.
+WIDE = 130
+SHORT_FLAVOR = {"install_only": "install", "install_only_stripped": "stripped", "full": "full"}
 PENDING = "…"
+MIN_USED, MIN_PATH = 14, 16
+SIZE_WIDTH = len(" 99.9 MB")  # a size column's least width (sizes arrive after the layout)
 
 
-class InventoryLoaded(Message):
-    """Discovery finished: the rows (sizes and usage still to come)."""
-
-    def __init__(self, interps: list[Interpreter]) -> None:
-        super().__init__()
-        self.interps = interps
-
-
-class UsageFound(Message):
-    """The used-by scan finished (complete=False: it hit its time limit)."""
-
-    def __init__(self, used_by: dict[str, list[str]], complete: bool) -> None:
-        super().__init__()
-        self.used_by = used_by
-        self.complete = complete
+def _gap(cell: Text) -> Text:
+    """The cell with the one-space gap before it (the table itself pads nothing)."""
+    out = Text(" ", justify=cell.justify)
+    out.append_text(cell)
+    return out
 
 
-class SizeComputed(Message):
-    """Disk use of one row."""
-
-    def __init__(self, key: str, size: int) -> None:
-        super().__init__()
-        self.key = key
-        self.size = size
+def _ellipsis_end(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
-class PrunePlanned(Message):
-    def __init__(self, plan: PrunePlan) -> None:
-        super().__init__()
-        self.plan = plan
+def _ellipsis_middle(text: str, width: int) -> str:
+    """'~/.local/share/py…x86_64-unknown-linux-gnu-install_only': both ends stay."""
+    if len(text) <= width:
+        return text
+    head = max(1, (width - 1) * 2 // 5)
+    tail = max(1, width - 1 - head)
+    return text[:head] + "…" + text[-tail:]
 
 
-class RemovalFinished(Message):
-    """Removal done: what went, or the one-line reason it was refused."""
-
-    def __init__(self, removed: list[Removed], error: str = "") -> None:
-        super().__init__()
-        self.removed = removed
-        self.error = error
-
-
-class InstalledScreen(Screen):
+class InstalledScreen(Screen[None]):
     """Every installed interpreter, with totals, multi-select (space), uninstall and prune."""
 
     CSS_PATH = str(styles_dir() / "installed.tcss")
     BINDINGS = [
         Binding("space", "toggle_select", "Select", id="installed.select"),
-        Binding("u", "uninstall", "Uninstall", id="installed.uninstall"),
-        Binding("p", "prune", "Prune", id="installed.prune"),
-        Binding("r", "refresh", "Refresh", id="installed.refresh"),
+        Binding(
+            "u",
+            "uninstall",
+            "Uninstall",
+            id="installed.uninstall",
+            tooltip="Remove the selected (or highlighted) pybs-tui installs; asks first",
+        ),
+        Binding(
+            "p",
+            "prune",
+            "Prune",
+            id="installed.prune",
+            tooltip="Remove older pybs-tui installs; what something uses is kept unless checked",
+        ),
+        Binding("r", "reload", "Rescan", id="installed.reload", tooltip="Look again"),
         Binding("escape", "back", "Back", id="installed.back"),
     ]
 
-    def __init__(
-        self,
-        settings: Settings,
-        catalog_provider: Callable[[], Catalog | None],
-        *,
-        roots: Roots | None = None,
-        host: Host | None = None,
-        name: str | None = None,
-        id: str | None = None,
-    ) -> None:
-        super().__init__(name=name, id=id)
-        self.settings = settings
-        self.catalog_provider = catalog_provider
-        self.roots = roots
-        self.host = host
-        self.interps: dict[str, Interpreter] = {}
+    def __init__(self) -> None:
+        super().__init__(id="installed")
         self.selected: set[str] = set()
-        self.loading = False
-        self.sizes_pending = 0
-        self.usage_complete = True
-        self.busy = ""  # "removing" / "planning" while such a worker runs
+        self.usage_known = False  # the "used" step of the current load arrived
+        self.load_failed = False
+        self._asked_prune = False
+        self._loaded_without_catalog = False
+        self._home: Path = Path.home()
+        self._layout: tuple[bool, int, int] | None = None  # (wide, used budget, path budget)
+
+    @property
+    def pybs(self) -> PybsApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def interps(self) -> dict[str, Interpreter]:
+        return self.pybs.inventory
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static("Installed interpreters: looking…", id="installed-totals")
-        table: DataTable = DataTable(id="installed-table", cursor_type="row", zebra_stripes=True)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        yield table
+        yield Static("", id="installed-totals")
+        yield DataTable(id="installed-table", cursor_type="row", zebra_stripes=True, cell_padding=0)
+        yield InterpreterDetail(id="installed-detail")
         yield Static("", id="installed-status")
         yield QuietFooter()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).focus()
-        self.reload()
+        self._home = (self.pybs.roots or Roots.from_env()).home
+        if self.pybs.inventory_busy == "removing":
+            self.usage_known = False  # the App loads again when the removal ends
+        else:
+            self._load()
+        self._rebuild()
+        self.table.focus()
 
     @property
     def table(self) -> DataTable:
         return self.query_one("#installed-table", DataTable)
 
-    # -- loading ---------------------------------------------------------------------------
-    def reload(self) -> None:
-        self.loading = True
-        self.load_inventory()
+    @property
+    def detail(self) -> InterpreterDetail:
+        return self.query_one("#installed-detail", InterpreterDetail)
 
-    @work(thread=True, exclusive=True, group="installed-load", exit_on_error=False)
-    def load_inventory(self) -> None:
-        """Discover, post rows, then usage, then each row's disk use (cached)."""
-        worker = get_current_worker()
-        roots = self.roots or Roots.from_env()
-        interps = discover(self.settings, roots, others=True)
-        try:
-            catalog = self.catalog_provider()
-        except Exception:  # a broken catalog only costs the 'newer' column
-            catalog = None
-        mark_newer(interps, catalog, self._host())
-        self.post_message(InventoryLoaded(interps))
-        if worker.is_cancelled:
-            return
-        usage = find_usage(roots, [i.path for i in interps])
-        attach_usage(interps, usage)
-        self.post_message(
-            UsageFound({str(i.path): list(i.used_by) for i in interps}, usage.complete)
-        )
-        cache = DiskUseCache(self.settings.cache_dir)
-        for interp in interps:
-            if worker.is_cancelled:
-                return
-            self.post_message(SizeComputed(str(interp.path), disk_use(interp.path, cache)))
-
-    def _host(self) -> Host | None:
-        if self.host is not None:
-            return self.host
-        from ...host import detect_host
-
-        try:
-            return detect_host()
-        except OSError:
-            return None
-
-    @on(InventoryLoaded)
-    def _on_inventory(self, message: InventoryLoaded) -> None:
-        table = self.table
-        cursor_key = self._cursor_key()
-        table.clear()
-        self.interps = {str(i.path): i for i in message.interps}
-        self.selected &= set(self.interps)
-        self.sizes_pending = len(self.interps)
-        for key, i in self.interps.items():
-            table.add_row(*self._cells(i), key=key)
-        if cursor_key in self.interps:
-            table.move_cursor(row=table.get_row_index(cursor_key))
-        self.loading = False
-        self._update_totals()
-
-    def _cells(self, i: Interpreter) -> list[str]:
-        return [
-            "✓" if str(i.path) in self.selected else " ",
-            i.manager,
-            i.label,
-            i.variant,
-            i.release or "?",
-            humanize.naturalsize(i.size) if i.size is not None else PENDING,
-            i.newer or "-",
-            _users(i.used_by),
-            str(i.path),
+    def _layout_for(self, width: int) -> tuple[bool, int, int]:
+        """(wide, used-by budget, path budget) for a screen `width` columns wide."""
+        wide = width >= WIDE
+        rows = list(self.interps.values())
+        fixed = [
+            1,
+            max([7, *(len(i.manager) for i in rows)]),
+            max([7, *(len(i.label) for i in rows)]),
+            max([6, *(len(self._flavor(i, wide)) for i in rows)]),
+            max([7, *(len(self._options(i, rows)) for i in rows)]),
+            8,
+            SIZE_WIDTH - 1,
+            max([5, *(len(i.newer) for i in rows)]),
         ]
+        spare = width - sum(fixed) - len(COLUMNS) - 2  # one-space gaps, the scrollbar
+        used = max(MIN_USED, min(40, spare * 2 // 5))
+        return wide, used, max(MIN_PATH, spare - used)
 
-    @on(UsageFound)
-    def _on_usage(self, message: UsageFound) -> None:
-        self.usage_complete = message.complete
-        for key, users in message.used_by.items():
-            if key in self.interps:
-                self.interps[key].used_by = users
-                self.table.update_cell(key, "used", _users(users))
-        self._update_totals()
+    # -- cells -----------------------------------------------------------------------------
+    @staticmethod
+    def _flavor(interp: Interpreter, wide: bool) -> str:
+        if not interp.flavor:
+            return "?"
+        return interp.flavor if wide else SHORT_FLAVOR.get(interp.flavor, interp.flavor)
 
-    @on(SizeComputed)
-    def _on_size(self, message: SizeComputed) -> None:
-        interp = self.interps.get(message.key)
-        if interp is None:
-            return
-        interp.size = message.size
-        self.sizes_pending = max(0, self.sizes_pending - 1)
-        self.table.update_cell(
-            message.key, "size", humanize.naturalsize(message.size), update_width=True
-        )
-        self._update_totals()
+    @staticmethod
+    def _options(interp: Interpreter, rows: Sequence[Interpreter]) -> str:
+        """The options; with the target triple when another row would read the same."""
+        same = [
+            r
+            for r in rows
+            if (r.manager, r.label, r.flavor, r.options_label, r.release)
+            == (interp.manager, interp.label, interp.flavor, interp.options_label, interp.release)
+        ]
+        if len(same) > 1 and interp.triple:
+            others = [r.triple.split("-") for r in same if r is not interp]
+            mine = interp.triple.split("-")
+            differ = [
+                part
+                for n, part in enumerate(mine)
+                if any(len(o) <= n or o[n] != part for o in others)
+            ]
+            return f"{interp.options_label} {'-'.join(differ) or interp.triple}"
+        return interp.options_label
 
-    def _update_totals(self) -> None:
-        interps = list(self.interps.values())
-        own = sum(1 for i in interps if i.own)
-        total = sum(i.size or 0 for i in interps)
-        text = (
-            f"{len(interps)} interpreter{'s' if len(interps) != 1 else ''} "
-            f"({own} pybs-tui) · {humanize.naturalsize(total)} on disk"
-        )
-        if self.sizes_pending:
-            text += f" (measuring {self.sizes_pending}…)"
-        if self.selected:
-            chosen = [self.interps[k] for k in self.selected if k in self.interps]
-            text += (
-                f" · {len(chosen)} selected, "
-                f"{humanize.naturalsize(sum(i.size or 0 for i in chosen))}"
+    def _used_cell(self, interp: Interpreter, budget: int) -> Text:
+        if not self.usage_known and not interp.used_by:
+            return Text(PENDING, style="dim")
+        summary = printable(users_summary(interp.used_by, self._home))
+        return Text(_ellipsis_end(summary, budget), style="red" if interp.used_by else "")
+
+    def _cells(self, interp: Interpreter, rows: Sequence[Interpreter]) -> list[Text]:
+        """One row; each cell starts with a one-space gap (cheaper than the table's padding
+        of one on each side: 80 columns then show every column up to 'used by')."""
+        wide, used, path = self._layout or self._layout_for(self.size.width or 80)
+        key = str(interp.path)
+        cells = [
+            Text("✓" if key in self.selected else " ", style="bold"),
+            Text(interp.manager, style="bold" if interp.own else "dim"),
+            Text(interp.label),
+            Text(printable(self._flavor(interp, wide))),
+            Text(printable(self._options(interp, rows))),
+            Text(printable(interp.release or "?")),
+            Text(format_size(interp.size, PENDING), justify="right"),
+            Text(printable(interp.newer or "-"), style="green" if interp.newer else "dim"),
+            self._used_cell(interp, used),
+            Text(_ellipsis_middle(printable(short_path(interp.path, self._home)), path)),
+        ]
+        return [_gap(c) for c in cells]
+
+    def _rebuild(self) -> None:
+        """Every row again (after discovery, usage, removal or a resize)."""
+        table = self.table
+        cursor = self._cursor_key()
+        self._layout = self._layout_for(self.size.width or 80)
+        table.clear(columns=True)
+        rows = list(self.interps.values())
+        cells = [self._cells(interp, rows) for interp in rows]
+        # widths set here, from the cells: the table's own measuring waits for an idle moment
+        # that may come late, and until then it draws every column as wide as its header
+        for n, (key, label) in enumerate(COLUMNS):
+            header = Text(f" {label}")
+            widest = max([header.cell_len, *(row[n].cell_len for row in cells)])
+            table.add_column(
+                header, key=key, width=max(widest, SIZE_WIDTH) if key == "size" else widest
             )
-        self.query_one("#installed-totals", Static).update(text)
-        status = (
-            ""
-            if self.usage_complete
-            else "the venv scan stopped at its time limit: 'used by' may miss some"
-        )
-        if self.busy:
-            status = f"{self.busy}…"
-        self.query_one("#installed-status", Static).update(status)
+        for interp, row in zip(rows, cells, strict=True):
+            table.add_row(*row, key=str(interp.path))
+        if cursor in self.interps:
+            table.move_cursor(row=table.get_row_index(cursor))
+        self._update_totals()
+        self._show_detail()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A worker that crashed becomes a notification; the screen stays usable."""
-        if event.state == WorkerState.ERROR:
-            self.busy = ""
-            self.loading = False
-            self.notify(
-                f"{event.worker.name} failed: {event.worker.error}", severity="error", timeout=8
-            )
+    def on_resize(self, event: Resize) -> None:
+        if self._layout != self._layout_for(event.size.width):
+            self._rebuild()
+
+    # -- news from the App -----------------------------------------------------------------
+    @on(m.InventoryChanged)
+    def _inventory_changed(self, message: m.InventoryChanged) -> None:
+        kind = message.kind
+        if kind == "found":
+            self.usage_known = False
+            self.load_failed = False
+            self.selected &= set(self.interps)
+            self._rebuild()
+        elif kind == "used":
+            self.usage_known = True
+            self._rebuild()
+        elif kind == "size":
+            interp = self.interps.get(message.path)
+            if interp is not None and message.path in self.table.rows:
+                cell = _gap(Text(format_size(interp.size, PENDING), justify="right"))
+                if cell.cell_len > self.table.columns[ColumnKey("size")].width:
+                    self._rebuild()
+                else:
+                    self.table.update_cell(message.path, "size", cell)
             self._update_totals()
+            if message.path == self._cursor_key():
+                self._show_detail()
+        elif kind == "removed":
+            self.selected &= set(self.interps)
+            self._rebuild()
+        elif kind == "failed":
+            self._asked_prune = False  # a failed plan never arrives
+            self.load_failed = not self.usage_known and self.pybs.inventory_busy == ""
+            self._update_totals()
+        else:
+            self._update_totals()
+        self.refresh_bindings()
+
+    @on(m.CatalogChanged)
+    def _catalog_changed(self, message: m.CatalogChanged) -> None:
+        """The catalog arrived after the inventory was read: 'newer' can be judged now."""
+        pybs = self.pybs
+        if self._loaded_without_catalog and pybs.catalog is not None and not pybs.inventory_busy:
+            self._load()
+
+    @on(m.PruneReady)
+    def _prune_ready(self, message: m.PruneReady) -> None:
+        if not self._asked_prune:
+            return
+        self._asked_prune = False
+        self._update_totals()
+        self.refresh_bindings()
+        plan = message.plan
+        if not plan.remove and not plan.kept_used:
+            count = len(plan.keep)
+            self.notify(
+                f"Nothing to prune: {count} install{'s' if count != 1 else ''} kept, each the "
+                "newest of its minor version and variant",
+                title="prune",
+            )
+            return
+        if not self.is_current:
+            self.notify("The prune plan is ready: press p on the Installed screen again")
+            return
+
+        def done(names: list[str] | None) -> None:
+            if names:
+                self.pybs.remove_installs(names)
+
+        self.app.push_screen(
+            ConfirmPrune(plan, home=self._home, complete=self.pybs.inventory_complete), done
+        )
+
+    # -- totals, status, detail ------------------------------------------------------------
+    def _update_totals(self) -> None:
+        rows = list(self.interps.values())
+        busy = self.pybs.inventory_busy
+        if not rows and (busy == "loading" or not self.usage_known) and not self.load_failed:
+            totals = "Installed interpreters: looking…"
+        else:
+            own = sum(1 for i in rows if i.own)
+            total = sum(i.size or 0 for i in rows)
+            totals = (
+                f"{len(rows)} interpreter{'s' if len(rows) != 1 else ''} ({own} pybs-tui) · "
+                f"{format_size(total)} on disk"
+            )
+            pending = sum(1 for i in rows if i.size is None)
+            if pending:
+                totals += f" · measuring… ({pending} left)"
+            chosen = [self.interps[k] for k in self.selected if k in self.interps]
+            if chosen:
+                totals += (
+                    f" · {len(chosen)} selected, {format_size(sum(i.size or 0 for i in chosen))}"
+                )
+        self.query_one("#installed-totals", Static).update(Text(totals))
+        self.query_one("#installed-status", Static).update(Text(self._status(), style="dim"))
+
+    def _status(self) -> str:
+        busy = self.pybs.inventory_busy
+        if busy == "removing":
+            return "removing… (the result arrives even if you leave this screen)"
+        if busy == "planning" or self._asked_prune:
+            return "planning the prune: measuring own installs…"
+        if self.load_failed:
+            return "looking for interpreters failed: r tries again"
+        if not self.usage_known:
+            return "looking for what uses each interpreter (venvs, uv tools, pipx, links, pins)…"
+        if not self.pybs.inventory_complete:
+            return "the venv scan stopped at its time limit: 'used by' may miss some"
+        if not self.interps:
+            return "nothing installed: press i on a build in the browser to install one"
+        return ""
+
+    def _show_detail(self) -> None:
+        key = self._cursor_key()
+        self.detail.show(
+            self.interps.get(key) if key else None,
+            self._home,
+            usage_known=self.usage_known,
+            complete=self.pybs.inventory_complete,
+        )
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
 
     # -- selection -------------------------------------------------------------------------
     def _cursor_key(self) -> str | None:
@@ -274,9 +365,10 @@ class InstalledScreen(Screen):
         if table.row_count == 0:
             return None
         try:
-            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:  # the cursor sits outside the rows for a moment after a clear
             return None
+        return key if isinstance(key, str) else None
 
     def targets(self) -> list[Interpreter]:
         """The selected rows, or the row under the cursor when nothing is selected."""
@@ -291,7 +383,7 @@ class InstalledScreen(Screen):
         if key is None:
             return
         self.selected.symmetric_difference_update({key})
-        self.table.update_cell(key, "sel", "✓" if key in self.selected else " ")
+        self.table.update_cell(key, "sel", Text("✓" if key in self.selected else " ", style="bold"))
         row = self.table.cursor_row
         if row + 1 < self.table.row_count:
             self.table.move_cursor(row=row + 1)
@@ -299,127 +391,88 @@ class InstalledScreen(Screen):
 
     # -- actions ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("uninstall", "prune"):
-            if self.busy:
-                return None
-            if action == "uninstall":
-                return bool(self.interps) or None
-            return any(i.own for i in self.interps.values()) or None
+        busy = self.pybs.inventory_busy
+        if action == "uninstall" and busy == "removing":
+            return None
+        if action == "prune" and (busy in ("removing", "planning") or self._asked_prune):
+            return None
+        if action == "reload" and busy == "removing":
+            return None
         return True
 
-    def action_refresh(self) -> None:
-        self.reload()
+    def _load(self) -> None:
+        self._loaded_without_catalog = self.pybs.catalog is None
+        self.pybs.load_inventory()
+
+    def action_reload(self) -> None:
+        self._load()
+        self._update_totals()
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
 
+    def _still_looking(self) -> bool:
+        if self.usage_known:
+            return False
+        self.notify(
+            "Still looking for what uses each install; ask again in a moment"
+            if not self.load_failed
+            else "Looking for interpreters failed: press r to try again",
+            severity="warning",
+            timeout=4,
+        )
+        return True
+
     def action_uninstall(self) -> None:
+        if self._still_looking():
+            return
         targets = self.targets()
         if not targets:
-            self.notify("Nothing selected", severity="warning")
+            self.notify("Nothing to uninstall: no interpreter is installed", title="uninstall")
             return
-        names = [i.name for i in targets if i.own]
-
-        def done(confirmed: bool | None) -> None:
-            if confirmed and names:
-                self._start_removal(names)
-
-        self.app.push_screen(ConfirmUninstall([(i, "") for i in targets]), done)
-
-    def action_prune(self) -> None:
-        self.busy = "planning"
-        self._update_totals()
-        self.plan_prune_worker()
-
-    @work(thread=True, exclusive=True, group="installed-plan", exit_on_error=False)
-    def plan_prune_worker(self) -> None:
-        own = [i for i in self.interps.values() if i.own]
-        cache = DiskUseCache(self.settings.cache_dir)
-        for interp in own:
-            if interp.size is None:
-                interp.size = disk_use(interp.path, cache)
-        self.post_message(PrunePlanned(plan_prune(own)))
-
-    @on(PrunePlanned)
-    def _on_plan(self, message: PrunePlanned) -> None:
-        self.busy = ""
-        self._update_totals()
-        plan = message.plan
-        if not plan.remove:
+        own = [i for i in targets if i.own]
+        if not own:
+            if len(targets) == 1:
+                other = targets[0]
+                text = (
+                    f"{printable(other.name)} belongs to {other.manager}: pybs-tui never deletes "
+                    f"another tool's interpreters; use its own command: {other.remove_command}"
+                )
+            else:
+                commands = "; ".join(printable(i.remove_command) for i in targets)
+                text = (
+                    "Nothing to uninstall: none of the selected interpreters is a pybs-tui "
+                    f"install; use their own commands: {commands}"
+                )
             self.notify(
-                f"Nothing to prune: {len(plan.keep)} install"
-                f"{'s' if len(plan.keep) != 1 else ''} kept, each the newest of its "
-                "minor version and variant"
+                text, title="nothing to uninstall", severity="warning", timeout=8, markup=False
             )
             return
-        names = plan.names
+        names = [i.name for i in own]
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
-                self._start_removal(names)
+                self.selected.clear()  # acted on; another tool's rows were only told about
+                self.pybs.remove_installs(names)
+                self._rebuild()
 
-        count = len(plan.remove)
         self.app.push_screen(
-            ConfirmUninstall(
-                plan.remove,
-                keep=plan.keep,
-                title=f"Prune: remove {count} older install{'s' if count != 1 else ''}",
-            ),
+            ConfirmUninstall(targets, home=self._home, complete=self.pybs.inventory_complete),
             done,
         )
 
-    def _start_removal(self, names: Sequence[str]) -> None:
-        self.busy = "removing"
-        self._update_totals()
-        self.remove_worker(list(names))
-
-    @work(thread=True, exclusive=True, group="installed-remove", exit_on_error=False)
-    def remove_worker(self, names: list[str]) -> None:
-        try:
-            removed = uninstall_many(self.settings, names)
-        except UninstallError as exc:
-            self.post_message(RemovalFinished([], str(exc)))
+    def action_prune(self) -> None:
+        if self._still_looking():
             return
-        except OSError as exc:
-            self.post_message(RemovalFinished([], f"removal failed: {exc}"))
-            return
-        self.post_message(RemovalFinished(removed))
-
-    @on(RemovalFinished)
-    def _on_removed(self, message: RemovalFinished) -> None:
-        self.busy = ""
-        if message.error:
-            self.notify(message.error, title="Not removed", severity="error", timeout=8)
-        else:
-            freed = sum(r.bytes_freed for r in message.removed)
-            count = len(message.removed)
+        if not any(i.own for i in self.interps.values()):
             self.notify(
-                f"Removed {count} install{'s' if count != 1 else ''}, "
-                f"{humanize.naturalsize(freed)} freed",
-                title="Uninstalled",
+                "Nothing to prune: there are no pybs-tui installs (other tools' interpreters "
+                "are never pruned)",
+                title="prune",
             )
-            for r in message.removed:
-                if r.leftover is not None:
-                    self.notify(
-                        f"Some files of {r.name} remain in {r.leftover}; they will be "
-                        "swept next time",
-                        severity="warning",
-                    )
-            self.selected -= {str(r.path) for r in message.removed}
-        self.reload()
-
-
-def _users(users: Sequence[str]) -> str:
-    if not users:
-        return "-"
-    first = users[0]
-    kind, _, what = first.partition(" ")
-    if kind in ("venv", "link"):
-        first = f"{kind} {_tilde(what)}"
-    return first + (f" (+{len(users) - 1})" if len(users) > 1 else "")
-
-
-def _tilde(path: str) -> str:
-    home = str(Path.home())
-    return "~" + path[len(home) :] if path.startswith(home + "/") else path
+            return
+        self._asked_prune = True
+        self.pybs.plan_prune()
+        self._update_totals()
+        self.refresh_bindings()

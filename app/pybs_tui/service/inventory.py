@@ -1,0 +1,172 @@
+"""Installed interpreters, orchestrated for the CLI and the TUI alike (no textual).
+
+discover (own receipts, other managers read-only) -> newer (against the catalog) -> used by
+(venvs, uv tools, pipx apps, links, pins) -> disk use; the prune plan; removal. `load_steps`
+yields the stages as they finish so a screen fills in progressively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from ..catalog.group import Host
+from ..catalog.models import Catalog, Version
+from ..install.diskuse import DiskUseCache, disk_use
+from ..install.registry import Interpreter, Roots, attach_usage, discover, find_usage
+from ..install.uninstall import LOCK_TIMEOUT, Removed, uninstall_many
+from ..settings import Settings
+
+
+def newer_available(interp: Interpreter, catalog: Catalog | None, host: Host | None = None) -> str:
+    """'3.12.8' if the catalog has a newer patch of the same minor and variant for this
+    interpreter's platform; '3.12.3+20250115' if only a newer build of the same patch; ''."""
+    v = interp.version
+    if catalog is None or v is None:
+        return ""
+    if interp.platform is not None:
+        os_name, arch, libc = interp.platform
+    elif host is not None:
+        os_name, arch, libc = host.os, host.arch, host.libc
+    else:
+        return ""
+    best: tuple[Version, str] | None = None
+    for b in catalog.builds:
+        bv = b.version
+        if bv is None or (bv.major, bv.minor) != (v.major, v.minor):
+            continue
+        if b.variant != interp.variant or (b.os, b.arch, b.libc) != (os_name, arch, libc):
+            continue
+        if bv.is_prerelease and not v.is_prerelease:
+            continue
+        if best is None or (bv, b.release) > best:
+            best = (bv, b.release)
+    if best is None:
+        return ""
+    if best[0] > v:
+        return str(best[0])
+    if best[0] == v and interp.release and best[1] > interp.release:
+        return f"{v}+{best[1]}"
+    return ""
+
+
+def mark_newer(
+    interps: Iterable[Interpreter], catalog: Catalog | None, host: Host | None = None
+) -> None:
+    for interp in interps:
+        interp.newer = newer_available(interp, catalog, host)
+
+
+@dataclass
+class PrunePlan:
+    """Own installs to keep and to remove, with a reason for each removal.
+
+    `kept_used` are older installs kept only because something uses them (a venv, uv tool,
+    pipx app, link or pin); `reasons` says, by name, why each older install could go.
+    """
+
+    keep: list[Interpreter] = field(default_factory=list)
+    remove: list[tuple[Interpreter, str]] = field(default_factory=list)
+    kept_used: list[Interpreter] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reclaimable(self) -> int:
+        return sum(i.size or 0 for i, _ in self.remove)
+
+    @property
+    def names(self) -> list[str]:
+        return [i.name for i, _ in self.remove]
+
+    def to_json(self) -> dict:
+        return {
+            "keep": [i.to_json() for i in self.keep],
+            "remove": [dict(i.to_json(), reason=why) for i, why in self.remove],
+            "reclaimable": self.reclaimable,
+            "kept_because_used": [
+                dict(i.to_json(), reason=self.reasons.get(i.name, "")) for i in self.kept_used
+            ],
+        }
+
+
+def plan_prune(interps: Iterable[Interpreter], *, keep_used: bool = True) -> PrunePlan:
+    """Keep the newest patch per (minor, variant, platform) and the newest build (release) of
+    that patch among own installs; everything else is reclaimable. Installs of an unknown
+    version are kept, and (unless `keep_used` is False) so is every older install something
+    uses: a venv, a uv tool, a pipx app, a link, a pin. Those are listed in `kept_used`."""
+    own = [i for i in interps if i.own]
+    groups: dict[tuple, list[Interpreter]] = {}
+    plan = PrunePlan()
+    for interp in own:
+        if interp.version is None:
+            plan.keep.append(interp)
+            continue
+        key = (interp.version.major, interp.version.minor, interp.variant, interp.platform)
+        groups.setdefault(key, []).append(interp)
+    for members in groups.values():
+        best = max((i.version, i.release) for i in members if i.version is not None)
+        for interp in members:
+            assert interp.version is not None
+            if (interp.version, interp.release) == best:
+                plan.keep.append(interp)
+                continue
+            if interp.version < best[0]:
+                why = f"older patch: {best[0]} is installed"
+            else:
+                why = f"older build: {best[0]}+{best[1]} is installed"
+            plan.reasons[interp.name] = why
+            if keep_used and interp.used_by:
+                plan.keep.append(interp)
+                plan.kept_used.append(interp)
+            else:
+                plan.remove.append((interp, why))
+    return plan
+
+
+def execute_prune(
+    settings: Settings, plan: PrunePlan, timeout: float = LOCK_TIMEOUT
+) -> list[Removed]:
+    """Remove what the plan marks reclaimable (each re-checked like any uninstall)."""
+    if not plan.remove:
+        return []
+    return uninstall_many(settings, plan.names, timeout)
+
+
+@dataclass
+class Step:
+    """One stage of loading the inventory."""
+
+    kind: str  # "found", "used", "size"
+    interps: list[Interpreter] = field(default_factory=list)  # found
+    used_by: dict[str, list[str]] = field(default_factory=dict)  # used: path -> users
+    complete: bool = True  # used: the venv scan finished within its time limit
+    path: str = ""  # size
+    size: int = 0  # size
+
+
+def load_steps(
+    settings: Settings,
+    roots: Roots,
+    catalog: Catalog | None,
+    host: Host | None,
+    *,
+    others: bool = True,
+) -> Iterator[Step]:
+    """Discover and mark 'newer'; then who uses what; then each one's disk use (cached)."""
+    interps = discover(settings, roots, others=others)
+    mark_newer(interps, catalog, host)
+    yield Step("found", interps=interps)
+    usage = find_usage(roots, [i.path for i in interps])
+    attach_usage(interps, usage)
+    yield Step(
+        "used", used_by={str(i.path): list(i.used_by) for i in interps}, complete=usage.complete
+    )
+    cache = DiskUseCache(settings.cache_dir)
+    for interp in interps:
+        interp.size = disk_use(interp.path, cache)
+        yield Step("size", path=str(interp.path), size=interp.size)
+
+
+def remove(settings: Settings, names: list[str], timeout: float = LOCK_TIMEOUT) -> list[Removed]:
+    """Remove own installs by name (every check of uninstall_many applies)."""
+    return uninstall_many(settings, names, timeout)
