@@ -14,20 +14,23 @@ from typing import Any
 import pytest
 
 from pybs_tui.install.receipts import iter_receipts
+from pybs_tui.service.jobs import InstallJob
 from pybs_tui.settings import Settings
 from pybs_tui.ui.app import PybsApp
-from pybs_tui.ui.screens.browse import BrowseScreen
-from pybs_tui.ui.screens.help import HelpScreen
-from pybs_tui.ui.widgets.install_pane import InstallJob
+from pybs_tui.ui.screens.confirm_install import ConfirmInstall
+from pybs_tui.ui.screens.installs import InstallsScreen
 from tests.install.helpers import pbs_archive, serve, staging_left, tree_state
 from tests.ui.test_installs import (
     big_archive,
+    dialog_shown,
+    drawn,
     fast,
     hold_in_extract,
     install_via_ui,
     leftovers,
     make_app,
     open_installs,
+    pane_of,
     ready,
     slow,
     tap,
@@ -49,19 +52,25 @@ async def cancel_and_check(app: PybsApp, pilot: Any, job: InstallJob, settings: 
     """x on the focused job: stopped within 1 s, nothing partial, the app still answers."""
     await wait_until(pilot, lambda: getattr(app.focused, "job", None) is job, timeout=2)
     pressed = await tap(pilot, "x")
-    await wait_until(pilot, lambda: job.ended and job.worker is not None and job.worker.is_finished)
+    await wait_until(pilot, lambda: job.ended and job.handle is not None and job.handle.is_finished)
     took = time.monotonic() - pressed
     assert took < 1.0, f"the worker took {took:.2f} s to stop"
     assert job.phase == "cancelled"
     assert leftovers(settings) == [] and staging_left(settings.install_dir) == []
     assert not list(iter_receipts(settings))
+    pane = await drawn(pilot, pane_of(app, job))
+    assert "nothing was left behind" in pane.text
     # responsive: keys still change screens at once
     await tap(pilot, "escape")
-    await wait_until(pilot, lambda: isinstance(app.screen, BrowseScreen), timeout=1)
-    await tap(pilot, "question_mark")
-    await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), timeout=1)
+    await wait_until(pilot, lambda: not isinstance(app.screen, InstallsScreen), timeout=1)
+    await tap(pilot, "J")
+    await wait_until(pilot, lambda: isinstance(app.screen, InstallsScreen), timeout=1)
+    await tap(pilot, "i")  # the focused (cancelled) job: install it again? asks first
+    await wait_until(pilot, lambda: dialog_shown(app), timeout=1)
     await tap(pilot, "escape")
-    await wait_until(pilot, lambda: isinstance(app.screen, BrowseScreen), timeout=1)
+    await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmInstall), timeout=1)
+    await tap(pilot, "escape")
+    await wait_until(pilot, lambda: not isinstance(app.screen, InstallsScreen), timeout=1)
 
 
 async def test_case35_cancel_mid_download(settings, server, tmp_path):

@@ -1,20 +1,24 @@
-"""The Installs screen: one live pane per install job (the jobs belong to the App, so they
-keep running while this screen is closed); x cancels the focused job."""
+"""The Installs screen: one live pane per install job. The jobs belong to the App (`app.jobs`),
+so they keep running while this screen is closed; the screen follows them through the App's
+`JobsChanged` and `InstalledChanged` messages. x cancels the focused job."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from ..widgets.install_pane import InstallJob, InstallPane
+from ..messages import InstalledChanged, JobsChanged
+from ..widgets.install_pane import InstallPane, removed_since
 from ..widgets.quiet_footer import QuietFooter
 
 if TYPE_CHECKING:
+    from ...service.jobs import InstallJob
     from ..app import PybsApp
 
 
@@ -22,6 +26,7 @@ EMPTY = (
     "No installs yet: press i on a build in the browser (or ctrl+p, install <name>). "
     "Installs keep going while you browse; J brings you back here."
 )
+_COUNTED = ("running", "queued", "done", "failed", "cancelled")
 
 
 class InstallsScreen(Screen[None]):
@@ -40,7 +45,7 @@ class InstallsScreen(Screen[None]):
             "retry",
             "Again",
             id="installs.retry",
-            tooltip="Install the focused failed or cancelled build again",
+            tooltip="Install the focused failed, cancelled or since removed build again",
         ),
         Binding(
             "delete,backspace",
@@ -67,7 +72,7 @@ class InstallsScreen(Screen[None]):
         yield Static("", id="installs-summary")
         with VerticalScroll(id="installs-list"):
             yield Static(EMPTY, id="installs-empty")
-            for job in self.pybs.jobs.values():
+            for job in self.pybs.jobs.jobs.values():
                 yield self._new_pane(job)
         yield QuietFooter(compact=True)
 
@@ -102,65 +107,86 @@ class InstallsScreen(Screen[None]):
                 return pane.job
         return None
 
-    def _slots(self) -> int:
-        return max(1, self.pybs.settings.limits.max_concurrent_installs)
+    def _now(self) -> float:
+        return self.pybs.settings.clock()
 
     def _tick(self) -> None:
-        now = self.pybs.settings.clock()
+        now, slots = self._now(), self.pybs.jobs.slots
         for pane in self.panes():
             if pane.job.running:
-                pane.refresh_job(now, self._slots())
+                pane.refresh_job(now, slots)
 
     def _update_summary(self) -> None:
-        jobs = list(self.pybs.jobs.values())
+        jobs = list(self.pybs.jobs.jobs.values())
         self.query_one("#installs-empty").display = not jobs
-        counts: dict[str, int] = {}
+        counts = dict.fromkeys(_COUNTED, 0)
         for job in jobs:
-            key = job.phase if job.phase in ("queued", "done", "failed", "cancelled") else "running"
-            counts[key] = counts.get(key, 0) + 1
-        words = [
-            f"{counts[k]} {k}"
-            for k in ("running", "queued", "done", "failed", "cancelled")
-            if counts.get(k)
-        ]
+            counts[job.phase if job.phase in counts else "running"] += 1
+        words = [f"{counts[k]} {k}" for k in _COUNTED if counts[k]]
+        gone = sum(1 for job in jobs if removed_since(job))
+        if gone:
+            words.append(f"{gone} removed since")
         text = "Installs: " + (", ".join(words) if words else "none")
-        text += f" · at most {self._slots()} at once"
+        text += f" · {self.pybs.jobs.slots} at once"
         self.query_one("#installs-summary", Static).update(text)
 
-    # -- called by the app -----------------------------------------------------------------
-    def job_added(self, job: InstallJob) -> None:
-        pane = self._new_pane(job)
-        self.query_one("#installs-list").mount(pane)
-        if not isinstance(self.focused, InstallPane):
-            self.call_after_refresh(pane.focus)
-        self._update_summary()
-        self.refresh_bindings()
-
-    def job_changed(self, job: InstallJob) -> None:
-        pane = self.pane(job.id)
-        if pane is None or not pane.is_mounted:
-            return
-        if pane.refresh_job(self.pybs.settings.clock(), self._slots()):
-            self._update_summary()  # only a new phase changes the counts and the keys:
+    # -- what the App tells every screen ---------------------------------------------------
+    @on(JobsChanged)
+    def _jobs_changed(self, message: JobsChanged) -> None:
+        """Add, redraw or drop the panes of these jobs (idempotent: a job this screen already
+        shows, or no longer knows, is simply redrawn or skipped)."""
+        jobs = self.pybs.jobs.jobs
+        now, slots = self._now(), self.pybs.jobs.slots
+        keys_changed = False
+        for job_id in message.job_ids:
+            job = jobs.get(job_id)
+            pane = self._panes.get(job_id)
+            if job is None:
+                if pane is not None:
+                    del self._panes[job_id]
+                    pane.remove()
+                    keys_changed = True
+            elif pane is None:
+                pane = self._new_pane(job)
+                self.query_one("#installs-list").mount(pane)
+                if not isinstance(self.focused, InstallPane):
+                    self.call_after_refresh(pane.focus)
+                keys_changed = True
+            elif pane.is_mounted and pane.refresh_job(now, slots):
+                keys_changed = True  # a new phase changes the counts and the keys
+        if keys_changed:
+            self._update_summary()
             self.refresh_bindings()  # the footer is rebuilt on every refresh_bindings
 
-    def jobs_removed(self, ids: list[int]) -> None:
-        for job_id in ids:
-            pane = self._panes.pop(job_id, None)
-            if pane is not None:
-                pane.remove()
-        self._update_summary()
-        self.refresh_bindings()
+    @on(InstalledChanged)
+    def _installed_changed(self, message: InstalledChanged) -> None:
+        """An install appeared or went: a finished pane of that build says so."""
+        names = set(message.names)
+        now, slots = self._now(), self.pybs.jobs.slots
+        touched = False
+        for pane in self.panes():
+            if pane.job.build.name in names and pane.job.ended:
+                pane.refresh_job(now, slots)
+                touched = True
+        if touched:
+            self._update_summary()
+            self.refresh_bindings()
 
     # -- actions ---------------------------------------------------------------------------
+    @staticmethod
+    def _may_retry(job: InstallJob | None) -> bool:
+        return job is not None and (job.phase in ("failed", "cancelled") or removed_since(job))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         job = self.focused_job if action in ("cancel_job", "retry") else None
-        if action == "cancel_job":
-            return True if job is not None and not job.ended and not job.cancelling else None
+        if action == "cancel_job":  # dimmed while a cancel is under way, else hidden if ended
+            if job is None or job.ended:
+                return False
+            return None if job.cancelling else True
         if action == "retry":  # hidden unless it applies: it is rarely wanted
-            return job is not None and job.phase in ("failed", "cancelled")
+            return self._may_retry(job)
         if action == "clear":
-            return True if any(j.ended for j in self.pybs.jobs.values()) else None
+            return True if any(j.ended for j in self.pybs.jobs.jobs.values()) else None
         return True
 
     def action_cancel_job(self) -> None:
@@ -170,8 +196,8 @@ class InstallsScreen(Screen[None]):
 
     def action_retry(self) -> None:
         job = self.focused_job
-        if job is not None and job.phase in ("failed", "cancelled"):
-            self.pybs.request_install(job.build)
+        if self._may_retry(job):
+            self.pybs.request_install(job.build)  # type: ignore[union-attr]
 
     def action_clear(self) -> None:
         self.pybs.clear_ended_jobs()

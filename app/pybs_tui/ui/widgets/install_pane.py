@@ -1,52 +1,34 @@
-"""InstallJob (one install the App runs) and InstallPane, its live view on the Installs screen.
+"""InstallPane: the live view of one install job (service.jobs.InstallJob) on the Installs screen.
 
-The job is plain data owned by the App and changed only on the UI thread (the worker thread
-posts messages; the cancel Event is the one thing both threads touch). The pane redraws
-from the job whenever the App says it changed.
+The job belongs to the App and changes only on the UI thread; the pane redraws from it when
+the screen hears `JobsChanged` (or `InstalledChanged` for its build). Everything shown is
+built as Content from plain strings, so nothing from outside (names, paths, server
+messages) is read as markup.
 """
 
 from __future__ import annotations
 
-import re
-import threading
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.markup import escape
+from textual.content import Content
 from textual.widgets import ProgressBar, Static
 
-from ...catalog.models import Build
-from ...progress import Progress
+from ...units import format_duration, format_size, printable
 
 if TYPE_CHECKING:
-    from textual.worker import Worker
+    from ...install.probe import ProbeCheck
+    from ...service.jobs import InstallJob
+    from ..app import PybsApp
 
-    from ...install.pipeline import InstallResult
-
-#: Phases in the order a job goes through them; the last three are where it ends.
-PHASES = (
-    "queued",
-    "start",
-    "lock",
-    "download",
-    "verify",
-    "extract",
-    "finish",
-    "probe",
-    "done",
-    "failed",
-    "cancelled",
-)
-ENDED = frozenset({"done", "failed", "cancelled"})
 _PHASE_STYLE = {
-    "done": "$success",
-    "failed": "$error",
-    "cancelled": "$warning",
-    "lock": "$warning",
-    "queued": "$text-muted",
+    "done": "bold $success",
+    "failed": "bold $error",
+    "cancelled": "bold $warning",
+    "lock": "bold $warning",
+    "queued": "bold $foreground-muted",
 }
 _PHASE_NOTE = {
     "start": "checking the target",
@@ -54,190 +36,107 @@ _PHASE_NOTE = {
     "probe": "running the new interpreter",
 }
 
-
-@dataclass
-class InstallJob:
-    """One install: what, where, how far, and how it ended."""
-
-    id: int
-    build: Build
-    target: Path
-    created: float
-    cancel: threading.Event = field(default_factory=threading.Event)
-    phase: str = "queued"
-    done: int = 0
-    total: int | None = None
-    rate: float | None = None
-    eta: float | None = None
-    message: str = ""
-    error: str = ""
-    result: InstallResult | None = None
-    started: float | None = None
-    ended_at: float | None = None
-    worker: Worker[None] | None = None
-
-    @property
-    def ended(self) -> bool:
-        return self.phase in ENDED
-
-    @property
-    def running(self) -> bool:
-        """Started (has a worker) and not ended: it holds one of the install slots."""
-        return self.started is not None and not self.ended
-
-    @property
-    def cancelling(self) -> bool:
-        return self.cancel.is_set() and not self.ended
-
-    def apply(self, progress: Progress) -> None:
-        """Take one report of the pipeline (UI thread)."""
-        if progress.phase != self.phase:
-            self.done, self.total, self.rate, self.eta = 0, None, None, None
-        self.phase = progress.phase
-        self.done = progress.done
-        if progress.total is not None or progress.phase != "download":
-            self.total = progress.total
-        self.rate = progress.rate
-        self.eta = progress.eta
-        if progress.message or progress.phase != "download":
-            self.message = progress.message
+#: How a probe check is shown: ok (green ✓), failed (red ✗: it stopped the install), warning
+#: (yellow ✗: an inferred or restating check the interpreter did not confirm), none (muted:
+#: nothing was promised).
+CheckKind = Literal["ok", "failed", "warning", "none"]
+CHECK_STYLE: dict[CheckKind, str] = {
+    "ok": "$success",
+    "failed": "bold $error",
+    "warning": "$warning",
+    "none": "$foreground-muted",
+}
+_MARK: dict[CheckKind, str] = {"ok": " ✓", "failed": " ✗", "warning": " ✗", "none": ""}
 
 
-# -- text ---------------------------------------------------------------------------------------
+def check_kind(check: ProbeCheck) -> CheckKind:
+    """ok, failed (a binding promise broken), warning (a non-binding one) or none."""
+    if check.ok is None:
+        return "none"
+    if check.ok:
+        return "ok"
+    return "failed" if check.failed else "warning"
 
 
-def size(n: float) -> str:
-    import humanize  # not before first paint
-
-    return humanize.naturalsize(n)
-
-
-def duration(seconds: float) -> str:
-    """'0:07', '12:03', '1:02:03'."""
-    seconds = max(0, int(seconds + 0.5))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+def chip_text(check: ProbeCheck) -> str:
+    """'Py_DEBUG 0 ✓', 'PGO yes ✓ (inferred)', 'Py_DEBUG 0 ✗', 'LTO no'."""
+    text = f"{check.flag} {printable(check.found)}{_MARK[check_kind(check)]}"
+    return text + (" (inferred)" if check.source.startswith("inferred") else "")
 
 
-def status_markup(job: InstallJob, now: float, slots: int = 2) -> str:
-    """The pane's first line: phase, bytes done / total, rate, ETA, elapsed (markup)."""
+def flags_content(checks: list[ProbeCheck], width: int = 0) -> Content:
+    """The probed flags, each coloured by how it compares with the catalog's promise; lines
+    broken between chips (never inside one) to fit `width` cells (0: one line)."""
+    parts: list[str | tuple[str, str]] = []
+    used = 0
+    for check in checks:
+        chip = chip_text(check)
+        if used and width and used + 2 + cell_len(chip) > width:
+            parts.append("\n")
+            used = 0
+        elif used:
+            parts.append("  ")
+            used += 2
+        parts.append((chip, CHECK_STYLE[check_kind(check)]))
+        used += cell_len(chip)
+    return Content.assemble(*parts)
+
+
+def flags_tooltip(checks: list[ProbeCheck]) -> str:
+    """Where the inferred promises come from, and every broken promise, one per line."""
+    lines = [f"{c.flag}: {c.source}" for c in checks if c.source.startswith("inferred")]
+    lines += [c.problem for c in checks if c.ok is False and c.problem]
+    return printable("\n".join(dict.fromkeys(lines)))
+
+
+def removed_since(job: InstallJob) -> bool:
+    """A finished job whose install is gone (uninstalled after it finished)."""
+    return job.phase == "done" and not job.target.exists()
+
+
+def status_content(job: InstallJob, now: float, slots: int = 2) -> Content:
+    """The pane's status line: phase, bytes done / total, rate, ETA, elapsed."""
     phase = job.phase
-    style = _PHASE_STYLE.get(phase, "$accent")
-    head = f"[b {style}]{'cancelling' if job.cancelling else phase}[/]"
+    head = ("cancelling" if job.cancelling else phase, _PHASE_STYLE.get(phase, "bold $accent"))
     parts: list[str] = []
     if job.started is not None and job.ended:
         end = job.ended_at if job.ended_at is not None else now
-        parts.append(f"took {duration(end - job.started)}")
+        parts.append(f"took {format_duration(end - job.started)}")
     if phase == "queued":
         parts.append(f"waits for a free slot ({slots} install{'s' if slots != 1 else ''} at once)")
     elif phase in ("download", "verify", "extract"):
         if job.total:
-            parts.append(f"{size(job.done)} / {size(job.total)}")
+            parts.append(f"{format_size(job.done)} / {format_size(job.total)}")
         elif job.done:
-            parts.append(size(job.done) + (" written" if phase == "extract" else ""))
+            parts.append(format_size(job.done) + (" written" if phase == "extract" else ""))
         if job.rate:
-            parts.append(f"{size(job.rate)}/s")
+            parts.append(f"{format_size(job.rate)}/s")
         if job.eta is not None and phase == "download":
-            parts.append(f"ETA {duration(job.eta)}")
+            parts.append(f"ETA {format_duration(job.eta)}")
         if job.message and phase != "extract":
-            parts.append(escape(job.message))
-    elif phase == "done" and job.result is not None:
-        where = escape(str(job.result.path))
-        parts.append(
-            f"already installed at {where}"
-            if job.result.already_installed
-            else f"installed at {where}"
-        )
+            parts.append(printable(job.message))
+    elif phase == "done":
+        where = printable(job.result.path if job.result is not None else job.target)
+        if removed_since(job):
+            parts.append(f"was installed at {where}, removed since")
+        elif job.result is not None and job.result.already_installed:
+            parts.append(f"already installed at {where}")
+        else:
+            parts.append(f"installed at {where}")
     elif phase == "cancelled":
         parts.append("stopped; nothing was left behind")
     elif phase == "failed":
         parts.append("nothing was installed")
     elif job.message or phase in _PHASE_NOTE:
-        parts.append(escape(job.message or _PHASE_NOTE[phase]))
+        parts.append(printable(job.message or _PHASE_NOTE[phase]))
     if job.started is not None and not job.ended:
-        parts.append(f"{duration(now - job.started)} elapsed")
-    return head + ("  " + " · ".join(parts) if parts else "")
-
-
-@dataclass(frozen=True)
-class FlagCheck:
-    """One probed fact next to what the catalog promised: ok True/False, None = no promise."""
-
-    label: str
-    value: str
-    ok: bool | None
-
-
-def _abi_expected(build: Build) -> str:
-    return ("t" if build.gil_disabled else "") + ("d" if build.py_debug else "")
-
-
-def flag_checks(build: Build, probe: dict[str, Any]) -> list[FlagCheck]:
-    """Version, Py_DEBUG, Py_GIL_DISABLED, abiflags, PGO and LTO as probed, checked against
-    the archive's name (PGO/LTO only for full archives: only they carry CONFIG_ARGS promises)."""
-    version = str(probe.get("version", "?"))
-    debug = int(probe.get("Py_DEBUG") or 0)
-    ft = int(probe.get("Py_GIL_DISABLED") or 0)
-    abiflags = str(probe.get("abiflags") or "")
-    checks = [
-        FlagCheck(
-            "version", version, None if build.version is None else version == str(build.version)
-        ),
-        FlagCheck("Py_DEBUG", str(debug), bool(debug) == build.py_debug),
-        FlagCheck("Py_GIL_DISABLED", str(ft), bool(ft) == build.gil_disabled),
-        FlagCheck(
-            "abiflags",
-            repr(abiflags),
-            ("d" in abiflags, "t" in abiflags) == (build.py_debug, build.gil_disabled),
-        ),
-    ]
-    full = build.flavor == "full" and isinstance(probe.get("CONFIG_ARGS"), str)
-    for label, promised in (("PGO", build.pgo), ("LTO", build.lto)):
-        got = bool(probe.get(label))
-        ok = None if not full or not promised else got
-        checks.append(FlagCheck(label, "yes" if got else "no", ok))
-    return checks
-
-
-_MISMATCH_WORDS = (
-    ("version", re.compile(r"the interpreter is")),
-    ("Py_DEBUG", re.compile(r"Py_DEBUG")),
-    ("Py_GIL_DISABLED", re.compile(r"Py_GIL_DISABLED")),
-    ("PGO", re.compile(r"--enable-optimizations")),
-    ("LTO", re.compile(r"--with-lto")),
-)
-
-
-def mismatched_flags(error: str) -> list[str]:
-    """The flags a 'probe mismatch: ...' error names (the probe itself is not kept)."""
-    if not error.startswith("probe mismatch"):
-        return []
-    return [label for label, pattern in _MISMATCH_WORDS if pattern.search(error)]
-
-
-def flags_markup(job: InstallJob) -> str:
-    """Probed flags, green where they match the catalog and red where they do not."""
-    if job.result is not None and job.result.probe:
-        chips = []
-        for check in flag_checks(job.build, job.result.probe):
-            text = f"{check.label} {escape(check.value)}"
-            if check.ok is None:
-                chips.append(f"[$text-muted]{text}[/]")
-            else:
-                chips.append(f"[$success]{text} ✓[/]" if check.ok else f"[b $error]{text} ✗[/]")
-        return "  ".join(chips)
-    bad = mismatched_flags(job.error)
-    if bad:
-        return "  ".join(f"[b $error]{label} ✗[/]" for label in bad)
-    return ""
-
-
-# -- the widget ---------------------------------------------------------------------------------
+        parts.append(f"{format_duration(now - job.started)} elapsed")
+    return Content.assemble(head, ("  " + " · ".join(parts)) if parts else "")
 
 
 class InstallPane(Vertical, can_focus=True):
-    """One job: name (border title), status line, progress bar, probed flags, error in red."""
+    """One job: label (border title), archive name, status, progress bar, probed flags,
+    warnings in yellow, the error in red."""
 
     DEFAULT_CSS = """
     InstallPane {
@@ -247,43 +146,55 @@ class InstallPane(Vertical, can_focus=True):
         border-subtitle-align: right;
         padding: 0 1;
         & > Static { width: 1fr; height: auto; }
-        & > .job-flags, & > .job-error { display: none; }
+        & > .job-name { color: $text-muted; }
+        & > .job-flags, & > .job-warning, & > .job-error { display: none; }
+        & > .job-warning { color: $warning; }
         & > .job-error { color: $error; text-style: bold; }
         & > ProgressBar { height: 1; width: 1fr; }
         & > ProgressBar > Bar { width: 1fr; max-width: 72; }
         &:focus { border: round $accent; }
         &.-failed { border: round $error; }
         &.-done { border: round $success; }
+        &.-removed { border: round $panel-lighten-2; }
+        &:focus.-failed, &:focus.-done, &:focus.-removed { border: double $accent; }
     }
     """
 
     def __init__(self, job: InstallJob) -> None:
         super().__init__(id=f"job-{job.id}", classes="install-pane")
         self.job = job
+        self.name_line = Static(Content(printable(job.build.name)), classes="job-name")
         self.status = Static("", classes="job-status")
         self.bar = ProgressBar(total=None, show_eta=False, classes="job-bar")
         self.flags = Static("", classes="job-flags")
-        self.error = Static("", classes="job-error", markup=False)
+        self.warning = Static("", classes="job-warning")
+        self.error = Static("", classes="job-error")
         self._state: tuple[str, bool] | None = None
 
     def compose(self) -> ComposeResult:
+        yield self.name_line
         yield self.status
         yield self.bar
         yield self.flags
+        yield self.warning
         yield self.error
 
     def on_mount(self) -> None:
-        self.border_title = escape(self.job.build.name)
-        self.refresh_job(self.app.settings.clock())  # type: ignore[attr-defined]
+        self.border_title = Content(printable(self.job.label))  # Content: never markup
+        app: PybsApp = self.app  # type: ignore[assignment]
+        self.refresh_job(app.settings.clock(), app.jobs.slots)
 
     def refresh_job(self, now: float, slots: int = 2) -> bool:
-        """Redraw from the job (called by the screen on every change it hears of); True if
-        its phase changed since the last redraw (so keys and totals may have changed)."""
+        """Redraw from the job; True if its phase (or cancelling) changed since the last
+        redraw, so the screen's keys and totals may have changed."""
         job = self.job
         state = (job.phase, job.cancelling)
         changed, self._state = state != self._state, state
-        self.status.update(status_markup(job, now, slots))
-        self.border_subtitle = "x cancels" if not job.ended else job.phase
+        gone = removed_since(job)
+        self.status.update(status_content(job, now, slots))
+        self.border_subtitle = (
+            "x cancels" if not job.ended else "removed since" if gone else job.phase
+        )
         bar = self.bar
         bar.display = not job.ended
         if job.phase == "queued":
@@ -292,20 +203,40 @@ class InstallPane(Vertical, can_focus=True):
             bar.update(total=job.total, progress=job.done)
         elif not job.ended:
             bar.update(total=None, progress=0)
-        flags = flags_markup(job)
-        self.flags.update(flags)
-        self.flags.display = bool(flags)
-        self.error.update(job.error)
-        self.error.display = bool(job.error)
+        if changed or job.ended:  # the rest only changes when a job ends (~10 redraws/s before)
+            self._show_flags()
+            self.flags.tooltip = flags_tooltip(job.checks) or None
+            self.flags.display = bool(job.checks)
+            warnings = job.result.warnings if job.result is not None else []
+            self.warning.update(Content(printable("probe: " + "; ".join(warnings))))
+            self.warning.display = bool(warnings)
+            self.error.update(Content(printable(job.error)))
+            self.error.display = bool(job.error)
         self.set_class(job.phase == "failed", "-failed")
-        self.set_class(job.phase == "done", "-done")
+        self.set_class(job.phase == "done" and not gone, "-done")
+        self.set_class(gone, "-removed")
         return changed
+
+    @property
+    def shown_phase(self) -> str | None:
+        """The job's phase as last drawn (None before the first draw)."""
+        return self._state[0] if self._state is not None else None
+
+    def _show_flags(self) -> None:
+        self.flags.update(flags_content(self.job.checks, self.content_size.width))
+
+    def on_resize(self) -> None:
+        self._show_flags()  # the chips' line breaks follow the width
+
+    def chips(self) -> dict[str, CheckKind]:
+        """flag -> how its chip is shown: ok, failed, warning or none."""
+        return {c.flag: check_kind(c) for c in self.job.checks}
 
     @property
     def text(self) -> str:
         """The pane's visible text, without styles (for tests)."""
-        parts = [self.job.build.name]
-        for widget in (self.status, self.flags, self.error):
+        parts = [self.job.label]
+        for widget in (self.name_line, self.status, self.flags, self.warning, self.error):
             if widget.display:
                 parts.append(str(widget.render()))
         return "\n".join(parts)
