@@ -31,10 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
-        from .ui.app import run_app  # textual is imported only for the TUI
-
-        return run_guarded(run_app, args)
+        return run_guarded(_run_app, args)
     return run_guarded(args.func, args)
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    from .cli.common import settings_from_args
+    from .ui.app import run_app  # textual is imported only for the TUI
+
+    return run_app(settings_from_args(args), getattr(args, "catalog", None))
 
 
 if __name__ == "__main__":

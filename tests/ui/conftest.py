@@ -52,3 +52,22 @@ async def ready(app: PybsApp, pilot) -> None:
         if "first_paint" in app.timings and not app.loading_catalog:
             break
     await pilot.pause()
+
+
+def screen_lines(app: PybsApp) -> list[str]:
+    """What the terminal shows of the top screen now, one plain string per line."""
+    strips = app.screen._compositor.render_strips()
+    return ["".join(segment.text for segment in strip) for strip in strips]
+
+
+def screen_text(app: PybsApp) -> str:
+    return "\n".join(screen_lines(app))
+
+
+async def until(pilot, condition, what: str = "", *, tries: int = 500) -> None:
+    """Let the app run until `condition()` holds (bounded: about 10 s at most)."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"never happened: {what or condition}\n" + screen_text(pilot.app))

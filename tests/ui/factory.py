@@ -133,8 +133,12 @@ def make_settings(
     )
 
 
-def api_release_json(tag: str, names: list[str], url_base: str = PREFIX) -> bytes:
-    """GitHub's /releases/tags/{tag} answer listing these assets with sizes."""
+def api_release_json(
+    tag: str, names: list[str], url_base: str = PREFIX, sizes: dict[str, int] | None = None
+) -> bytes:
+    """GitHub's /releases/tags/{tag} answer listing these assets with sizes (`sizes` overrides
+    the fake ones by name)."""
+    sizes = sizes or {}
     return json.dumps(
         {
             "tag_name": tag,
@@ -142,7 +146,7 @@ def api_release_json(tag: str, names: list[str], url_base: str = PREFIX) -> byte
             "assets": [
                 {
                     "name": n,
-                    "size": fake_size(n),
+                    "size": sizes.get(n, fake_size(n)),
                     "digest": f"sha256:{fake_sha(n)}",
                     "browser_download_url": url_for(n, url_base),
                 }
@@ -167,3 +171,32 @@ def ndjson_index(names: list[str], url_base: str = PREFIX) -> bytes:
         for v, ns in by_version.items()
     ]
     return ("\n".join(lines) + "\n").encode()
+
+
+# -- the seed's case: one release of 3.12.3 for linux-aarch64-gnu, three archives -------------
+
+SEED_TAG = "20240415"
+SEED_HOST = Host("linux", "aarch64", "gnu")
+_SEED = "cpython-3.12.3+20240415-aarch64-unknown-linux-gnu"
+SEED_DEBUG = f"{_SEED}-debug-full.tar.zst"
+SEED_LTO = f"{_SEED}-lto-full.tar.zst"
+SEED_INSTALL_ONLY = f"{_SEED}-install_only.tar.gz"
+SEED_SIZES = {SEED_DEBUG: 48_000_000, SEED_LTO: 178_000_000, SEED_INSTALL_ONLY: 24_400_000}
+SEED_NAMES = list(SEED_SIZES)
+
+
+def seed_catalog(
+    names: list[str] | None = None,
+    *,
+    sizes: bool = True,
+    url_base: str = PREFIX,
+    source: str = "snapshot",
+) -> Catalog:
+    """A catalog of the seed's archives (or `names`), with the seed's sizes where known."""
+    out = []
+    for name in SEED_NAMES if names is None else names:
+        b = parse_name(name)
+        assert b is not None and b.known, name
+        size = SEED_SIZES.get(name, fake_size(name)) if sizes else None
+        out.append(b.with_source(url=url_for(name, url_base), sha256=fake_sha(name), size=size))
+    return Catalog(out, source, "tests", SNAPSHOT_TIME)

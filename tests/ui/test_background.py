@@ -1,154 +1,199 @@
-"""Background work against a loopback server: sizes, refresh, responsiveness, failures."""
+"""Background work against a loopback server: sizes by HEAD for the rows on screen (kept for
+the next run), a failing HEAD, typing while a HEAD is pending, refreshing the catalog, a
+catalog that cannot be read.
+
+Nothing here waits for time: slow answers are held by a threading.Event the test sets, and the
+test waits for what the app shows or for its state (bounded loops of pilot.pause()).
+"""
 
 from __future__ import annotations
 
-import json
-import time
+import dataclasses
+import threading
 from urllib.parse import quote
 
 import pytest
 
 from pybs_tui.settings import PBS_REPO
-from pybs_tui.ui.widgets.build_table import size_text
 from pybs_tui.ui.widgets.status_bar import StatusBar
 from tests.support.server import Route
 from tests.ui import factory
-from tests.ui.conftest import ready
+from tests.ui.conftest import ready, screen_lines, screen_text, until
 
 pytestmark = pytest.mark.anyio
 
-TAG_313 = "20241206"
-TAG_314 = "20250918"
-STRIPPED_313 = "cpython-3.13.1+20241206-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"
+GNU = "x86_64-unknown-linux-gnu"
+PICK_313 = f"cpython-3.13.1+20241206-{GNU}-install_only_stripped.tar.gz"
+PICK_313T = f"cpython-3.13.1+20241206-{GNU}-freethreaded-install_only_stripped.tar.gz"
+PICK_3128 = f"cpython-3.12.8+20241206-{GNU}-install_only_stripped.tar.gz"
+HEAD_SIZES = {PICK_313: 4321, PICK_313T: 5432, PICK_3128: 6543}
 
 
-def release_path(tag: str) -> str:
-    return f"/repos/{PBS_REPO}/releases/tags/{tag}"
-
-
-def serve_release(server, tag: str, *, without: tuple[str, ...] = (), delay: float = 0.0) -> None:
-    names = [n for n in factory.NAMES if f"+{tag}-" in n and n not in without]
-    server.add(
-        release_path(tag),
-        Route(factory.api_release_json(tag, names, server.url("/dl")), delay=delay),
-    )
+def dl_path(name: str) -> str:
+    return f"/dl/{name.split('+', 1)[1][:8]}/{quote(name)}"
 
 
 def online(tmp_path, server):
-    return factory.make_settings(
+    """Online settings pointed at the loopback server (downloads too: a mirror on it)."""
+    settings = factory.make_settings(
         tmp_path / "home", offline=False, api=server.base, index_url=server.url("/index.ndjson")
     )
+    return dataclasses.replace(settings, mirror=server.url("/mirror"))
 
 
-async def wait_for(pilot, condition, timeout: float = 8.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await pilot.pause(0.05)
+def live_catalog(server):
+    """The factory's catalog as a live one would be: download URLs on the server, no sizes."""
+    return factory.catalog(sizes=False, url_base=server.url("/dl"), source="live")
 
 
-async def test_sizes_arrive_from_the_api_then_head(make_app, tmp_path, server):
-    serve_release(server, TAG_314)
-    serve_release(server, TAG_313, without=(STRIPPED_313,))
-    head_path = f"/dl/{TAG_313}/{quote(STRIPPED_313)}"
-    server.add(head_path, Route(b"x" * 4321))
-    app, _ = make_app(
-        settings=online(tmp_path, server),
-        catalog=factory.catalog(sizes=False, url_base=server.url("/dl")),
+def table_text(app) -> str:
+    region = app.screen.table.region
+    return "\n".join(line[region.x : region.right] for line in screen_lines(app)[region.y :])
+
+
+async def catalog_shown(app, pilot) -> None:
+    """The catalog is in the table (without waiting for every worker, as `ready` does)."""
+    await until(
+        pilot,
+        lambda: getattr(app.screen, "view", None) is not None and not app.loading_catalog,
+        "the catalog",
     )
-    async with app.run_test(size=(120, 40)) as pilot:
+
+
+async def test_sizes_of_the_rows_on_screen_come_by_head_and_are_kept(make_app, tmp_path, server):
+    for name, size in HEAD_SIZES.items():
+        server.add(dl_path(name), Route(b"x" * size))
+    app, _ = make_app(settings=online(tmp_path, server), catalog=live_catalog(server))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await catalog_shown(app, pilot)
+        assert app.sizes_online
+
+        def sizes_shown() -> bool:
+            text = table_text(app)
+            return all(s in text for s in ("4.3 kB", "5.4 kB", "6.5 kB"))
+
+        await until(pilot, sizes_shown, "the sizes in the table")
+        assert "size      4.3 kB (HEAD request; 4,321 bytes)" in screen_text(app)
+        heads = sorted(r.path for r in server.log if r.method == "HEAD")
+        assert heads == sorted(dl_path(n) for n in HEAD_SIZES)  # only the rows on screen
+    # a new app, offline, on a catalog file without sizes: the sizes learnt are shown
+    index = tmp_path / "index.ndjson"
+    index.write_bytes(factory.ndjson_index(factory.NAMES, server.url("/dl")))
+    server.log.clear()
+    offline = factory.make_settings(tmp_path / "home", offline=True)
+    app, _ = make_app(settings=offline, catalog=None, catalog_arg=str(index))
+    async with app.run_test(size=(120, 36)) as pilot:
         await ready(app, pilot)
-        screen = app.screen
-        # the first row (3.14) is highlighted: its release is asked for once
-        await wait_for(pilot, lambda: TAG_314 in app._tags_done)
-        first = screen.table.rows[0]
-        await wait_for(pilot, lambda: app.index.by_name[first.name].size is not None)
-        assert app.index.by_name[first.name].size == factory.fake_size(first.name)
-        await pilot.pause()
-        assert size_text(factory.fake_size(first.name)) in screen.table.render_line(1).text
-        # move to a 3.13 row: its release is fetched; the one it lacks comes from HEAD
-        screen.table.cursor = [b.name for b in screen.table.rows].index(STRIPPED_313)
-        await wait_for(pilot, lambda: app.index.by_name[STRIPPED_313].size == 4321)
-        await wait_for(pilot, lambda: "size: 4.3 kB" in screen.detail.text)
-        assert len(server.requests_for(release_path(TAG_313))) == 1
-        assert len(server.requests_for(release_path(TAG_314))) == 1
-        heads = [r for r in server.log if r.method == "HEAD"]
-        assert [r.path for r in heads] == [head_path]  # only what the API did not list
-        # sizes are remembered by sha256 for the next run
-        sizes = json.loads((app.settings.catalog_cache_dir / "sizes.json").read_text())
-        assert sizes[factory.fake_sha(STRIPPED_313)] == 4321
-        assert sizes[factory.fake_sha(first.name)] == factory.fake_size(first.name)
+        assert app.catalog.source == "file"
+        text = table_text(app)
+        assert all(s in text for s in ("4.3 kB", "5.4 kB", "6.5 kB"))
+        assert "size      4.3 kB (HEAD request; 4,321 bytes)" in screen_text(app)
+        assert server.log == []
 
 
-async def test_typing_stays_responsive_while_a_slow_size_fetch_is_pending(
-    make_app, tmp_path, server
+@pytest.mark.parametrize(("source", "asks"), [("file", True), ("cache", False)])
+async def test_sizes_are_asked_online_for_a_live_or_file_catalog_only(
+    make_app, tmp_path, server, source, asks
 ):
-    serve_release(server, TAG_314, delay=2.0)
-    serve_release(server, TAG_313)
-    app, _ = make_app(
-        settings=online(tmp_path, server),
-        catalog=factory.catalog(sizes=False, url_base=server.url("/dl")),
-    )
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(app, pilot)
-        screen = app.screen
-        await wait_for(pilot, lambda: server.requests_for(release_path(TAG_314)))
-        started = time.monotonic()
-        await pilot.press("slash", *"musl")
-        assert [b.name for b in screen.table.rows] == [
-            "cpython-3.13.1+20241206-x86_64-unknown-linux-musl-install_only.tar.gz"
-        ]
-        # the table filtered while the 2 s answer was still on its way
-        assert TAG_314 in app._tags_pending
-        assert time.monotonic() - started < 2.0
-        await wait_for(pilot, lambda: TAG_314 in app._tags_done)
-        assert all(app.index.by_name[n].size is not None for n in factory.NAMES if TAG_314 in n)
+    """Online, sizes are asked for a live catalog or a catalog file (--catalog), not for the
+    cached or the embedded one."""
+    for name, size in HEAD_SIZES.items():
+        server.add(dl_path(name), Route(b"x" * size))
+    catalog = factory.catalog(sizes=False, url_base=server.url("/dl"), source=source)
+    app, _ = make_app(settings=online(tmp_path, server), catalog=catalog)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await catalog_shown(app, pilot)
+        assert app.sizes_online is asks
+        if asks:
+            await until(pilot, lambda: "4.3 kB" in table_text(app), "the size by HEAD")
+        else:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert server.log == [] and "4.3 kB" not in table_text(app)
 
 
-async def test_refresh_loads_the_live_catalog_with_a_spinner(make_app, tmp_path, server):
-    new = "cpython-3.14.0+20251007-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"
-    base = server.url("/dl")
-    server.add("/index.ndjson", Route(factory.ndjson_index([*factory.NAMES, new], base), delay=0.6))
-    server.add(f"/repos/{PBS_REPO}/releases?per_page=3", Route(b"[]"))
+async def test_a_failing_head_says_why_in_the_detail_pane(make_app, tmp_path, server):
+    app, _ = make_app(settings=online(tmp_path, server), catalog=live_catalog(server))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await catalog_shown(app, pilot)
+        why = "size      ? (127.0.0.1 has no such file (HTTP 404))"
+        await until(pilot, lambda: why in screen_text(app), "the reason in the detail pane")
+        assert " ? " in table_text(app).splitlines()[1]
+
+
+async def test_typing_in_the_filter_answers_while_a_head_is_pending(make_app, tmp_path, server):
+    answer = threading.Event()
+
+    def slow(request):
+        answer.wait(10)
+        return Route(b"x" * 4321)
+
+    for name in HEAD_SIZES:
+        server.add(dl_path(name), slow)
+    app, _ = make_app(settings=online(tmp_path, server), catalog=live_catalog(server))
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await catalog_shown(app, pilot)
+            screen = app.screen
+            await until(pilot, lambda: app.sizes.in_flight, "a HEAD request under way")
+            await pilot.press("slash", *"3.12")
+            assert [b.name for b in screen.table.rows] == [PICK_3128]
+            assert "3.12.8" in table_text(app) and "3.13.1" not in table_text(app)
+            assert app.sizes.in_flight and not answer.is_set()  # the HEAD is still pending
+            assert "? (asking the download host…)" in screen_text(app)
+            answer.set()
+            await until(pilot, lambda: "4.3 kB" in table_text(app), "the size after the answer")
+    finally:
+        answer.set()
+
+
+async def test_refresh_loads_the_live_catalog(make_app, tmp_path, server):
+    new = "cpython-3.13.99+20250101-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"
+    index_asked = threading.Event()
+    index_answer = threading.Event()
+
+    def index(request):
+        index_asked.set()
+        index_answer.wait(10)
+        return Route(factory.ndjson_index([*factory.NAMES, new], server.url("/dl")))
+
+    server.add("/index.ndjson", index)
+    server.add(f"/repos/{PBS_REPO}/releases", Route(b"[]"))
     app, notes = make_app(settings=online(tmp_path, server))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(app, pilot)
-        screen = app.screen
-        bar = screen.query_one(StatusBar)
-        assert "embedded snapshot" in bar.text
-        await pilot.press("r")
-        assert app.loading_catalog and bar.has_class("-loading")
-        assert app.check_action("refresh", ()) is None  # greyed while it runs
-        await pilot.press("down", "down")  # the UI still answers
-        assert screen.table.cursor == 2
-        await ready(app, pilot)
-        assert not bar.has_class("-loading")
-        assert bar.text.startswith("live catalog")
-        assert new in app.index.by_name
-        assert new in [b.name for b in screen.table.rows]
-        assert any("refreshing" in m for m in notes.messages)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await ready(app, pilot)
+            screen = app.screen
+            bar = screen.query_one(StatusBar)
+            assert screen_lines(app)[0].startswith(" embedded snapshot of")
+            await pilot.press("r")
+            assert "refreshing the catalog…" in notes.joined()
+            await until(pilot, index_asked.is_set, "the index request")
+            assert app.loading_catalog and bar.has_class("-loading")  # the spinner
+            assert app.check_action("refresh", ()) is None  # r is greyed while it runs
+            await pilot.press("a")  # the screen still answers
+            assert "every archive" in screen_text(app)
+            index_answer.set()
+            await until(
+                pilot,
+                lambda: not app.loading_catalog and app.catalog.source == "live",
+                "the live catalog",
+            )
+            assert new in app.index.by_name
+            await pilot.press("a")  # back to uv's picks: the new patch is 3.13's pick
+            await until(pilot, lambda: "u 3.13.99 " in table_text(app), "the new archive shown")
+            assert not bar.has_class("-loading")
+            assert screen_lines(app)[0].startswith(" live catalog")
+    finally:
+        index_answer.set()
 
 
-async def test_a_failing_catalog_worker_becomes_a_notification(make_app, tmp_path):
+async def test_a_catalog_that_cannot_be_read_is_said_and_r_retries(make_app, tmp_path):
     app, notes = make_app(catalog=None, catalog_arg=str(tmp_path / "missing.json"))
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(120, 36)) as pilot:
         await ready(app, pilot)
-        await pilot.pause()
         assert app.is_running
         assert any("cannot read catalog" in m and "failed" in m for m in notes.messages)
-        assert "no catalog" in app.screen.table.empty_text
-        assert app.check_action("refresh", ()) is True  # r retries
-
-
-async def test_failed_size_lookups_say_why(make_app, tmp_path, server):
-    app, _ = make_app(
-        settings=online(tmp_path, server),
-        catalog=factory.catalog(sizes=False, url_base=server.url("/dl")),
-    )
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(app, pilot)
-        screen = app.screen
-        name = screen.table.rows[0].name
-        await wait_for(pilot, lambda: name in app._size_failures)
-        await wait_for(pilot, lambda: "HEAD request" in screen.detail.text)
-        assert "HTTP 404" in screen.detail.text
+        assert "no catalog: cannot read catalog" in table_text(app)
+        assert "The catalog could not be loaded" in screen_text(app)
+        assert app.check_action("refresh", ()) is True

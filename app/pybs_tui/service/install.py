@@ -513,18 +513,14 @@ def install_build(
             raise InstallError(problem)
         build = _complete_checksum(settings, build, client, progress)
         local = source is not None and not _is_url(source)
+        local_file = local_path(source).absolute() if local and source is not None else None
         plan = plan_install(settings, build, source=source, force=force)
         if local:
             space = plan.disk_problem()
             if space:
                 raise InstallError(space)
-            fetched = _hash_local(
-                local_path(source).absolute(),
-                build,
-                allow_unverified,
-                progress,
-                cancel,  # type: ignore[arg-type]
-            )
+            assert local_file is not None
+            fetched = _hash_local(local_file, build, allow_unverified, progress, cancel)
         else:
             dest = settings.downloads_dir / build.name
             have = dest.stat().st_size if dest.is_file() else 0

@@ -1,4 +1,10 @@
-"""Messages between workers, screens and the app (post_message is thread-safe)."""
+"""Typed messages: from worker threads to the App, and from the App to its screens.
+
+Workers post to the App (`post_message` is thread-safe and never blocks). The App keeps the
+state (catalog, sizes, jobs, inventory) and tells every screen on the stack what changed by
+posting one of the `...Changed` messages to each; a screen that cares has a handler, the rest
+ignore it. None of them bubble, so nothing comes back round.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,20 @@ from ..catalog.index import CatalogIndex
 from ..catalog.models import Build, Catalog
 from ..progress import Progress
 
-if TYPE_CHECKING:  # the pipeline imports httpx: not before first paint
-    from ..install.pipeline import InstallResult
+if TYPE_CHECKING:  # httpx and the pipeline: not before first paint
+    from ..install.uninstall import Removed
+    from ..service.inventory import PrunePlan, Step
+    from ..service.jobs import Outcome
 
 
-class CatalogLoaded(Message):
+class _Quiet(Message, bubble=False):
+    """A message that stays where it was posted."""
+
+
+# -- worker threads -> the App ------------------------------------------------------------------
+
+
+class CatalogLoaded(_Quiet):
     """A catalog (and its index, built off the UI thread) is ready to show."""
 
     def __init__(self, catalog: Catalog, index: CatalogIndex, *, final: bool) -> None:
@@ -24,40 +39,19 @@ class CatalogLoaded(Message):
         self.final = final  # False: the quick offline catalog, a live one may follow
 
 
-class SizesFound(Message):
-    """Sizes of archives by name, from the API or HEAD requests."""
+class SizeLearnt(_Quiet):
+    """A HEAD request answered (size None: it did not say, and `reason` tells why)."""
 
-    def __init__(self, sizes: dict[str, int], *, tag: str = "", source: str = "api") -> None:
+    def __init__(self, name: str, size: int | None, reason: str = "") -> None:
         super().__init__()
-        self.sizes = sizes
-        self.tag = tag
-        self.source = source
-
-
-class SizeUnknown(Message):
-    """A size lookup gave nothing; the reason is shown in the detail pane."""
-
-    def __init__(self, names: list[str], reason: str, *, tag: str = "") -> None:
-        super().__init__()
-        self.names = names
+        self.name = name
+        self.size = size
         self.reason = reason
-        self.tag = tag
 
 
-class InstallRequested(Message):
-    """The user asked to install this build (handled by the App's install pipeline)."""
-
-    def __init__(self, build: Build) -> None:
-        super().__init__()
-        self.build = build
-
-
-class InstallProgress(Message):
-    """A running install reported progress (posted from its worker thread, ~10/s at most).
-
-    A newer report of the same job and phase supersedes a queued one (`can_replace`), so a
-    busy UI skips stale numbers; a report of a new phase is never dropped.
-    """
+class JobProgress(_Quiet):
+    """A running install reported progress (~10/s at most). A newer report of the same job
+    and phase supersedes a queued one (`can_replace`); a new phase is never dropped."""
 
     def __init__(self, job_id: int, progress: Progress) -> None:
         super().__init__()
@@ -66,41 +60,109 @@ class InstallProgress(Message):
 
     def can_replace(self, message: Message) -> bool:
         return (
-            isinstance(message, InstallProgress)
+            isinstance(message, JobProgress)
             and message.job_id == self.job_id
             and message.progress.phase == self.progress.phase
         )
 
 
-class InstallFinished(Message):
-    """An install is published (or was there already): path, probe and receipt."""
+class JobEnded(_Quiet):
+    """An install's thread ended: published, failed (with the probe's checks) or cancelled."""
 
-    def __init__(self, job_id: int, result: InstallResult) -> None:
+    def __init__(self, job_id: int, outcome: Outcome) -> None:
         super().__init__()
         self.job_id = job_id
-        self.result = result
+        self.outcome = outcome
 
 
-class InstallFailed(Message):
-    """An install failed; `error` is one line for the user. Nothing partial is left."""
-
-    def __init__(self, job_id: int, error: str) -> None:
-        super().__init__()
-        self.job_id = job_id
-        self.error = error
-
-
-class InstallCancelled(Message):
-    """An install stopped at the user's request; everything partial was removed."""
-
-    def __init__(self, job_id: int) -> None:
-        super().__init__()
-        self.job_id = job_id
-
-
-class InstalledChanged(Message):
-    """The set of own installs was read again (after an install or an uninstall)."""
+class InstalledRead(_Quiet):
+    """The receipts were read again: archive name -> install path."""
 
     def __init__(self, installed: dict[str, str]) -> None:
         super().__init__()
         self.installed = installed
+
+
+class InventoryStep(_Quiet):
+    """One stage of loading the installed interpreters (see service.inventory.load_steps)."""
+
+    def __init__(self, step: Step) -> None:
+        super().__init__()
+        self.step = step
+
+
+class RemovalFinished(_Quiet):
+    """An uninstall or prune ended: what went, or the one line why nothing did."""
+
+    def __init__(self, removed: list[Removed], error: str = "") -> None:
+        super().__init__()
+        self.removed = removed
+        self.error = error
+
+
+class PrunePlanned(_Quiet):
+    def __init__(self, plan: PrunePlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+
+# -- the App -> its screens ---------------------------------------------------------------------
+
+
+class CatalogChanged(_Quiet):
+    """A new catalog index is in `app.index` (or loading started/stopped, or failed)."""
+
+    def __init__(self, error: str = "") -> None:
+        super().__init__()
+        self.error = error
+
+
+class SizesChanged(_Quiet):
+    """Sizes of these archives arrived (the index has them), or lookups started/failed."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self.names = names
+
+
+class InstalledChanged(_Quiet):
+    """The installed marks changed (after an install or a removal)."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self.names = names
+
+
+class JobsChanged(_Quiet):
+    """Install jobs were added, changed phase or progress, or cleared (`app.jobs`)."""
+
+    def __init__(self, job_ids: list[int], *, added: bool = False, removed: bool = False) -> None:
+        super().__init__()
+        self.job_ids = job_ids
+        self.added = added
+        self.removed = removed
+
+
+class InventoryChanged(_Quiet):
+    """`app.inventory` has news: 'found', 'used', 'size', 'removing', 'removed', 'failed'."""
+
+    def __init__(self, kind: str, path: str = "") -> None:
+        super().__init__()
+        self.kind = kind
+        self.path = path
+
+
+class PruneReady(_Quiet):
+    """The prune plan asked for is ready (the screen that asked opens the dialog)."""
+
+    def __init__(self, plan: PrunePlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+
+class InstallRequested(Message):
+    """The user asked to install this build (the App asks first, then queues it)."""
+
+    def __init__(self, build: Build) -> None:
+        super().__init__()
+        self.build = build

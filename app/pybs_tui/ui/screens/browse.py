@@ -1,4 +1,9 @@
-"""The browse screen: version tree, filter, facets, build table and detail pane."""
+"""The browse screen: the filter, the version tree, the build table and the detail pane.
+
+It opens on uv's picks for this machine (one row per minor version and variant, with size and
+flags) and says what is hidden and the key that shows it. Enter (or c) on a row opens the
+comparison of every archive of that version, platform and release.
+"""
 
 from __future__ import annotations
 
@@ -9,61 +14,59 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Input, Tree
+from textual.widgets import Input, Static, Tree
 
 from ...catalog.compare import pick_builds
 from ...catalog.models import Build
-from ...catalog.view import (
-    BrowseView,
-    CatalogIndex,
-    Facets,
-    NodePath,
-    detail_lines,
-    size_reason,
-)
-from ..messages import InstallRequested
-from ..widgets.build_table import BuildTable, size_text
+from ...catalog.view import BrowseView, Facets, NodePath
+from ..messages import CatalogChanged, InstalledChanged, InstallRequested, SizesChanged
+from ..widgets.build_table import BuildTable, python_label
 from ..widgets.build_tree import BuildTree
-from ..widgets.detail_pane import DetailPane
+from ..widgets.detail_pane import DetailPane, detail_lines
 from ..widgets.facets import FacetsPanel
 from ..widgets.quiet_footer import QuietFooter
 from ..widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from ..app import PybsApp
+
+TOGGLES = {
+    "prereleases": ("pre-releases", "p"),
+    "debug": ("debug builds", "d"),
+    "show_incompatible": ("builds this machine cannot run, greyed with the reason", "h"),
+}
 
 
 class BrowseScreen(Screen[None]):
-    """Find builds: narrow by tree node, facets and text; see everything about one."""
+    """Find builds: uv's picks or every archive, narrowed by the filter, tree and facets."""
 
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter", id="browse.filter"),
-        Binding("f", "toggle_facets", "Facets", id="browse.facets"),
-        Binding(
-            "h",
-            "toggle_incompatible",
-            "Hosts",
-            id="browse.host",
-            tooltip="Show or hide builds this machine cannot run",
-        ),
-        Binding(
-            "s",
-            "cycle_sort",
-            "Sort",
-            id="browse.sort",
-            tooltip="Sort by version, size (largest first), size (smallest first)",
-        ),
-        Binding(
-            "c",
-            "compare",
-            "Compare",
-            id="browse.compare",
-            tooltip="Compare the archives of the selected version, row or marked rows",
-        ),
-        Binding("i", "install", "Install", id="browse.install"),
+        Binding("slash", "focus_filter", "Filter", id="browse.filter", key_display="/"),
+        Binding("enter,c", "compare", "Compare", id="browse.compare",
+                tooltip="Every archive of this version, platform and release side by side "
+                "(or the marked rows)"),
+        Binding("i", "install", "Install", id="browse.install",
+                tooltip="Install the highlighted archive (a dialog shows size, target, disk)"),
+        Binding("a", "toggle_mode", "All", id="browse.all",
+                tooltip="Switch between uv's picks for this machine and every archive"),
+        Binding("p", "flip('prereleases')", "Pre-releases", id="browse.pre", show=False,
+                tooltip="Show or hide pre-releases (alphas, betas, release candidates)"),
+        Binding("d", "flip('debug')", "Debug", id="browse.debug", show=False,
+                tooltip="Show or hide debug builds (Py_DEBUG)"),
+        Binding("h", "flip('show_incompatible')", "Other hosts", id="browse.host",
+                show=False, tooltip="Show or hide builds this machine cannot run"),
+        Binding("f", "toggle_facets", "Facets", id="browse.facets", show=False,
+                tooltip="os, arch, x86-64 level, libc, flavor, options, installed only"),
+        Binding("s", "cycle_sort", "Sort", id="browse.sort", show=False,
+                tooltip="Sort by version, size (largest first), size (smallest first)"),
+        Binding("space", "mark", "Mark", id="browse.mark", show=False,
+                tooltip="Mark the row and move down; c compares the marked rows"),
         Binding("u", "clear_marks", "Unmark all", id="browse.unmark", show=False),
-        Binding("escape", "escape", "Back to table", show=False),
-    ]
+        Binding("escape", "escape", "Back / clear", id="browse.escape", show=False,
+                tooltip="In the filter: back to the table; in the table: clear the filter"),
+    ]  # fmt: skip
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
@@ -71,6 +74,7 @@ class BrowseScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="browse")
         self.view: BrowseView | None = None
+        self.find = ""
 
     @property
     def pybs(self) -> PybsApp:
@@ -80,23 +84,32 @@ class BrowseScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield Input(
-            placeholder="/ filter: words in the file name, e.g. 3.12 aarch64 musl",
+            placeholder="/ filter: 3.12, 3.13t, 3.12.3+debug, musl, aarch64, full…",
             id="filter",
             compact=True,
         )
+        yield Static("", id="hint", markup=False)
         with Horizontal(id="main"):
-            yield FacetsPanel(id="facets")
+            yield BuildTable(id="table")  # first in the focus order, drawn right of the tree
             yield BuildTree(id="tree")
-            yield BuildTable(id="table")
+            yield FacetsPanel(id="facets")
         yield DetailPane(id="detail")
         yield QuietFooter(compact=True)
+
+    @property
+    def focus_chain(self) -> list[Widget]:
+        """Tab order: table, tree, filter, then the facets when open. Textual orders focus by
+        position on screen, which would put the tree (drawn left) and the filter (above)
+        before the table."""
+        first = {"table": 0, "tree": 1, "filter": 2}
+        return sorted(super().focus_chain, key=lambda w: first.get(w.id or "", 3))
 
     @property
     def table(self) -> BuildTable:
         return self.query_one("#table", BuildTable)
 
     @property
-    def tree(self) -> BuildTree:
+    def version_tree(self) -> BuildTree:
         return self.query_one("#tree", BuildTree)
 
     @property
@@ -104,109 +117,142 @@ class BrowseScreen(Screen[None]):
         return self.query_one("#detail", DetailPane)
 
     @property
+    def filter_input(self) -> Input:
+        return self.query_one("#filter", Input)
+
+    @property
     def facets_panel(self) -> FacetsPanel:
         return self.query_one("#facets", FacetsPanel)
 
+    def rows(self) -> list[Build]:
+        """The rows shown (the command palette offers these first)."""
+        return self.view.rows() if self.view is not None else []
+
     def on_mount(self) -> None:
-        self.query_one("#facets").border_title = "facets"
-        self.tree.border_title = "versions"
+        self.facets_panel.border_title = "facets"
+        self.version_tree.border_title = "versions"
         self.detail.border_title = "details"
         self.detail.show_message("Loading the catalog…")
         self.table.focus()
         self.update_status()
         self.call_after_refresh(self.pybs.screen_painted, self)
 
-    # -- catalog and sizes (called by the app) -------------------------------------------
-    def show_catalog(self, index: CatalogIndex) -> None:
-        """A new catalog arrived: rebuild tree, facets and rows, keeping the user's place."""
-        keep = self.table.highlighted.name if self.table.highlighted else None
-        if self.view is None:
-            self.view = BrowseView(index)
-            self.view.set_text(self.query_one("#filter", Input).value)
-        else:
-            self.view.set_index(index)
-        self.facets_panel.set_index(index)
-        self.table.set_index(index, self.view.facets.show_incompatible)
-        self.tree.populate(self.view.tree(), keep=self.view.node)
-        self._show_rows(keep=keep)
-        self.refresh_bindings()
-
-    def catalog_failed(self, error: str) -> None:
-        """The catalog worker failed; with nothing shown yet, say so where rows would be."""
-        if self.view is None:
-            self.table.empty_text = f"no catalog: {error} (r retries)"
+    # -- what the App says ---------------------------------------------------------------
+    @on(CatalogChanged)
+    def _catalog_changed(self, message: CatalogChanged) -> None:
+        index = self.pybs.index
+        if message.error and self.view is None:
+            self.table.empty_text = f"no catalog: {message.error} (r retries)"
             self.table.refresh()
-            self.detail.show_message(f"The catalog could not be loaded: {error}")
+            self.detail.show_message(f"The catalog could not be loaded: {message.error}")
+        if index is not None and (self.view is None or self.view.index is not index):
+            keep = self._highlighted_name()
+            if self.view is None:
+                self.view = BrowseView(index)
+                self.view.set_text(self.filter_input.value)
+            else:
+                self.view.set_index(index)
+            self.facets_panel.set_index(index)
+            self.table.set_index(index, self.view.facets.show_incompatible)
+            self._show_rows(keep=keep)
+            self.refresh_bindings()
+            self.pybs.want_sizes(self.table.visible_builds())
         self.update_status()
 
-    def sizes_changed(self, names: list[str]) -> None:
-        """Sizes of these builds arrived (the index already has them)."""
-        self.table.update_builds(names)
-        if self.view is not None:
-            keep = self.table.highlighted.name if self.table.highlighted else None
-            self.view.invalidate()  # cached lists hold the old Build objects
-            self._show_rows(keep=keep)
-        highlighted = self.table.highlighted
-        if highlighted is not None:
-            self._show_detail(highlighted)
-
-    def size_state_changed(self) -> None:
-        highlighted = self.table.highlighted
-        if highlighted is not None:
-            self._show_detail(highlighted)
-
-    def current_build(self, build: Build) -> Build:
-        return self.view.index.by_name.get(build.name, build) if self.view else build
-
-    # -- rows ----------------------------------------------------------------------------
-    def _show_rows(self, keep: str | None = None) -> None:
+    @on(SizesChanged)
+    def _sizes_changed(self, message: SizesChanged) -> None:
         if self.view is None:
             return
-        rows = self.view.rows()
-        table = self.table
+        self.table.update_builds(message.names)
+        if self.view.sort != "version":
+            self.view.invalidate()
+            self._show_rows(keep=self._highlighted_name())
+        self._show_detail()
+
+    @on(InstalledChanged)
+    def _installed_changed(self, message: InstalledChanged) -> None:
+        if self.view is not None:
+            self.table.update_builds(message.names)
+            if self.view.facets.installed_only:
+                self.view.invalidate()
+                self._show_rows(keep=self._highlighted_name())
+            self._show_detail()
+
+    # -- rows ----------------------------------------------------------------------------
+    def _highlighted_name(self) -> str | None:
+        return self.table.highlighted.name if self.table.highlighted else None
+
+    def _show_rows(self, keep: str | None = None) -> None:
+        view = self.view
+        if view is None:
+            return
+        rows = view.rows()
         if not rows:
-            table.empty_text = self._empty_text()
-        table.set_rows(rows, keep=keep)
+            self.table.empty_text = self._empty_text()
+        self.table.set_rows(rows, keep=keep)
+        self.version_tree.populate(view.tree_counts(), keep=view.node)
         self.update_status()
 
     def _empty_text(self) -> str:
         view = self.view
-        if view is None:
-            return "loading the catalog…"
+        assert view is not None
         parts = ["no builds match"]
         if view.text.strip():
-            parts.append(f"the filter {view.text.strip()!r}")
+            parts.append(f"the filter {view.text.strip()!r} (esc clears it)")
+        if view.node.minor is not None:
+            parts.append(f"in {view.node.label}")
         if view.facets.active:
             parts.append(f"{view.facets.active} facet(s) (f)")
-        if view.hidden and not view.facets.show_incompatible:
-            parts.append(f"{view.hidden} hidden: this machine cannot run them (h shows them)")
+        hidden = view.hidden_matching()
+        if hidden:
+            parts.append(f"{hidden} hidden: this machine cannot run them (h shows them)")
+        if view.mode == "picks":
+            parts.append("a shows every archive, not only uv's picks")
         return "; ".join(parts)
 
     def update_status(self) -> None:
         bar = self.query_one("#status", StatusBar)
         app = self.pybs
         source = app.catalog_status or "loading the catalog…"
-        parts = []
         view = self.view
+        parts = []
         if view is not None:
-            count = f"{len(view.rows())}/{len(view.index)} builds"
-            if view.hidden and not view.facets.show_incompatible:
-                count += f", {view.hidden} not for this host"
-            parts.append(count)
+            shown = len(view.rows())
+            parts.append(
+                f"{shown:,} row{'s' if shown != 1 else ''} of {len(view.index):,} archives"
+            )
             if self.table.marked:
                 parts.append(f"{len(self.table.marked)} marked")
-            parts.append(f"sort: {view.sort}")
+            if view.sort != "version":
+                blind = " (sizes unknown: order unchanged)" if view.sort_is_blind else ""
+                parts.append(f"sort: {view.sort}{blind}")
+        if self.find:
+            parts.append(f"find: {self.find}")
         parts.append(f"host {app.host.triple_words}")
         bar.show(source, " │ ".join(parts), app.loading_catalog)
+        self.query_one("#hint", Static).update(self._hint())
+
+    def _hint(self) -> str:
+        view = self.view
+        if view is None:
+            return ""
+        host = self.pybs.host
+        if view.mode == "picks":
+            head = f"uv's pick per version for {host.os}-{host.arch}-{host.libc}"
+        else:
+            head = "every archive"
+        hidden = view.hidden_summary()
+        tail = " · hidden: " + ", ".join(hidden) if hidden else ""
+        if self.table.marked:
+            tail = f" · {len(self.table.marked)} marked: c compares them, u unmarks"
+        return f"{head}{tail} · enter compares · ? keys · ctrl+p commands"
 
     # -- events --------------------------------------------------------------------------
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        if self.view is None:
-            return
-        keep = self.table.highlighted.name if self.table.highlighted else None
-        self.view.set_text(event.value)
-        self._show_rows(keep=keep)
+        if self.view is not None:
+            self.view.set_text(event.value)
+            self._show_rows(keep=self._highlighted_name())
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
@@ -218,8 +264,11 @@ class BrowseScreen(Screen[None]):
             return
         if event.node.data != self.view.node:
             self.view.set_node(event.node.data)
-            self._show_rows()
-        self.refresh_bindings()
+            rows = self.view.rows()
+            if not rows:
+                self.table.empty_text = self._empty_text()
+            self.table.set_rows(rows)
+            self.update_status()
 
     @on(FacetsPanel.Changed)
     def _facets_changed(self, event: FacetsPanel.Changed) -> None:
@@ -229,68 +278,101 @@ class BrowseScreen(Screen[None]):
         view = self.view
         if view is None:
             return
-        keep = self.table.highlighted.name if self.table.highlighted else None
         reasons_changed = facets.show_incompatible != view.facets.show_incompatible
         view.set_facets(facets)
         if reasons_changed:
             self.table.set_index(view.index, facets.show_incompatible)
-        self.tree.populate(view.tree(), keep=view.node)
-        self._show_rows(keep=keep)
+        self._show_rows(keep=self._highlighted_name())
+        self.refresh_bindings()
 
     @on(BuildTable.Highlighted)
     def _row_highlighted(self, event: BuildTable.Highlighted) -> None:
-        build = event.build
-        if build is None:
+        if event.build is None:
             self.detail.show_message(self.table.empty_text if self.view else "Loading the catalog…")
         else:
-            self._show_detail(build)
-            self.pybs.want_sizes(build, self.table.visible_builds())
+            self._show_detail()
+            self.pybs.want_sizes([event.build, *self.table.visible_builds()])
         self.refresh_bindings()
 
     @on(BuildTable.Selected)
-    def _row_selected(self, event: BuildTable.Selected) -> None:
-        self._compare_builds(self._same_platform(event.build))
+    def _row_selected(self) -> None:
+        self.action_compare()
 
     @on(BuildTable.MarksChanged)
     def _marks_changed(self) -> None:
         self.update_status()
         self.refresh_bindings()
 
-    def _show_detail(self, build: Build) -> None:
-        if self.view is None:
+    @on(BuildTable.Find)
+    def _find(self, event: BuildTable.Find) -> None:
+        self.find = event.text
+        self.update_status()
+        self.set_timer(BuildTable.FIND_PAUSE, self._find_over)
+
+    def _find_over(self) -> None:
+        if self.find and not self.table.find_active:
+            self.find = ""
+            self.update_status()
+
+    def _show_detail(self) -> None:
+        build = self.table.highlighted
+        view = self.view
+        if view is None or build is None:
             return
         app = self.pybs
-        build = self.view.index.by_name.get(build.name, build)
-        reason = size_reason(build, app.catalog, app.settings.offline, app.size_state(build))
-        lines = detail_lines(build, self.view.index, size_text=size_text(build.size), reason=reason)
-        self.detail.show(
-            lines, title=f"{build.version_str} {build.variant} {build.platform_key} {build.flavor}"
+        build = view.index.by_name.get(build.name, build)
+        lines = detail_lines(
+            build, view.index, state=app.sizes.state(build), online=app.sizes_online
         )
+        title = f"{python_label(build)} · {build.platform_key} · {build.flavor}"
+        self.detail.show(lines, title=title)
 
     # -- actions -------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if (
-            action in ("compare", "install", "toggle_incompatible", "cycle_sort", "toggle_facets")
-            and self.view is None
-        ):
+        if self.view is None and action in ("compare", "install", "toggle_mode", "flip",
+                                            "cycle_sort", "toggle_facets", "mark"):  # fmt: skip
             return None
-        if action == "compare":
-            return True if self._can_compare() else None
-        if action == "install":
-            return None if self.table.highlighted is None else True
+        if action in ("compare", "install", "mark"):
+            return None if self.table.highlighted is None and not self.table.marked else True
         if action == "clear_marks":
             return bool(self.table.marked)
         return True
 
     def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        self.filter_input.focus()
 
     def action_escape(self) -> None:
-        filter_input = self.query_one("#filter", Input)
-        if filter_input.has_focus and filter_input.value:
-            filter_input.value = ""
-        else:
+        """Filter focused: back to the table (text kept). Table: clear the filter."""
+        if self.filter_input.has_focus or self.version_tree.has_focus:
             self.table.focus()
+        elif self.filter_input.value:
+            self.filter_input.value = ""
+            self.notify("filter cleared", timeout=2)
+        elif self.query_one("#facets").has_class("-shown"):
+            self.action_toggle_facets()
+
+    def action_toggle_mode(self) -> None:
+        if self.view is None:
+            return
+        self.view.set_mode("all" if self.view.mode == "picks" else "picks")
+        self._show_rows(keep=self._highlighted_name())
+        self.notify(
+            "every archive: all flavors, options, levels and releases"
+            if self.view.mode == "all"
+            else "uv's picks for this machine, newest patch per minor",
+            timeout=2,
+        )
+
+    def action_flip(self, name: str) -> None:
+        if self.view is None:
+            return
+        shown = self.view.toggle(name)
+        self.facets_panel.set_checkbox(name, shown)
+        if name == "show_incompatible":
+            self.table.set_index(self.view.index, shown)
+        self._show_rows(keep=self._highlighted_name())
+        what, _ = TOGGLES[name]
+        self.notify(f"{'showing' if shown else 'hiding'} {what}", timeout=2)
 
     def action_toggle_facets(self) -> None:
         panel = self.facets_panel
@@ -302,82 +384,53 @@ class BrowseScreen(Screen[None]):
         else:
             self.table.focus()
 
-    def action_toggle_incompatible(self) -> None:
-        if self.view is None:
-            return
-        show = not self.view.facets.show_incompatible
-        self.facets_panel.set_checkbox("show_incompatible", show)
-        facets = self.facets_panel.read()
-        self.facets_panel.facets = facets
-        self.apply_facets(facets)
-        self.notify(
-            "showing builds this machine cannot run (greyed, with the reason)"
-            if show
-            else "hiding builds this machine cannot run",
-            timeout=2,
-        )
-
     def action_cycle_sort(self) -> None:
         if self.view is None:
             return
-        keep = self.table.highlighted.name if self.table.highlighted else None
-        self.view.next_sort()
-        self._show_rows(keep=keep)
+        sort = self.view.next_sort()
+        self._show_rows(keep=self._highlighted_name())
+        if self.view.sort_is_blind:
+            self.notify(f"sort: {sort}; every size shown is unknown, so the order is unchanged",
+                        timeout=4)  # fmt: skip
+        else:
+            self.notify(f"sort: {sort}", timeout=2)
+
+    def action_mark(self) -> None:
+        self.table.action_toggle_mark()
 
     def action_clear_marks(self) -> None:
         self.table.clear_marks()
 
     def action_install(self) -> None:
         build = self.table.highlighted
-        if build is not None:
-            self.app.post_message(InstallRequested(self.current_build(build)))
+        if build is not None and self.view is not None:
+            self.post_message(InstallRequested(self.view.index.by_name.get(build.name, build)))
 
     def action_compare(self) -> None:
         builds = self._compare_target()
         if not builds:
-            self.notify(
-                "nothing to compare: pick a version in the tree or a row", severity="warning"
-            )
+            self.notify("nothing to compare: highlight a row", severity="warning")
             return
-        self._compare_builds(builds)
-
-    def _compare_builds(self, builds: list[Build]) -> None:
         from .compare import CompareScreen
 
-        self.app.push_screen(CompareScreen([b.name for b in builds]))
-
-    def _same_platform(self, build: Build) -> list[Build]:
-        assert self.view is not None
-        return pick_builds(
-            self.view.index.builds,
-            version=build.version,
-            platform=build.platform_key,
-            release=build.release,
-        )
-
-    def _can_compare(self) -> bool:
-        if self.table.marked:
-            return True
-        if self.tree.has_focus:
-            return self.tree.current.minor is not None
-        return self.table.highlighted is not None
+        whole = not self.table.marked
+        self.app.push_screen(CompareScreen([b.name for b in builds], whole_release=whole))
 
     def _compare_target(self) -> list[Build]:
-        """What `c` compares: marked rows; the tree node when the tree has focus; the row."""
+        """What enter/c compares: the marked rows; else every archive of the highlighted
+        row's version, platform and release."""
         view = self.view
         if view is None:
             return []
         if self.table.marked:
-            return [
-                view.index.by_name[n] for n in sorted(self.table.marked) if n in view.index.by_name
-            ]
-        if self.tree.has_focus:
-            node = self.tree.current
-            if node.minor is None:
-                return []
-            pool = [b for b in view.index.builds if node.matches(b)]
-            if not view.facets.show_incompatible:
-                pool = [b for b in pool if view.index.reason[b.name] is None] or pool
-            return pick_builds(pool, host=view.index.host, variant=node.variant)
+            return [view.index.by_name[n] for n in sorted(self.table.marked)
+                    if n in view.index.by_name]  # fmt: skip
         build = self.table.highlighted
-        return self._same_platform(build) if build is not None else []
+        if build is None:
+            return []
+        return pick_builds(
+            view.index.builds,
+            version=build.version,
+            platform=build.platform_key,
+            release=build.release,
+        )

@@ -13,6 +13,7 @@ BADGE_STYLES: dict[str, Style] = {
     "LTO": Style(color="black", bgcolor="#29b6f6"),
     "noopt": Style(color="black", bgcolor="#bdbdbd"),
     "stripped": Style(color="black", bgcolor="#ffb74d"),
+    "static": Style(color="black", bgcolor="#a1887f"),
 }
 
 
@@ -26,6 +27,22 @@ def badges(flags: tuple[str, ...] | list[str]) -> Text:
             text.append(" ")
         text.append(flag, BADGE_STYLES.get(flag, Style(reverse=True)))
     return text
+
+
+def flag_badges(text: str) -> Text:
+    """'PGO* LTO* static' as chips; an inferred flag (*) is shown dim, not as a promise."""
+    out = Text()
+    for i, word in enumerate(text.split()):
+        if i:
+            out.append(" ")
+        name = word.rstrip("*?")
+        style = BADGE_STYLES.get(name, Style(reverse=True))
+        if word.endswith(("*", "?")):
+            out.append(name, Style(color=style.bgcolor.name if style.bgcolor else None))
+            out.append(word[len(name) :], Style(dim=True))
+        else:
+            out.append(word, style)
+    return out
 
 
 def badges_width(flags: tuple[str, ...] | list[str]) -> int:

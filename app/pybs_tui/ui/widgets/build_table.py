@@ -2,12 +2,15 @@
 
 A DataTable measures every cell it is given, which costs ~1 ms per row: thousands of rows
 per keystroke would be far too slow. This Line API widget keeps a plain list of Build and
-draws the visible lines from cached cells, so replacing the rows is O(1) and filtering all
-~7000 builds stays within a few milliseconds.
+draws the visible lines from cached cells, so replacing the rows is cheap and filtering all
+~23,000 archives stays within a few milliseconds. Columns are as wide as the rows shown need
+(never cutting a platform or a version); digits and dots typed on the table jump to the first
+row of that version (type-ahead find), so '3.12' then enter opens its comparison.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -21,9 +24,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ...catalog.compare import flags_text
 from ...catalog.index import CatalogIndex
 from ...catalog.models import Build
-from .badges import badges
+from ...units import format_size
+from .badges import flag_badges
 
 
 @dataclass(frozen=True)
@@ -35,34 +40,68 @@ class Column:
 
 
 def size_text(size: int | None) -> str:
-    """humanize.naturalsize, '?' when unknown."""
-    if size is None:
-        return "?"
-    import humanize
-
-    return humanize.naturalsize(size)
+    """'24.4 MB', '?' when unknown."""
+    return format_size(size)
 
 
-def columns_for(index: CatalogIndex | None, show_reasons: bool) -> list[Column]:
-    """Columns sized to the widest value in the whole catalog (stable while filtering)."""
-    widths = index.widths if index is not None else {}
+def python_label(b: Build) -> str:
+    """uv's way to name a version and variant: '3.13.1t', '3.12.3+debug', '3.13.1t+debug'."""
+    suffix = {"freethreaded": "t", "debug": "+debug", "freethreaded+debug": "t+debug"}
+    return b.version_str + suffix.get(b.variant, "")
 
-    def widest(key: str, floor: int, cap: int = 40) -> int:
-        return min(cap, max(floor, widths.get(key, 0)))
 
-    cols = [
-        Column("mark", "", 3),
-        Column("version", "version", widest("version", 7)),
-        Column("size", "size", 9, right=True),
-        Column("flags", "flags", widest("flags", 5)),
-        Column("platform", "platform", widest("platform", 8)),
-        Column("options", "options", widest("options", 7)),
-        Column("flavor", "flavor", widest("flavor", 6)),
-        Column("release", "release", 8),
-        Column("format", "format", 7),
-    ]
-    if show_reasons and index is not None:  # right after the flags, where the eye is
-        cols.insert(4, Column("note", "why not here", widest("note", 12, 60)))
+def kind_label(b: Build) -> str:
+    """'stripped', 'install_only', 'full pgo+lto', 'full debug', 'full lto+static'."""
+    if b.flavor == "install_only_stripped":
+        return "stripped"
+    if b.flavor != "full":
+        return b.flavor
+    options = "+".join(o for o in b.options_label.split("+") if o != "freethreaded")
+    return f"full {options}" if options and options != "-" else "full"
+
+
+#: (key, header, floor, cap, right-aligned): widths follow the rows shown, within these bounds
+COLUMNS = (
+    ("mark", "", 3, 3, False),
+    ("python", "python", 6, 16, False),
+    ("platform", "platform", 8, 24, False),  # before the wide ones: visible at 80 columns
+    ("size", "size", 8, 9, True),
+    ("kind", "archive", 7, 24, False),
+    ("flags", "flags", 5, 28, False),
+    ("release", "release", 8, 8, False),
+    ("note", "why not here", 12, 60, False),
+)
+
+
+def cell_texts(b: Build, index: CatalogIndex | None) -> dict[str, str]:
+    """Plain text per column (the widths are measured on these)."""
+    reason = index.reason.get(b.name) if index is not None else None
+    facts = index.flag_facts(b) if index is not None else []
+    flags = [f for f in facts if f.name not in ("stripped", "Py_GIL_DISABLED")]
+    return {
+        "python": python_label(b),
+        "size": size_text(b.size),
+        "kind": kind_label(b),
+        "flags": flags_text(flags) if facts else " ".join(b.flags) or "-",
+        "platform": b.platform_key,
+        "release": b.release,
+        "note": reason or "",
+    }
+
+
+def columns_for(rows: list[Build], index: CatalogIndex | None, show_reasons: bool) -> list[Column]:
+    """Columns as wide as the rows need (sampled when there are very many)."""
+    sample = rows if len(rows) <= 4000 else rows[:: len(rows) // 4000 + 1]
+    widest: dict[str, int] = {}
+    for b in sample:
+        for key, text in cell_texts(b, index).items():
+            widest[key] = max(widest.get(key, 0), len(text))
+    cols = []
+    for key, label, floor, cap, right in COLUMNS:
+        if key == "note" and not show_reasons:
+            continue
+        width = min(cap, max(floor, len(label), widest.get(key, 0)))
+        cols.append(Column(key, label, width, right))
     return cols
 
 
@@ -106,16 +145,8 @@ class BuildTable(ScrollView, can_focus=True):
         Binding("end", "jump(-1)", "Last", show=False),
         Binding("left", "scroll_left", "Left", show=False),
         Binding("right", "scroll_right", "Right", show=False),
-        Binding(
-            "space",
-            "toggle_mark",
-            "Mark",
-            id="browse.mark",
-            show=False,
-            tooltip="Mark or unmark the row (c compares the marked rows)",
-        ),
-        Binding("enter", "select", "Compare", show=False),
     ]
+    FIND_PAUSE = 1.5  # seconds after which typing starts a new find
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
 
@@ -139,6 +170,14 @@ class BuildTable(ScrollView, can_focus=True):
             self.table = table
             self.build = build
 
+    class Find(Message):
+        """Type-ahead find changed (the status line shows it; '' when it ended)."""
+
+        def __init__(self, table: BuildTable, text: str) -> None:
+            super().__init__()
+            self.table = table
+            self.text = text
+
     class MarksChanged(Message):
         """The set of marked rows changed."""
 
@@ -154,8 +193,11 @@ class BuildTable(ScrollView, can_focus=True):
         self.rows: list[Build] = []
         self.index: CatalogIndex | None = None
         self.marked: set[str] = set()
-        self.columns: list[Column] = columns_for(None, False)
+        self.columns: list[Column] = columns_for([], None, False)
+        self.show_reasons = False
         self.empty_text = "loading the catalog…"
+        self.find = ""
+        self._find_at = 0.0
         self._cells: dict[str, list[Text]] = {}
         self._header: Text = Text()
         self._line_width = 0
@@ -164,17 +206,22 @@ class BuildTable(ScrollView, can_focus=True):
 
     # -- data ----------------------------------------------------------------------------
     def set_index(self, index: CatalogIndex | None, show_reasons: bool = False) -> None:
-        """A new catalog (or the reasons column toggled): recompute widths, drop caches."""
+        """A new catalog (or the reasons column toggled): drop cached cells."""
         self.index = index
-        self.columns = columns_for(index, show_reasons)
+        self.show_reasons = show_reasons
         self._cells.clear()
         if index is not None:
             self.marked &= set(index.by_name)
         self._layout()
 
     def set_rows(self, rows: list[Build], *, keep: str | None = None) -> None:
-        """Replace the rows (cheap: nothing is measured); keep the cursor on `keep` if shown."""
+        """Replace the rows; widths follow them; keep the cursor on `keep` if it is shown."""
         self.rows = rows
+        columns = columns_for(rows, self.index, self.show_reasons)
+        if columns != self.columns:
+            self.columns = columns
+            self._cells.clear()
+            self._layout()
         target = 0
         if keep is not None:
             for i, b in enumerate(rows):
@@ -257,6 +304,24 @@ class BuildTable(ScrollView, can_focus=True):
             self.post_message(self.MarksChanged(self, frozenset()))
             self.refresh()
 
+    @property
+    def find_active(self) -> bool:
+        return bool(self.find) and time.monotonic() - self._find_at < self.FIND_PAUSE
+
+    def on_key(self, event: events.Key) -> None:
+        """Digits and dots jump to the first row of that version: '3.12', '312' or '12'."""
+        char = event.character
+        if not char or not (char.isdigit() or char == "."):
+            return
+        event.stop()
+        now = time.monotonic()
+        self.find = (self.find if now - self._find_at < self.FIND_PAUSE else "") + char
+        self._find_at = now
+        target = find_version(self.rows, self.find)
+        if target is not None:
+            self.cursor = target
+        self.post_message(self.Find(self, self.find if target is not None else f"{self.find}?"))
+
     def action_select(self) -> None:
         build = self.highlighted
         if build is not None:
@@ -304,18 +369,11 @@ class BuildTable(ScrollView, can_focus=True):
         index = self.index
         if index is not None:
             b = index.by_name.get(b.name, b)  # the index has the newest sizes
-        reason = index.reason.get(b.name) if index else None
-        values: dict[str, Text] = {
-            "version": Text(b.version_str),
-            "release": Text(b.release),
-            "platform": Text(b.platform_key),
-            "options": Text(b.options_label),
-            "flavor": Text(b.flavor),
-            "format": Text(b.archive_format),
-            "size": Text(size_text(b.size)),
-            "flags": badges(b.flags) if reason is None else Text(" ".join(b.flags) or "-"),
-            "note": Text(reason or ""),
-        }
+        texts = cell_texts(b, index)
+        reason = texts["note"]
+        values = {key: Text(text) for key, text in texts.items()}
+        if not reason and texts["flags"] != "-":
+            values["flags"] = flag_badges(texts["flags"])
         cells = [self._fit(values.get(col.key, Text()), col) for col in self.columns]
         self._cells[b.name] = cells
         return cells
@@ -373,3 +431,24 @@ def _pick_mark(index: CatalogIndex | None, b: Build) -> str:
     if index is None or index.uv_request(b) is None:
         return " "
     return "d" if b.py_debug else "u"
+
+
+def find_version(rows: list[Build], typed: str) -> int | None:
+    """The first row whose version starts with what was typed ('3.12', '312' as 3.12, or '12'
+    as 3.12); None if there is none."""
+    typed = typed.rstrip(".")
+    wanted = [typed]
+    if "." not in typed and len(typed) >= 2:
+        wanted += [f"{typed[0]}.{typed[1:]}", f"3.{typed}"]
+    elif not typed.startswith("3") and "." not in typed:
+        wanted.append(f"3.{typed}")
+    for candidate in wanted:
+        for i, b in enumerate(rows):
+            v = b.version_str
+            if (
+                v == candidate
+                or v.startswith(candidate + ".")
+                or (candidate.count(".") == 2 and v.startswith(candidate))
+            ):
+                return i
+    return None

@@ -20,9 +20,10 @@ SELECT_FACETS = (
     ("options", "options", ""),
 )
 CHECK_FACETS = (
-    ("prereleases", "pre-releases"),
+    ("prereleases", "pre-releases (p)"),
+    ("debug", "debug builds (d)"),
     ("installed_only", "installed only"),
-    ("show_incompatible", "not for this host"),
+    ("show_incompatible", "other hosts (h)"),
 )
 
 

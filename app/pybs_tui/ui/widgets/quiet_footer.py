@@ -7,12 +7,18 @@ from textual.widgets import Footer
 
 
 class QuietFooter(Footer):
-    """A Footer that rebuilds only when the keys it shows changed.
+    """A Footer that rebuilds only when the keys it shows changed, and leaves out the
+    command palette's key (help and the hint line name ctrl+p; on a narrow terminal the
+    palette key used to cover the last key shown).
 
     Textual's Footer recomposes all its keys on every `refresh_bindings` (each focus change
     here), which costs tens of ms per key press on a slow machine; most of those calls change
     nothing it shows.
     """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("show_command_palette", False)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def bindings_changed(self, screen: Screen) -> None:
         shown = tuple(

@@ -9,14 +9,17 @@ from textual.widgets import LoadingIndicator, Static
 
 
 class StatusBar(Horizontal):
-    """One line at the top of the browser. The catalog source is never truncated; the
-    details on the right give way first on narrow terminals."""
+    """One line at the top of the browser: where the catalog comes from (left) and the row
+    counts (right); on a narrow terminal both shorten with an ellipsis, never cut mid-word
+    off the screen."""
 
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $foreground; }
-    StatusBar > #status-source { width: auto; height: 1; padding: 0 1; text-style: bold; }
-    StatusBar > #status-details { width: 1fr; height: 1; padding: 0 1; text-align: right;
-                                  color: $text-muted; }
+    StatusBar > #status-source { width: 1fr; height: 1; padding: 0 1; text-style: bold;
+                                 text-overflow: ellipsis; text-wrap: nowrap; }
+    StatusBar > #status-details { width: auto; max-width: 70%; height: 1; padding: 0 1;
+                                  text-align: right; color: $text-muted;
+                                  text-overflow: ellipsis; text-wrap: nowrap; }
     StatusBar > LoadingIndicator { width: 6; height: 1; min-height: 1; background: $panel; }
     """
 
