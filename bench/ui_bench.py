@@ -52,10 +52,7 @@ async def run(screenshot: str | None, keys: str) -> None:
         print(f"first paint (from start)     {ms(t['first_paint'] - T0)}")
         print(f"first paint (from App())     {ms(t['first_paint'] - t['created'])}")
         for key in (
-            "load_started",
             "catalog_read",
-            "catalog_indexed",
-            "catalog_received",
             "catalog_handled",
             "catalog_shown",
         ):
@@ -78,7 +75,8 @@ async def run(screenshot: str | None, keys: str) -> None:
 async def _keystrokes(app, pilot, screen, keys: str) -> None:
     """Time each filter keystroke: key press -> rows replaced -> next frame painted."""
     view = screen.view
-    view.set_facets(view.facets.__class__(show_incompatible=True))  # worst case: all builds
+    view.set_mode("all")  # worst case: every archive of every host
+    view.set_facets(view.facets.__class__(show_incompatible=True, prereleases=True, debug=True))
     screen.apply_facets(view.facets)
     await pilot.pause()
     handled: list[float] = []
@@ -142,25 +140,15 @@ async def _facets(pilot, screen, facets_cls) -> None:
 
 
 async def _pose(pilot, screen, facets_cls) -> None:
-    """A telling picture: default facets, the newest final minor opened, a row with badges."""
+    """The README's picture: the default view (uv's picks for this machine), 3.12 found by
+    typing it on the table, its details below."""
     screen.query_one("#filter").value = ""
+    screen.view.set_mode("picks")
     screen.apply_facets(facets_cls())
-    screen.facets_panel.set_checkbox("show_incompatible", False)
-    await pilot.pause()
-    tree = screen.tree
-    minors = [n for n in tree.root.children if n.data is not None]
-    finals = {b.version.minor_str for b in screen.view.index.builds if not b.version.is_prerelease}
-    minor = next((n for n in minors if n.data.minor in finals), minors[0])
-    minor.expand()
-    patch = max(minor.children[:5], key=lambda n: len(n.children))  # a patch with variants
-    patch.expand()
-    await pilot.pause()
-    tree.move_cursor(patch)
-    await pilot.pause()
-    rows = screen.table.rows
-    pick = next((i for i, b in enumerate(rows) if {"freethreaded", "pgo", "lto"} <= b.options), 0)
     screen.table.focus()
-    screen.table.cursor = pick
+    await pilot.pause()
+    for key in "3.12":
+        await pilot.press(key)
     await pilot.pause(0.3)
 
 

@@ -79,8 +79,8 @@ async def open_installed(app: Any, pilot: Any) -> InstalledScreen:
         pilot,
         lambda: (
             screen.usage_known
-            and app.inventory_busy == ""
-            and all(i.size is not None for i in app.inventory.values())
+            and app.inventory.busy == ""
+            and all(i.size is not None for i in app.inventory.interps.values())
         ),
     )
     await pilot.pause()
@@ -145,7 +145,9 @@ async def test_columns_tell_installs_of_one_version_apart(make_app, world, size)
             tuple(r[k] for k in ("manager", "version", "flavor", "options")) for r in got.values()
         ]
         assert len(set(visible)) == len(visible)  # no two rows read the same
-        uv_row = next(row(screen, Path(k)) for k, i in app.inventory.items() if i.manager == "uv")
+        uv_row = next(
+            row(screen, Path(k)) for k, i in app.inventory.interps.items() if i.manager == "uv"
+        )
         assert (uv_row["manager"], uv_row["version"], uv_row["flavor"]) == ("uv", "3.11.9", "?")
         assert got[A3123]["newer"] == "3.12.8"  # the test catalog has 3.12.8 for this line
         assert got[A3123]["path"].startswith("/") and "…" in got[A3123]["path"]
@@ -154,12 +156,12 @@ async def test_columns_tell_installs_of_one_version_apart(make_app, world, size)
         assert sum(widths[:9]) <= size[0] - 2
         if wide:
             assert sum(widths) <= size[0] - 2
-        total = sum(i.size or 0 for i in app.inventory.values())
+        total = sum(i.size or 0 for i in app.inventory.interps.values())
         text = totals(screen)
         assert "6 interpreters (5 pybs-tui)" in text and format_size(total) in text
         assert "measuring" not in text
         await pilot.press("space")  # select the first row, the cursor moves on
-        first = next(iter(app.inventory.values()))
+        first = next(iter(app.inventory.interps.values()))
         assert f"1 selected, {format_size(first.size)}" in totals(screen)
         assert row(screen, first.path)["sel"] == "✓"
 
@@ -198,10 +200,12 @@ async def test_totals_say_measuring_while_sizes_come(make_app, world, monkeypatc
         await wait_until(pilot, lambda: screen.usage_known)
         assert "2 interpreters (2 pybs-tui)" in totals(screen)
         assert "measuring… (2 left)" in totals(screen)
-        assert row(screen, next(iter(app.inventory.values())).path)["size"] == "…"
+        assert row(screen, next(iter(app.inventory.interps.values())).path)["size"] == "…"
         gate.set()
         await wait_until(pilot, lambda: "measuring" not in totals(screen))
-        assert all(r["size"].endswith("kB") for r in (row(screen, Path(k)) for k in app.inventory))
+        assert all(
+            r["size"].endswith("kB") for r in (row(screen, Path(k)) for k in app.inventory.interps)
+        )
 
 
 # -- the detail pane --------------------------------------------------------------------------
@@ -296,7 +300,7 @@ async def test_prune_keeps_a_used_install_unless_it_is_checked(make_app, world, 
         assert "older patch: 3.12.8 is installed" in body
         assert app.focused is items[spare]
         await pilot.press("y")  # removes what is checked: the unused one only
-        await wait_until(pilot, lambda: not spare.exists() and app.inventory_busy == "")
+        await wait_until(pilot, lambda: not spare.exists() and app.inventory.busy == "")
         await wait_until(pilot, lambda: isinstance(app.screen, InstalledScreen))
         assert used.is_dir() and newest.is_dir()
         assert (used / "bin/python3").exists() and (venv / "pyvenv.cfg").is_file()
@@ -315,7 +319,7 @@ async def test_prune_keeps_a_used_install_unless_it_is_checked(make_app, world, 
         assert [i.name for i in dialog.chosen] == [used.name]
         assert "in use: what uses it stops working" in shown(dialog.query_one("#confirm-freed"))
         await pilot.press("y")
-        await wait_until(pilot, lambda: not used.exists() and app.inventory_busy == "")
+        await wait_until(pilot, lambda: not used.exists() and app.inventory.busy == "")
         assert newest.is_dir()
 
 
@@ -356,9 +360,9 @@ async def test_uninstall_of_a_used_install_names_every_user(make_app, world, siz
         await pilot.press("u")
         await pilot.pause()
         await pilot.press("y")  # the user's explicit pick: it goes
-        await wait_until(pilot, lambda: not path.exists() and app.inventory_busy == "")
+        await wait_until(pilot, lambda: not path.exists() and app.inventory.busy == "")
         assert "removed" in notes(recorder)
-        await wait_until(pilot, lambda: str(path) not in app.inventory)
+        await wait_until(pilot, lambda: str(path) not in app.inventory.interps)
 
 
 async def test_uninstall_result_arrives_after_leaving_the_screen(make_app, world, monkeypatch):
@@ -387,7 +391,7 @@ async def test_uninstall_result_arrives_after_leaving_the_screen(make_app, world
         assert isinstance(app.screen, ConfirmUninstall)
         await pilot.press("y")
         await wait_until(pilot, started.is_set)
-        assert app.inventory_busy == "removing"
+        assert app.inventory.busy == "removing"
         assert "removing…" in shown(screen.query_one("#installed-status", Static))
         await pilot.press("escape")  # leave while the removal waits
         await pilot.pause()
@@ -401,7 +405,7 @@ async def test_uninstall_result_arrives_after_leaving_the_screen(make_app, world
         assert kept.is_dir() and A3128 in app.index.installed
         assert isinstance(app.screen, BrowseScreen)
         again = await open_installed(app, pilot)  # and the Installed screen agrees
-        assert list(app.inventory) == [str(kept)]
+        assert list(app.inventory.interps) == [str(kept)]
         assert again.query_one(DataTable).row_count == 1
 
 
@@ -421,10 +425,10 @@ async def test_uninstall_of_own_and_another_tools_removes_only_its_own(make_app,
         assert "managed by uv" in other and "uv python uninstall 3.11.9" in other
         assert "used by: nothing found" in shown(dialog.query_one(".confirm-item", Static))
         await pilot.press("y")
-        await wait_until(pilot, lambda: not own.exists() and app.inventory_busy == "")
+        await wait_until(pilot, lambda: not own.exists() and app.inventory.busy == "")
         await wait_until(pilot, lambda: app.screen is screen and screen.usage_known)
         assert (uv_dir / "bin/python3").exists()
-        assert [i.manager for i in app.inventory.values()] == ["uv"]
+        assert [i.manager for i in app.inventory.interps.values()] == ["uv"]
         assert screen.selected == set()
 
 

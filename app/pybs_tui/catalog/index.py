@@ -84,6 +84,17 @@ class CatalogIndex:
             )
         return changed
 
+    def adopt_sizes(self, old: CatalogIndex) -> None:
+        """Sizes `old` knew that this index lacks (a HEAD answer that arrived while this
+        index was built from a catalog without it): kept, not lost."""
+        by_source: dict[str, dict[str, int]] = {}
+        for name, b in self.by_name.items():
+            known = old.by_name.get(name) if b.size is None else None
+            if known is not None and known.size is not None:
+                by_source.setdefault(known.size_source, {})[name] = known.size
+        for source, sizes in by_source.items():
+            self.set_sizes(sizes, source)
+
     # -- questions -----------------------------------------------------------------------
     def group_of(self, b: Build) -> list[Build]:
         """Builds of the same version, release, os, arch and libc (any level/variant)."""

@@ -206,3 +206,28 @@ def with_release(
         merged.others,
         merged.published,
     )
+
+
+def load_step(
+    settings: Settings, step: str, catalog_arg: str | None = None, given: Catalog | None = None
+) -> Catalog:
+    """One step of the TUI's start: 'given' (tests), 'offline' (cache or snapshot, quick)
+    or 'catalog' (live, or --catalog)."""
+    if step == "given" and given is not None:
+        return given
+    if step == "offline":
+        return load_offline(settings)
+    return load_catalog(settings, catalog_arg)
+
+
+def release_update(
+    settings: Settings, catalog: Catalog, tag: str, client: httpx.Client | None = None
+) -> Catalog | None:
+    """`with_release`, or None when the release's listing added nothing (no new archive,
+    size, note)."""
+    merged = with_release(settings, catalog, tag, client)
+    if len(merged.builds) != len(catalog.builds) or merged.notes != catalog.notes:
+        return merged
+    if any(a.size != b.size for a, b in zip(merged.builds, catalog.builds, strict=False)):
+        return merged
+    return None

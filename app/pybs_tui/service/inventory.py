@@ -14,8 +14,9 @@ from ..catalog.group import Host
 from ..catalog.models import Catalog, Version
 from ..install.diskuse import DiskUseCache, disk_use
 from ..install.registry import Interpreter, Roots, attach_usage, discover, find_usage
-from ..install.uninstall import LOCK_TIMEOUT, Removed, uninstall_many
+from ..install.uninstall import LOCK_TIMEOUT, Removed, UninstallError, uninstall_many
 from ..settings import Settings
+from ..units import format_size
 
 
 def newer_available(interp: Interpreter, catalog: Catalog | None, host: Host | None = None) -> str:
@@ -167,6 +168,88 @@ def load_steps(
         yield Step("size", path=str(interp.path), size=interp.size)
 
 
+def remove_reporting(settings: Settings, names: list[str]) -> tuple[list[Removed], str]:
+    """`remove`, with a refusal or failure as one line instead of an exception."""
+    try:
+        return remove(settings, names), ""
+    except (UninstallError, OSError) as exc:
+        return [], f"nothing removed: {exc}"
+
+
 def remove(settings: Settings, names: list[str], timeout: float = LOCK_TIMEOUT) -> list[Removed]:
     """Remove own installs by name (every check of uninstall_many applies)."""
     return uninstall_many(settings, names, timeout)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One line to tell the user (the TUI shows it as a notification, the CLI prints it)."""
+
+    text: str
+    title: str = ""
+    severity: str = "information"  # information, warning, error
+
+
+@dataclass
+class Inventory:
+    """What is installed, as far as it has been read: the state behind the Installed screen.
+
+    `busy` says what is under way ("loading", "removing", "planning", or "");
+    `usage_known` whether "used by" of the current list is in; `complete` whether the venv
+    scan finished within its time limit.
+    """
+
+    interps: dict[str, Interpreter] = field(default_factory=dict)  # str(path) -> interpreter
+    complete: bool = True
+    usage_known: bool = False
+    busy: str = ""
+
+    def begin_load(self) -> None:
+        if not self.busy:  # a removal in progress keeps saying so
+            self.busy = "loading"
+        self.usage_known = False
+
+    def apply(self, step: Step) -> None:
+        """Take one stage of `load_steps`."""
+        if step.kind == "found":
+            self.interps = {str(i.path): i for i in step.interps}
+            if self.busy == "loading":
+                self.busy = ""
+        elif step.kind == "used":
+            self.complete, self.usage_known = step.complete, True
+            for path, users in step.used_by.items():
+                if path in self.interps:
+                    self.interps[path].used_by = users
+        elif step.path in self.interps:
+            self.interps[step.path].size = step.size
+
+    def own(self) -> list[Interpreter]:
+        return [i for i in self.interps.values() if i.own]
+
+    def removal_ended(self, removed: list[Removed], error: str) -> list[Notice]:
+        """Forget what went; what to tell the user about it."""
+        self.busy = ""
+        if error:
+            return [Notice(error, "not removed", "error")]
+        for r in removed:
+            self.interps.pop(str(r.path), None)
+        freed = format_size(sum(r.bytes_freed for r in removed))
+        out = [
+            Notice(f"removed {', '.join(r.name for r in removed)}; {freed} freed", "uninstalled")
+        ]
+        out += [
+            Notice(f"some files of {r.name} remain in {r.leftover}; they are swept next time",
+                   severity="warning")
+            for r in removed
+            if r.leftover is not None
+        ]  # fmt: skip
+        return out
+
+
+def measure_and_plan(own: list[Interpreter], settings: Settings, include_used: bool) -> PrunePlan:
+    """The prune plan, disk use measured first where unknown (so the totals are real)."""
+    cache = DiskUseCache(settings.cache_dir)
+    for interp in own:
+        if interp.size is None:
+            interp.size = disk_use(interp.path, cache)
+    return plan_prune(own, keep_used=not include_used)

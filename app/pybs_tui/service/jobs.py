@@ -241,3 +241,14 @@ def run_job(
 
 def one_line(text: str, limit: int = 400) -> str:
     return " ".join(text.split())[:limit]
+
+
+def outcome_notices(job: InstallJob, outcome: Outcome) -> list[tuple[str, str, str]]:
+    """(text, title, severity) lines to tell the user how a job ended."""
+    if outcome.cancelled:
+        return [(f"cancelled {job.label}; nothing was left behind", "install", "information")]
+    if outcome.result is None:
+        return [(outcome.error, f"install of {job.build.version_str} failed", "error")]
+    done = "was installed already" if outcome.result.already_installed else "installed"
+    out = [(f"{job.label} {done}", "install done", "information")]
+    return out + [(w, "probe: not as inferred", "warning") for w in outcome.result.warnings]

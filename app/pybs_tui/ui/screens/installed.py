@@ -113,7 +113,7 @@ class InstalledScreen(Screen[None]):
 
     @property
     def interps(self) -> dict[str, Interpreter]:
-        return self.pybs.inventory
+        return self.pybs.inventory.interps
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -125,7 +125,7 @@ class InstalledScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._home = (self.pybs.roots or Roots.from_env()).home
-        if self.pybs.inventory_busy == "removing":
+        if self.pybs.inventory.busy == "removing":
             self.usage_known = False  # the App loads again when the removal ends
         else:
             self._load()
@@ -265,7 +265,7 @@ class InstalledScreen(Screen[None]):
             self._rebuild()
         elif kind == "failed":
             self._asked_prune = False  # a failed plan never arrives
-            self.load_failed = not self.usage_known and self.pybs.inventory_busy == ""
+            self.load_failed = not self.usage_known and self.pybs.inventory.busy == ""
             self._update_totals()
         else:
             self._update_totals()
@@ -275,7 +275,7 @@ class InstalledScreen(Screen[None]):
     def _catalog_changed(self, message: m.CatalogChanged) -> None:
         """The catalog arrived after the inventory was read: 'newer' can be judged now."""
         pybs = self.pybs
-        if self._loaded_without_catalog and pybs.catalog is not None and not pybs.inventory_busy:
+        if self._loaded_without_catalog and pybs.catalog is not None and not pybs.inventory.busy:
             self._load()
 
     @on(m.PruneReady)
@@ -303,13 +303,13 @@ class InstalledScreen(Screen[None]):
                 self.pybs.remove_installs(names)
 
         self.app.push_screen(
-            ConfirmPrune(plan, home=self._home, complete=self.pybs.inventory_complete), done
+            ConfirmPrune(plan, home=self._home, complete=self.pybs.inventory.complete), done
         )
 
     # -- totals, status, detail ------------------------------------------------------------
     def _update_totals(self) -> None:
         rows = list(self.interps.values())
-        busy = self.pybs.inventory_busy
+        busy = self.pybs.inventory.busy
         if not rows and (busy == "loading" or not self.usage_known) and not self.load_failed:
             totals = "Installed interpreters: looking…"
         else:
@@ -331,7 +331,7 @@ class InstalledScreen(Screen[None]):
         self.query_one("#installed-status", Static).update(Text(self._status(), style="dim"))
 
     def _status(self) -> str:
-        busy = self.pybs.inventory_busy
+        busy = self.pybs.inventory.busy
         if busy == "removing":
             return "removing… (the result arrives even if you leave this screen)"
         if busy == "planning" or self._asked_prune:
@@ -340,7 +340,7 @@ class InstalledScreen(Screen[None]):
             return "looking for interpreters failed: r tries again"
         if not self.usage_known:
             return "looking for what uses each interpreter (venvs, uv tools, pipx, links, pins)…"
-        if not self.pybs.inventory_complete:
+        if not self.pybs.inventory.complete:
             return "the venv scan stopped at its time limit: 'used by' may miss some"
         if not self.interps:
             return "nothing installed: press i on a build in the browser to install one"
@@ -352,7 +352,7 @@ class InstalledScreen(Screen[None]):
             self.interps.get(key) if key else None,
             self._home,
             usage_known=self.usage_known,
-            complete=self.pybs.inventory_complete,
+            complete=self.pybs.inventory.complete,
         )
 
     @on(DataTable.RowHighlighted)
@@ -391,7 +391,7 @@ class InstalledScreen(Screen[None]):
 
     # -- actions ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        busy = self.pybs.inventory_busy
+        busy = self.pybs.inventory.busy
         if action == "uninstall" and busy == "removing":
             return None
         if action == "prune" and (busy in ("removing", "planning") or self._asked_prune):
@@ -458,7 +458,7 @@ class InstalledScreen(Screen[None]):
                 self._rebuild()
 
         self.app.push_screen(
-            ConfirmUninstall(targets, home=self._home, complete=self.pybs.inventory_complete),
+            ConfirmUninstall(targets, home=self._home, complete=self.pybs.inventory.complete),
             done,
         )
 
