@@ -144,3 +144,14 @@ def test_unreadable_catalog_file_is_one_clear_error(tmp_path, settings, content)
 def test_missing_catalog_file(tmp_path, settings):
     with pytest.raises(CatalogUnavailable, match="No such file"):
         read_catalog_arg(str(tmp_path / "nope.json"), settings)
+
+
+def test_merge_fills_what_is_missing_and_never_overwrites_a_digest():
+    from pybs_tui.catalog import sources as src
+
+    name = "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-install_only.tar.gz"
+    first = src.collect([(name, "a" * 64, None, "")])
+    second = src.collect([(name, "b" * 64, 1234, "")], size_source="GitHub API")
+    [merged] = src.merge(first, second).builds
+    assert merged.sha256 == "a" * 64  # the first source's digest stands
+    assert merged.size == 1234 and merged.size_source == "GitHub API"  # the size is filled in

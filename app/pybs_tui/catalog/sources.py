@@ -223,8 +223,10 @@ def merge(*sources: Parsed) -> Parsed:
                     continue
                 merged = old
                 if (old.sha256 is None and build.sha256) or (old.size is None and build.size):
-                    merged = merged.with_source(
-                        sha256=build.sha256, size=build.size, size_source=build.size_source
+                    merged = merged.with_source(  # fill what is missing, never overwrite
+                        sha256=None if old.sha256 else build.sha256,
+                        size=None if old.size is not None else build.size,
+                        size_source=build.size_source,
                     )
                 if old.derived and not build.derived:
                     merged = replace(merged, derived=False)

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import ssl
 import threading
 import time
@@ -211,6 +212,26 @@ def _tls_problem(exc: BaseException) -> str | None:
         cur = cur.__cause__ or cur.__context__
     if "CERTIFICATE_VERIFY_FAILED" in str(exc):
         return "certificate not trusted"
+    return None
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    """'connection refused' or 'no such host' when that is what `exc` comes from, else None.
+    Timeouts, resets and 5xx are worth a retry; these are not."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cur, socket.gaierror):
+            return "no such host"
+        cur = cur.__cause__ or cur.__context__
+    text = str(exc).lower()
+    if "connection refused" in text:
+        return "connection refused"
+    if "name or service not known" in text or "nodename nor servname" in text:
+        return "no such host"
     return None
 
 
@@ -447,6 +468,9 @@ class _Downloader:
             ) from None
         if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
             raise DownloadError(f"cannot download {url}: {_one_line(str(exc))}") from None
+        unreachable = _unreachable(exc) if isinstance(exc, httpx.ConnectError) else None
+        if unreachable:  # nobody listens there, or no such host: a retry cannot help
+            raise _Keep(DownloadError(f"cannot reach {_host(url)} ({unreachable})")) from None
         raise _Retry(_describe(exc, url, self.part.size, self.total)) from None
 
     def _accept(self, response: httpx.Response, hops: int, offset: int) -> int | None:
