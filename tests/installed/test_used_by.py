@@ -142,8 +142,11 @@ def test_global_pins_of_pyenv_and_uv(tmp_path):
     write(pyenv_global, b"3.12.3\n")
     uv_global = _pin(home / ".config/uv", "3.12")
     usage = find_usage(_roots(home, venv_roots=()))  # found without any folder scan
-    users = usage.users_of(tmp_path / "x", parse_version("3.12.3"))
-    assert users == [f"pin {pyenv_global} (3.12.3)", f"pin {uv_global} (3.12)"]
+    users = usage.users_of(tmp_path / "x", parse_version("3.12.3"), manager="pybs-tui")
+    # pyenv's global version names a pyenv interpreter: it does not use ours
+    assert users == [f"pin {uv_global} (3.12)"]
+    pyenv_users = usage.users_of(tmp_path / "x", parse_version("3.12.3"), manager="pyenv")
+    assert pyenv_users == [f"pin {pyenv_global} (3.12.3)", f"pin {uv_global} (3.12)"]
 
 
 @pytest.mark.parametrize(

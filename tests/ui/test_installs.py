@@ -786,7 +786,7 @@ async def test_confirm_without_a_checksum_says_where_it_comes_from(make_app):
         await wait_until(pilot, lambda: dialog_shown(app))
         text = app.screen.text
         assert "sha256    not in the catalog" in text
-        assert "no checksum in the catalog: the install asks the release's API answer" in text
+        assert "no checksum in the catalog, and offline none can be fetched" in text
         assert "download  ? (unknown: not in the catalog" in text and "unpacked" not in text
         # the buttons stay in view on a short terminal
         yes = app.screen.query_one("#install-yes")

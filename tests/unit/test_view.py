@@ -50,11 +50,11 @@ def test_default_view_is_uvs_pick_per_minor_and_variant_for_this_host(index):
     assert view.mode == "picks"
     # newest patch (3.12.8, not 3.12.3), no 3.14 release candidate, no debug, no other host
     assert names(view) == [PICK_313, PICK_313T, PICK_3128]
-    assert view.hidden_summary() == [
-        f"{len(factory.NAMES) - 3:,} more archives (a)",
-        "pre-releases (p)",
-        "debug builds (d)",
-        "other hosts (h)",
+    assert view.hint_keys() == [
+        f"a: +{len(factory.NAMES) - 3:,} archives",
+        "p: pre-releases",
+        "d: debug",
+        "h: other hosts",
     ]
 
 
@@ -62,7 +62,7 @@ def test_p_adds_the_pre_releases_of_minors_with_no_final(index):
     view = BrowseView(index)
     assert view.toggle("prereleases") is True
     assert names(view) == [RC_314, RC_314T, PICK_313, PICK_313T, PICK_3128]
-    assert "pre-releases (p)" not in view.hidden_summary()
+    assert "p: hide pre-releases" in view.hint_keys()
     assert view.toggle("prereleases") is False
     assert names(view) == [PICK_313, PICK_313T, PICK_3128]
 
@@ -81,7 +81,7 @@ def test_h_adds_the_picks_of_other_platforms(index):
     assert {MAC_313, ARM_313, WIN_313, V4_313, V3_313} <= shown
     assert MAC_FULL_313 not in shown  # not a pick: uv takes the install_only one
     assert MUSL_313 not in shown  # uv offers no static musl build
-    assert "other hosts (h)" not in view.hidden_summary()
+    assert "h: hide other hosts" in view.hint_keys()
 
 
 def test_all_mode_shows_every_archive_still_without_debug_rc_and_other_hosts(index):
@@ -93,7 +93,7 @@ def test_all_mode_shows_every_archive_still_without_debug_rc_and_other_hosts(ind
     assert not any(b.py_debug for b in rows)
     assert not {b.name for b in rows} & OTHER_HOSTS
     assert MUSL_313 in names(view)  # static musl runs on this glibc host
-    assert view.hidden_summary()[0] == "pre-releases (p)"  # no "more archives (a)" here
+    assert view.hint_keys()[:2] == ["a: uv's picks only", "p: pre-releases"]
     view.toggle("debug")
     view.toggle("prereleases")
     view.toggle("show_incompatible")

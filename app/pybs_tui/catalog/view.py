@@ -357,20 +357,21 @@ class BrowseView:
                 patches[str(b.version)] = patches.get(str(b.version), 0) + 1
         return counts
 
-    def hidden_summary(self) -> list[str]:
-        """What the current view leaves out, and the key that shows it."""
-        out = []
+    def hint_keys(self) -> list[str]:
+        """The keys that widen or narrow this view, each with what it would do:
+        'a: +23,334 archives', 'p: pre-releases' (hidden now) or 'p: hide pre-releases'."""
         f = self.facets
         if self.mode == "picks":
-            more = len(self.index.builds) - len(self.rows())
-            out.append(f"{more:,} more archives (a)")
-        if not f.prereleases:
-            out.append("pre-releases (p)")
-        if not f.debug:
-            out.append("debug builds (d)")
-        if not f.show_incompatible:
-            out.append("other hosts (h)")
-        return out
+            keys = [f"a: +{len(self.index.builds) - len(self.rows()):,} archives"]
+        else:
+            keys = ["a: uv's picks only"]
+        for key, on, what in (
+            ("p", f.prereleases, "pre-releases"),
+            ("d", f.debug, "debug"),
+            ("h", f.show_incompatible, "other hosts"),
+        ):
+            keys.append(f"{key}: {'hide ' if on else ''}{what}")
+        return keys
 
 
 def _asks_prerelease(query: TextQuery) -> bool:

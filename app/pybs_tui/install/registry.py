@@ -216,7 +216,8 @@ class Roots:
         return list(dict.fromkeys(dirs))
 
     def global_pins(self) -> list[Path]:
-        """Version files that pin an interpreter for every folder: pyenv's and uv's."""
+        """Version files that pin an interpreter for every folder: pyenv's (first: it names
+        pyenv's own interpreters) and uv's."""
         config = self._path("XDG_CONFIG_HOME") or self.home / ".config"
         return [
             (self._path("PYENV_ROOT") or self.home / ".pyenv") / "version",
@@ -698,10 +699,15 @@ class Usage:
     complete: bool = True
     pipx: list[tuple[str, list[str]]] = field(default_factory=list)
     pins: list[tuple[Path, str]] = field(default_factory=list)
+    pyenv_pins: frozenset[Path] = frozenset()  # pin files only pyenv reads (its global one)
     _forms: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def users_of(
-        self, path: Path, version: Version | None = None, variant: str = "default"
+        self,
+        path: Path,
+        version: Version | None = None,
+        variant: str = "default",
+        manager: str = "",
     ) -> list[str]:
         """Who relies on the install at `path`: 'venv /x/.venv', 'uv tool ruff', 'pipx black',
         'link /home/u/.local/bin/python3.12', 'pin /x/.python-version (3.12)'. A pin counts
@@ -722,6 +728,8 @@ class Usage:
             if self.inside(target, prefixes):
                 out.append(f"link {link}")
         for pin, request in self.pins:
+            if pin in self.pyenv_pins and manager != "pyenv":
+                continue  # pyenv's global version names pyenv's own interpreters only
             if os.path.isabs(request):
                 hit = self.inside(request, prefixes)
             else:
@@ -983,12 +991,13 @@ def find_usage(roots: Roots, interpreter_dirs: Iterable[Path] = ()) -> Usage:
         complete=scan.complete,
         pipx=scan_pipx(roots),
         pins=pins,
+        pyenv_pins=frozenset({roots.global_pins()[0]}),
     )
 
 
 def attach_usage(interps: Iterable[Interpreter], usage: Usage) -> None:
     for interp in interps:
-        interp.used_by = usage.users_of(interp.path, interp.version, interp.variant)
+        interp.used_by = usage.users_of(interp.path, interp.version, interp.variant, interp.manager)
 
 
 def short_path(path: Path | str, home: Path | str) -> str:

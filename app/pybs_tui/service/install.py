@@ -307,15 +307,17 @@ def plan_install(
     if receipt is not None and not is_already and not blocked:
         plan.notes.append(f"{target} holds {receipt.get('name')}; --force replaces it")
     if build.sha256 is None and source is None:
-        plan.notes.append(
-            "no checksum in the catalog: the install asks the release's API answer or "
-            "SHA256SUMS for it first"
-            + (
-                " (not offline: run online, or give a mirror or the archive file)"
-                if settings.offline
-                else ""
+        if settings.offline:
+            plan.notes.append(
+                "no checksum in the catalog, and offline none can be fetched: run online (the "
+                "release's API answer or SHA256SUMS has it), or install from a mirror or the "
+                "archive file"
             )
-        )
+        else:
+            plan.notes.append(
+                "no checksum in the catalog: the install asks the release's API answer or "
+                "SHA256SUMS for it first"
+            )
     if build.derived:
         plan.notes.append(
             "this name is derived from PBS's release pattern: no source has listed it yet"

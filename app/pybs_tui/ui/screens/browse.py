@@ -228,24 +228,21 @@ class BrowseScreen(Screen[None]):
                 parts.append(f"sort: {view.sort}{blind}")
         if self.find:
             parts.append(f"find: {self.find}")
-        parts.append(f"host {app.host.triple_words}")
+        if self.size.width >= 110:
+            parts.append(f"host {app.host.triple_words}")
         bar.show(source, " │ ".join(parts), app.loading_catalog)
         self.query_one("#hint", Static).update(self._hint())
 
     def _hint(self) -> str:
+        """What the view shows, what it hides and the key that shows it (shortest words:
+        it must fit 80 columns)."""
         view = self.view
         if view is None:
             return ""
-        host = self.pybs.host
-        if view.mode == "picks":
-            head = f"uv's pick per version for {host.os}-{host.arch}-{host.libc}"
-        else:
-            head = "every archive"
-        hidden = view.hidden_summary()
-        tail = " · hidden: " + ", ".join(hidden) if hidden else ""
         if self.table.marked:
-            tail = f" · {len(self.table.marked)} marked: c compares them, u unmarks"
-        return f"{head}{tail} · enter compares · ? keys · ctrl+p commands"
+            return f"{len(self.table.marked)} marked: c compares them · u unmarks · space marks"
+        head = "uv's picks" if view.mode == "picks" else "every archive"
+        return f"{head} · {' · '.join(view.hint_keys())}"
 
     # -- events --------------------------------------------------------------------------
     @on(Input.Changed, "#filter")

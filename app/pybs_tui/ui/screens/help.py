@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -85,34 +86,36 @@ class HelpScreen(ModalScreen[None]):
             body.border_subtitle = "escape closes"
             yield Static(self._content(), id="help-text")
 
-    def _content(self) -> Table:
-        grid = Table.grid(padding=(0, 2))
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column()
-        for title, bindings in self.groups:
-            grid.add_row(Text(title, style="underline"), "")
-            for keys, text in _key_rows(bindings):
+    def _content(self) -> Group:
+        """One small grid per group under its own title line, so each group's key column is
+        only as wide as its keys."""
+        sections: list[tuple[str, list[tuple[str | Text, str]]]] = [
+            (title, list(_key_rows(bindings))) for title, bindings in self.groups
+        ]
+        sections.append(("moving around", list(EXTRA_KEYS)))
+        sections.append((
+            "row marks",
+            [
+                ("●", "marked with space (c compares the marked rows)"),
+                ("✓", "installed by pybs-tui"),
+                ("u", "what `uv python install <python column>` downloads on that platform"),
+                ("?", self.size_note),
+                ("*", "a flag inferred, not in the name: install_only archives are cut from "
+                 "the release's best full build; the probe after an install confirms it"),
+            ],
+        ))  # fmt: skip
+        flags = FLAG_MEANINGS.items()
+        sections.append(("flags", [(Text(f, style=BADGE_STYLES.get(f, "")), m) for f, m in flags]))
+        parts: list[Text | Table] = []
+        for title, rows in sections:
+            parts.append(Text(title, style="bold underline"))
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(style="bold", no_wrap=True)
+            grid.add_column()
+            for keys, text in rows:
                 grid.add_row(keys, text)
-            grid.add_row("", "")
-        grid.add_row(Text("moving around", style="underline"), "")
-        for keys, text in EXTRA_KEYS:
-            grid.add_row(keys, text)
-        grid.add_row("", "")
-        grid.add_row(Text("row marks", style="underline"), "")
-        grid.add_row("●", "marked with space (c compares the marked rows)")
-        grid.add_row("✓", "installed by pybs-tui")
-        grid.add_row("u", "what `uv python install <python column>` downloads on that platform")
-        grid.add_row("?", self.size_note)
-        grid.add_row(
-            "*",
-            "a flag inferred, not in the name: install_only archives are cut from "
-            "the release's best full build; the probe after an install confirms it",
-        )
-        grid.add_row("", "")
-        grid.add_row(Text("flags", style="underline"), "")
-        for flag, meaning in FLAG_MEANINGS.items():
-            grid.add_row(Text(flag, style=BADGE_STYLES.get(flag, "")), meaning)
-        return grid
+            parts += [grid, Text("")]
+        return Group(*parts)
 
     @property
     def text(self) -> str:
