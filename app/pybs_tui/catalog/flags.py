@@ -91,6 +91,7 @@ class FlagFacts:
         for releases in self._releases.values():
             releases.sort()
         self._answers: dict[tuple[str, str, bool], tuple[frozenset[str] | None, str]] = {}
+        self._facts: dict[tuple[str, str, str, str], tuple[FlagFact, ...]] = {}
 
     def source_options(self, build: Build) -> tuple[frozenset[str] | None, str]:
         """The optimisation options an install_only archive was cut with, and why we say so
@@ -132,7 +133,15 @@ class FlagFacts:
         return (choice, ft) if choice else None
 
     def facts(self, build: Build) -> list[FlagFact]:
-        """Every flag of `build` with its source, in FLAG_NAMES order."""
+        """Every flag of `build` with its source, in FLAG_NAMES order (the same for every
+        archive of one release, platform, options and flavor: computed once for each)."""
+        key = (build.release, build.triple, build.options_text, build.flavor)
+        found = self._facts.get(key)
+        if found is None:
+            found = self._facts[key] = self._facts_of(build)
+        return list(found)
+
+    def _facts_of(self, build: Build) -> tuple[FlagFact, ...]:
         out = [
             FlagFact("Py_DEBUG", build.py_debug, "name"),
             FlagFact("Py_GIL_DISABLED", build.gil_disabled, "name"),
@@ -155,7 +164,7 @@ class FlagFacts:
         else:
             out.append(FlagFact("static", False, "name"))
         out.append(FlagFact("stripped", build.stripped, "name"))
-        return out
+        return tuple(out)
 
     def badges(self, build: Build) -> tuple[str, ...]:
         """The flags that are on, as badge words (inferred ones included)."""

@@ -6,17 +6,15 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
-
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from ..catalog.models import Catalog
 from ..service.catalog import CatalogUnavailable, describe_source, load_catalog
 from ..settings import Settings
 from ..units import printable
+
+if TYPE_CHECKING:  # rich loads when something is printed with it
+    from rich.console import Console
 
 
 class UserError(Exception):
@@ -78,10 +76,14 @@ def print_json(value: Any) -> None:
 
 def stdout_console() -> Console:
     """Rich console on stdout: colours on a terminal (NO_COLOR honoured), plain in a pipe."""
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
 
 
 def stderr_console() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
@@ -109,6 +111,10 @@ def print_table(
         out = [line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)]
         sys.stdout.write("\n".join(out) + "\n")
         return
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for i, header in enumerate(headers):
         table.add_column(

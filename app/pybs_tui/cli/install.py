@@ -5,24 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog.group import FilterError, normalise_flavor, parse_options
 from ..catalog.index import CatalogIndex
 from ..catalog.models import Build, Catalog
 from ..catalog.select import uv_key
 from ..host import detect_host
-from ..install.pipeline import InstallResult
 from ..progress import Cancelled, InstallError, Progress, Throttle
-from ..service.install import (
-    SpecError,
-    inferred_promises,
-    install_build,
-    plan_install,
-    resolve_spec,
-)
 from ..settings import Settings
 from ..units import format_size, printable
+
+if TYPE_CHECKING:  # httpx and the install code: only when `install` runs
+    from ..install.pipeline import InstallResult
+
 from .common import (
     UserError,
     add_catalog_options,
@@ -159,6 +155,8 @@ def _run_cancellable(func: Any, cancel: threading.Event) -> InstallResult:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..service.install import SpecError, inferred_promises, install_build, resolve_spec
+
     try:
         flavor = normalise_flavor(args.flavor) if args.flavor else None
         options = parse_options(args.options) if args.options is not None else None
@@ -242,6 +240,7 @@ def _dry_run(
     source: str | None,
 ) -> int:
     """What the install would do; nothing is downloaded or written."""
+    from ..service.install import plan_install
     from .sizes import fill_sizes
 
     build = fill_sizes(settings, catalog, [build], quiet=True)[0]

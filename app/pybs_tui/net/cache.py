@@ -19,6 +19,8 @@ import filelock
 from ..fileops import atomic_write
 
 SCHEMA = "pybs-tui-cache/1"
+#: The cache entry of PBS's release index.
+INDEX_KEY = "release-index"
 
 
 @dataclass

@@ -17,7 +17,7 @@ import httpx
 
 from ..catalog import sources
 from ..settings import PBS_REPO, Settings
-from .cache import CacheEntry, SizeCache, read_entry, write_entry
+from .cache import INDEX_KEY, CacheEntry, SizeCache, read_entry, write_entry
 from .client import (
     NetError,
     RateLimited,
@@ -26,8 +26,6 @@ from .client import (
     open_following,
     rate_limit_message,
 )
-
-INDEX_KEY = "release-index"
 
 
 def _describe(exc: Exception, url: str) -> str:

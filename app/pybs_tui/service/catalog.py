@@ -11,17 +11,17 @@ import datetime as dt
 import functools
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from ..catalog import sources
 from ..catalog.models import Build, Catalog
-from ..net.cache import SizeCache, read_entry
-from ..net.client import NetError, get_following, make_client
-from ..net.releases import INDEX_KEY, fetch_index, fetch_recent_releases
+from ..net.cache import INDEX_KEY, SizeCache, read_entry
 from ..resources import snapshot_path
 from ..settings import Settings
+
+if TYPE_CHECKING:  # httpx and the request code load only when the network is used
+    import httpx
 
 
 class CatalogUnavailable(Exception):
@@ -87,6 +87,10 @@ def _read_snapshot(path: str, mtime_ns: int, size: int) -> tuple[sources.Parsed,
 
 def read_catalog_arg(arg: str, settings: Settings) -> Catalog:
     """`--catalog PATH_OR_URL`: a file or URL in either live shape, or a snapshot."""
+    import httpx
+
+    from ..net.client import NetError, get_following, make_client
+
     scheme = urlsplit(arg).scheme
     try:
         if scheme in ("http", "https"):
@@ -127,6 +131,9 @@ def load_catalog(
     settings: Settings, catalog_arg: str | None = None, client: httpx.Client | None = None
 ) -> Catalog:
     """The catalog for this run, never raising for network trouble (it falls back)."""
+    from ..net.client import NetError, make_client
+    from ..net.releases import fetch_index, fetch_recent_releases
+
     if catalog_arg:
         return read_catalog_arg(catalog_arg, settings)
     if settings.offline:
@@ -176,6 +183,7 @@ def with_release(
     with sizes and digests. One API request (a 304 when unchanged costs none); on failure the
     catalog is returned as it was, with a note."""
     from ..catalog.sources import CatalogFormatError, merge
+    from ..net.client import NetError, make_client
     from ..net.releases import fetch_release
 
     own = client is None
