@@ -167,13 +167,17 @@ TYPED = [
 
 @pytest.mark.parametrize("mode", ["picks", "all"])
 @pytest.mark.parametrize("facets", [Facets(), Facets(debug=True, show_incompatible=True)])
-def test_incremental_narrowing_gives_the_same_rows_as_a_full_scan(index, mode, facets):
+@pytest.mark.parametrize("node", [NodePath(), NodePath("3.13"), NodePath("3.12", "3.12.3")])
+def test_incremental_narrowing_gives_the_same_rows_as_a_full_scan(index, mode, facets, node):
     view = BrowseView(index, mode=mode, facets=facets)
-    for text in TYPED:
+    for i, text in enumerate(TYPED):
         view.set_text(text)
-        fresh = BrowseView(index, mode=mode, facets=facets, text=text)
+        if i % 3 == 0:  # the tree's node changes now and then between keystrokes
+            view.set_node(node if view.node != node else NodePath())
+        fresh = BrowseView(index, mode=mode, facets=facets, text=text, node=view.node)
         assert names(view) == names(fresh), repr(text)
         assert view.tree_counts() == fresh.tree_counts(), repr(text)
+        assert view.hidden_matching() == fresh.hidden_matching(), repr(text)
 
 
 def test_tree_counts_follow_the_filter_and_facets_not_the_node(index):

@@ -168,6 +168,11 @@ class BrowseView:
     _rows: list[Build] | None = field(default=None, repr=False)
     _rows_query: TextQuery | None = field(default=None, repr=False)
     _hidden: list[Build] = field(default_factory=list, repr=False)  # this host cannot run them
+    # the tree's rows (every node): pool, requests, pool narrowed by them, rows, their query
+    _tree: tuple[list[Build], tuple[Request, ...], list[Build], list[Build], TextQuery] | None = (
+        field(default=None, repr=False)
+    )
+    _counts: tuple[list[Build], dict[str, dict[str, int]]] | None = field(default=None, repr=False)
 
     # -- changing the choices -----------------------------------------------------------
     def set_index(self, index: CatalogIndex) -> None:
@@ -208,20 +213,27 @@ class BrowseView:
     def set_text(self, text: str) -> None:
         old, new = parse_text(self.text), parse_text(text)
         if new != old:
-            # picks: requests and words change which picks are in the pool; every archive:
-            # a request naming a variant (3.12.3+debug) or a pre-release (3.14.0rc3) does
-            if (
-                self.mode == "picks"
-                or new.variants != old.variants
-                or _asks_prerelease(new) != _asks_prerelease(old)
-            ):
-                self._pool = None
-            self._base = None
+            if self._pool_key(new) != self._pool_key(old):
+                self._pool = self._base = None
+            elif new.requests != old.requests:
+                self._base = None
+            # name words alone narrow the rows incrementally (rows())
         self.text = text
+
+    def _pool_key(self, query: TextQuery) -> tuple[object, ...]:
+        """What of the text the pool depends on. Every archive: a request naming a variant
+        (3.12.3+debug) or a pre-release (3.14.0rc3). Picks also: whether other platforms are
+        named, and whether one patch is asked for."""
+        key: tuple[object, ...] = (frozenset(query.variants), _asks_prerelease(query))
+        if self.mode == "picks":
+            named = bool(query.words) or any(r.has_platform for r in query.requests)
+            key += (named, query.exact)
+        return key
 
     def invalidate(self) -> None:
         """Forget cached lists (new index, facets, mode, or sizes that change a size sort)."""
         self._pool = self._base = self._rows = None
+        self._tree = self._counts = None
 
     @property
     def query(self) -> TextQuery:
@@ -302,7 +314,9 @@ class BrowseView:
         if self._base is None:
             node, query, lower = self.node, self.query, self.index.lower
             requests = TextQuery(query.requests)
-            rows = [b for b in self.pool() if node.matches(b) and requests.match(b, lower[b.name])]
+            rows = self.pool()
+            if node.minor is not None or query.requests:
+                rows = [b for b in rows if node.matches(b) and requests.match(b, lower[b.name])]
             rows = self._sorted(rows)
             self._base = rows
             self._rows = None
@@ -328,33 +342,52 @@ class BrowseView:
         query = self.query
         if self._rows is not None and query == self._rows_query:
             return self._rows
-        if not query.words:
-            rows = base
-        else:
-            source = base
-            if self._rows is not None and self._rows_query and refines(self._rows_query, query):
-                source = self._rows  # the text only grew: every match is among the last ones
-            words = TextQuery(words=query.words)
-            lower = self.index.lower
-            rows = [b for b in source if words.match(b, lower[b.name])]
+        rows = self._narrow(base, self._rows, self._rows_query, query)
         self._rows, self._rows_query = rows, query
         return rows
 
+    def _narrow(
+        self,
+        base: list[Build],
+        last: list[Build] | None,
+        last_query: TextQuery | None,
+        query: TextQuery,
+    ) -> list[Build]:
+        """base narrowed by the query's name words; `last` (the result for `last_query` over
+        the same base) is scanned instead when the text only grew."""
+        if not query.words:
+            return base
+        source = base
+        if last is not None and last_query is not None and refines(last_query, query):
+            source = last  # every match is among the last ones
+        words = TextQuery(words=query.words)
+        lower = self.index.lower
+        rows = [b for b in source if words.match(b, lower[b.name])]
+        return source if len(rows) == len(source) else rows  # same list: callers' caches hold
+
     def tree_counts(self) -> dict[str, dict[str, int]]:
         """minor -> patch -> rows matching everything but the tree node (what the tree shows)."""
-        node, self.node = self.node, NodePath()
-        saved = (self._base, self._rows, self._rows_query)
-        self._base = self._rows = None
-        try:
-            rows = self.rows()
-        finally:
-            self.node = node
-            self._base, self._rows, self._rows_query = saved
+        pool, query = self.pool(), self.query
+        cached = self._tree
+        if self.node.minor is None:
+            rows = self.rows()  # the tree's rows are the table's (maybe in another order)
+        elif cached is not None and cached[0] is pool and cached[1] == query.requests:
+            base, last, last_query = cached[2], cached[3], cached[4]
+            rows = last if last_query == query else self._narrow(base, last, last_query, query)
+            self._tree = (pool, query.requests, base, rows, query)
+        else:
+            base = pool
+            if query.requests:
+                requests, lower = TextQuery(query.requests), self.index.lower
+                base = [b for b in pool if requests.match(b, lower[b.name])]
+            rows = self._narrow(base, None, None, query)
+            self._tree = (pool, query.requests, base, rows, query)
+        if self._counts is not None and self._counts[0] is rows:
+            return self._counts[1]
         counts: dict[str, dict[str, int]] = {}
-        for b in rows:
-            if b.version is not None:
-                patches = counts.setdefault(b.version.minor_str, {})
-                patches[str(b.version)] = patches.get(str(b.version), 0) + 1
+        for version, n in Counter(b.version for b in rows if b.version is not None).items():
+            counts.setdefault(version.minor_str, {})[str(version)] = n
+        self._counts = (rows, counts)
         return counts
 
     def hint_keys(self) -> list[str]:

@@ -89,13 +89,25 @@ def cell_texts(b: Build, index: CatalogIndex | None) -> dict[str, str]:
     }
 
 
-def columns_for(rows: list[Build], index: CatalogIndex | None, show_reasons: bool) -> list[Column]:
-    """Columns as wide as the rows need (sampled when there are very many)."""
+def columns_for(
+    rows: list[Build],
+    index: CatalogIndex | None,
+    show_reasons: bool,
+    known: dict[str, dict[str, int]] | None = None,
+) -> list[Column]:
+    """Columns as wide as the rows need (sampled when there are very many). `known` keeps
+    each build's text widths between calls (a filter keystroke measures few new rows)."""
     sample = rows if len(rows) <= 4000 else rows[:: len(rows) // 4000 + 1]
+    known = {} if known is None else known
     widest: dict[str, int] = {}
     for b in sample:
-        for key, text in cell_texts(b, index).items():
-            widest[key] = max(widest.get(key, 0), len(text))
+        widths = known.get(b.name)
+        if widths is None:
+            widths = {key: len(text) for key, text in cell_texts(b, index).items()}
+            known[b.name] = widths
+        for key, width in widths.items():
+            if width > widest.get(key, 0):
+                widest[key] = width
     cols = []
     for key, label, floor, cap, right in COLUMNS:
         if key == "note" and not show_reasons:
@@ -199,6 +211,8 @@ class BuildTable(ScrollView, can_focus=True):
         self.find = ""
         self._find_at = 0.0
         self._cells: dict[str, list[Text]] = {}
+        self._widths: dict[str, dict[str, int]] = {}  # per build: its cells' text widths
+        self._measured: list[Build] | None = None  # the rows the columns were measured on
         self._header: Text = Text()
         self._line_width = 0
         self._last_highlighted: str | None = None
@@ -210,14 +224,20 @@ class BuildTable(ScrollView, can_focus=True):
         self.index = index
         self.show_reasons = show_reasons
         self._cells.clear()
+        self._widths.clear()
+        self._measured = None
         if index is not None:
             self.marked &= set(index.by_name)
         self._layout()
 
     def set_rows(self, rows: list[Build], *, keep: str | None = None) -> None:
         """Replace the rows; widths follow them; keep the cursor on `keep` if it is shown."""
+        if rows is not self._measured:  # the same list again (a keystroke that kept every row)
+            self._measured = rows
+            columns = columns_for(rows, self.index, self.show_reasons, self._widths)
+        else:
+            columns = self.columns
         self.rows = rows
-        columns = columns_for(rows, self.index, self.show_reasons)
         if columns != self.columns:
             self.columns = columns
             self._cells.clear()
@@ -239,6 +259,8 @@ class BuildTable(ScrollView, can_focus=True):
         wanted = set(names)
         for name in wanted:
             self._cells.pop(name, None)
+            self._widths.pop(name, None)
+        self._measured = None
         self.rows = [
             self.index.by_name.get(b.name, b) if b.name in wanted else b for b in self.rows
         ]
