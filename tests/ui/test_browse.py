@@ -141,6 +141,26 @@ async def test_escape_in_the_filter_goes_back_and_a_second_escape_clears(make_ap
         assert app.focused is screen.table
 
 
+async def test_keys_sent_in_one_burst_land_where_the_focus_moved(make_app):
+    """A fast typist, a paste or `tmux send-keys '/3.12'`: every key is queued before the
+    first is handled, so `/` and esc must move the focus before the next key is read."""
+    from textual import events
+
+    app, _ = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        screen = app.screen
+        for key, char in [("slash", "/"), *((c, c) for c in "3.12"), ("escape", None)]:
+            app.post_message(events.Key(key, char))
+        app.post_message(events.Key("space", " "))  # marks the row: the table has the focus
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.filter_input.value == "3.12"
+        assert names(screen) == [PICK_3128]
+        assert app.focused is screen.table
+        assert screen.table.marked == {PICK_3128}
+
+
 async def test_enter_in_the_filter_applies_it_and_focuses_the_table(make_app):
     app, _ = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

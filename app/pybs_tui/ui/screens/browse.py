@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Input, Static, Tree
+from textual.widgets import Input, Select, Static, Tree
 
 from ...catalog.compare import pick_builds
 from ...catalog.models import Build
@@ -43,7 +43,10 @@ class BrowseScreen(Screen[None]):
     """Find builds: uv's picks or every archive, narrowed by the filter, tree and facets."""
 
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter", id="browse.filter", key_display="/"),
+        # priority: `/` and esc move the focus before the next key is handed to a widget
+        # (a paste, a fast typist, `tmux send-keys`), not after the keys already queued
+        Binding("slash", "focus_filter", "Filter", id="browse.filter", key_display="/",
+                priority=True),
         Binding("enter,c", "compare", "Compare", id="browse.compare",
                 tooltip="Every archive of this version, platform and release side by side "
                 "(or the marked rows)"),
@@ -65,6 +68,7 @@ class BrowseScreen(Screen[None]):
                 tooltip="Mark the row and move down; c compares the marked rows"),
         Binding("u", "clear_marks", "Unmark all", id="browse.unmark", show=False),
         Binding("escape", "escape", "Back / clear", id="browse.escape", show=False,
+                priority=True,
                 tooltip="In the filter: back to the table; in the table: clear the filter"),
     ]  # fmt: skip
 
@@ -253,7 +257,7 @@ class BrowseScreen(Screen[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
-        self.table.focus()
+        self.set_focus(self.table)
 
     @on(Tree.NodeHighlighted, "#tree")
     def _node_highlighted(self, event: Tree.NodeHighlighted[NodePath]) -> None:
@@ -333,15 +337,19 @@ class BrowseScreen(Screen[None]):
             return None if self.table.highlighted is None and not self.table.marked else True
         if action == "clear_marks":
             return bool(self.table.marked)
+        if action == "focus_filter":
+            return self.focused is not self.filter_input  # a `/` typed in the filter is text
+        if action == "escape":  # an open facet list closes first
+            return not any(select.expanded for select in self.facets_panel.query(Select))
         return True
 
     def action_focus_filter(self) -> None:
-        self.filter_input.focus()
+        self.set_focus(self.filter_input)  # now: Widget.focus would wait for queued keys
 
     def action_escape(self) -> None:
         """Filter focused: back to the table (text kept). Table: clear the filter."""
-        if self.filter_input.has_focus or self.version_tree.has_focus:
-            self.table.focus()
+        if self.focused in (self.filter_input, self.version_tree):  # has_focus lags a burst
+            self.set_focus(self.table)
         elif self.filter_input.value:
             self.filter_input.value = ""
             self.notify("filter cleared", timeout=2)
@@ -379,7 +387,7 @@ class BrowseScreen(Screen[None]):
         if shown:
             panel.query("Select").first().focus()
         else:
-            self.table.focus()
+            self.set_focus(self.table)
 
     def action_cycle_sort(self) -> None:
         if self.view is None:

@@ -84,7 +84,7 @@ class BuildTree(Tree[NodePath]):
         return node.data if node is not None and node.data is not None else NodePath()
 
     def action_to_table(self) -> None:
-        self.screen.query_one("#table").focus()
+        self.screen.set_focus(self.screen.query_one("#table"))
 
     def action_expand(self) -> None:
         node = self.cursor_node
