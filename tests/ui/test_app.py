@@ -13,6 +13,7 @@ from pybs_tui.ui.messages import InstallRequested
 from pybs_tui.ui.screens.browse import BrowseScreen
 from pybs_tui.ui.screens.compare import CompareScreen
 from pybs_tui.ui.screens.confirm_install import ConfirmInstall
+from pybs_tui.ui.screens.confirm_uninstall import ConfirmPrune, ConfirmUninstall
 from pybs_tui.ui.screens.help import HelpScreen
 from pybs_tui.ui.screens.installed import InstalledScreen
 from pybs_tui.ui.screens.installs import InstallsScreen
@@ -63,13 +64,26 @@ async def test_help_lists_every_key_of_every_screen(make_app):
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
         lines = help_screen.text.splitlines()
+        groups = {
+            BrowseScreen: "browse",
+            CompareScreen: "compare (enter on a row)",
+            ConfirmInstall: "install dialog (i)",
+            InstallsScreen: "installs (J)",
+            InstalledScreen: "installed (I)",
+            ConfirmUninstall: "remove dialog (u)",
+            ConfirmPrune: "prune dialog (p)",
+            PybsApp: "anywhere",
+        }
+        titles = [lines.index(title) for title in groups.values()]
+        assert titles == sorted(titles)  # each group once, in this order
         checked = 0
-        for owner in (BrowseScreen, CompareScreen, InstallsScreen, InstalledScreen, PybsApp):
+        for (owner, title), start in zip(groups.items(), titles, strict=True):
+            end = min([t for t in titles if t > start], default=len(lines))
             for binding in owner.BINDINGS:
                 if not isinstance(binding, Binding) or not binding.description:
                     continue
-                rows = [line for line in lines if binding.description in line]
-                assert rows, f"{owner.__name__}: {binding.description!r} is not in the help"
+                rows = [line for line in lines[start:end] if binding.description in line]
+                assert rows, f"{owner.__name__}: {binding.description!r} is not under {title!r}"
                 for key in key_texts(binding):
                     assert any(key in row.split(binding.description)[0] for row in rows), (
                         f"{owner.__name__}: key {key!r} of {binding.description!r}"

@@ -63,14 +63,18 @@ class HelpScreen(ModalScreen[None]):
         from .browse import BrowseScreen
         from .compare import CompareScreen
         from .confirm_install import ConfirmInstall
+        from .confirm_uninstall import ConfirmPrune, ConfirmUninstall
         from .installed import InstalledScreen
         from .installs import InstallsScreen
 
         groups: list[tuple[str, Iterable[BindingType]]] = [
             ("browse", BrowseScreen.BINDINGS),
             ("compare (enter on a row)", CompareScreen.BINDINGS),
-            ("installs (J)", [*InstallsScreen.BINDINGS, *ConfirmInstall.BINDINGS]),
+            ("install dialog (i)", ConfirmInstall.BINDINGS),
+            ("installs (J)", InstallsScreen.BINDINGS),
             ("installed (I)", InstalledScreen.BINDINGS),
+            ("remove dialog (u)", ConfirmUninstall.BINDINGS),
+            ("prune dialog (p)", ConfirmPrune.BINDINGS),
             ("anywhere", PybsApp.BINDINGS),
         ]
         note = (
