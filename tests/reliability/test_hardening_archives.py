@@ -87,6 +87,11 @@ def make_chain(top: Path, depth: int, name: str) -> None:
         os.close(fd)
 
 
+def refused_extra(world: World, extra: list[Member], match: str) -> str:
+    name, archive = pbs_archive(version="3.12.4", extra=extra)
+    return world.refused(world.serve(name, archive), match)
+
+
 # -- hole 1: hardlinks count toward the unpacked cap ----------------------------------------------
 
 
@@ -162,6 +167,14 @@ def test_hole04_chain_deeper_than_the_recursion_limit(world: World) -> None:
     # and the next install into that home works
     name, archive = pbs_archive(version="3.12.7")
     assert world.install(world.serve(name, archive)).path.is_dir()
+
+
+def test_hole04_path_too_long_once_extracted_is_one_short_line(world: World) -> None:
+    """A name under the 4 kB member cap whose path in staging passes PATH_MAX."""
+    long_name = "python/" + ("a" * 200 + "/") * 20 + "f"
+    assert len(long_name) < extract.MAX_PATH
+    msg = refused_extra(world, [Member(long_name, b"x")], "longer than")
+    assert msg.startswith("refused member"), msg
 
 
 @posix_only

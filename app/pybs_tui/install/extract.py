@@ -79,6 +79,10 @@ PROGRESS_INTERVAL = 0.1
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _GZIP_MAGIC = b"\x1f\x8b"
 _DRIVE = re.compile(r"^[A-Za-z]:")
+#: What a path may grow by after extraction: the folding of a full archive's extras moves
+#: python/X to python/install/.pbs-full/X. Paths stay under PATH_MAX, so the walks that
+#: check the finished tree by path never meet one they cannot open.
+_FOLD_GROWTH = len(f"/{FULL_SUBDIR}/{FULL_EXTRAS}/")
 
 
 #: Longest message of a refusal: a member name may be 4 kB, the line for the user is not.
@@ -896,7 +900,9 @@ class _Extractor:
                 )
         if len(parts) == 1 and not member.isdir():
             raise InstallError(f"unexpected archive layout: {TOP} is not a folder")
-        if len(self.root) + 1 + len(shown.encode("utf-8", "surrogateescape")) >= self.path_max:
+        if len(self.root) + _FOLD_GROWTH + len(shown.encode("utf-8", "surrogateescape")) >= (
+            self.path_max
+        ):
             raise ArchiveRefused(
                 f"refused member {shown!r}: its path would be longer than "
                 f"{self.path_max} bytes once extracted"
