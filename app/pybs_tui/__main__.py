@@ -30,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command is None:  # the TUI: textual owns the terminal and its keys
-        return run_guarded(_run_app, args, sigterm=False)
+    if args.command is None:
+        return run_guarded(_run_app, args)
     return run_guarded(args.func, args)
 
 

@@ -160,7 +160,12 @@ def _install(handlers: dict[int, Any]) -> dict[int, Any]:
     return previous
 
 
-def _wait_for_workers() -> None:
+#: Longest wait for the work's cleanup after Ctrl-C or SIGTERM (every step of an install
+#: checks its cancel event within a fraction of a second; a stray thread must not hang us).
+CLEANUP_WAIT = 30.0
+
+
+def _wait_for_workers(timeout: float = CLEANUP_WAIT) -> None:
     """Wait for every non-daemon thread to end for real (their cleanup: cancel was set).
 
     A join interrupted by KeyboardInterrupt marks a live thread stopped on Python 3.11 and
@@ -168,7 +173,8 @@ def _wait_for_workers() -> None:
     still runs until it leaves threading.enumerate(), which is what is waited for here.
     """
     me = threading.current_thread()
-    while True:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         workers = [t for t in threading.enumerate() if t is not me and not t.daemon]
         if not workers:
             return
@@ -179,13 +185,12 @@ def _wait_for_workers() -> None:
                 time.sleep(0.02)  # stopped by an interrupted join, yet still running
 
 
-def run_guarded(
-    func: Callable[[argparse.Namespace], int], args: argparse.Namespace, *, sigterm: bool = True
-) -> int:
-    """Run a subcommand: user errors become one line and an exit code; Ctrl-C and (with
-    `sigterm`) SIGTERM stop the work, wait for its cleanup (no staging left), then one line
-    and 130 or 143 (128 + the signal, the shell's convention)."""
-    previous = _install({signal.SIGTERM: _terminate} if sigterm else {})
+def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a subcommand (or the TUI): user errors become one line and an exit code; Ctrl-C
+    and SIGTERM stop the work, wait for its cleanup (no staging left), then one line and 130
+    or 143 (128 + the signal, the shell's convention). In the TUI, SIGTERM ends textual's
+    loop like Ctrl-C would, so the terminal is restored."""
+    previous = _install({signal.SIGTERM: _terminate})
     if previous:
         previous[signal.SIGINT] = signal.getsignal(signal.SIGINT)
     try:
