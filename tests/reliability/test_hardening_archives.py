@@ -58,7 +58,7 @@ def outside_state(world: World) -> dict[str, tuple]:
 
 
 def dead_pid() -> int:
-    """A pid no process has (the highest pid number is never handed out)."""
+    """A pid no process has now (counting down from the top of the pid range)."""
     pid = int(Path("/proc/sys/kernel/pid_max").read_text()) if os.path.exists("/proc") else 99999
     while True:
         pid -= 1
@@ -99,7 +99,7 @@ def hardlink_archive(links: int, size: int = 64 << 10) -> tuple[str, Archive]:
     return pbs_archive(
         version="3.12.5",
         extra=[
-            Member("python/lib/big", os.urandom(size)),
+            Member("python/lib/big", bytes(range(256)) * (size // 256)),
             *[
                 Member(f"python/lib/l{i}", kind="hardlink", target="python/lib/big")
                 for i in range(links)

@@ -100,6 +100,7 @@ class ArchiveRefused(InstallError):
 
 
 def shorten(text: str, limit: int = MESSAGE_MAX) -> str:
+    """`text` cut in its middle to at most `limit` characters (both ends kept)."""
     if len(text) <= limit:
         return text
     keep = (limit - 5) // 2
@@ -987,7 +988,8 @@ class _Extractor:
     def _copy_file(self, source: str, path: str) -> None:
         """A copy of the extracted file `source` at `path` (created new, never through a link);
         its bytes were counted when the link was checked."""
-        src = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC)
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        src = os.open(source, flags)
         try:
             st = os.fstat(src)
             new = _NewFile(path, stat.S_IMODE(st.st_mode), st.st_mtime, self.writers.umask)
