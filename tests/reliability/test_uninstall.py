@@ -237,7 +237,14 @@ def test_case37_remove_tree_makes_read_only_dirs_writable(world, monkeypatch):
         seen.append((str(path), mode))
         return real_chmod(path, mode, *a, **k)
 
+    real_fchmod = os.fchmod
+
+    def fd_spy(fd, mode):  # remove_tree works through folder descriptors (any path length)
+        seen.append((os.readlink(f"/proc/self/fd/{fd}"), mode))
+        return real_fchmod(fd, mode)
+
     monkeypatch.setattr(os, "chmod", spy)
+    monkeypatch.setattr(os, "fchmod", fd_spy)
     uninstall_mod.remove_tree(world.victim)
     assert (str(d), 0o755) in seen
     assert not world.victim.exists()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -133,15 +136,76 @@ def note(text: str) -> None:
     print(printable(text), file=sys.stderr)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt, so that every
+    cleanup written for Ctrl-C runs for it too."""
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
+def _hold(_signum: int, _frame: object) -> None:
+    """A second Ctrl-C or SIGTERM while cleaning up: the cleanup goes on."""
+
+
+def _install(handlers: dict[int, Any]) -> dict[int, Any]:
+    """Set signal handlers (main thread only); the previous ones."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {}
+    for signum, handler in handlers.items():
+        previous[signum] = signal.getsignal(signum)
+        signal.signal(signum, handler)
+    return previous
+
+
+#: Longest wait for the work's cleanup after Ctrl-C or SIGTERM (every step of an install
+#: checks its cancel event within a fraction of a second; a stray thread must not hang us).
+CLEANUP_WAIT = 30.0
+
+
+def _wait_for_workers(timeout: float = CLEANUP_WAIT) -> None:
+    """Wait for every non-daemon thread to end for real (their cleanup: cancel was set).
+
+    A join interrupted by KeyboardInterrupt marks a live thread stopped on Python 3.11 and
+    3.12 (join then returns at once and the interpreter would exit under it); such a thread
+    still runs until it leaves threading.enumerate(), which is what is waited for here.
+    """
+    me = threading.current_thread()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        workers = [t for t in threading.enumerate() if t is not me and not t.daemon]
+        if not workers:
+            return
+        for thread in workers:
+            if thread.is_alive():
+                thread.join(0.2)
+            else:
+                time.sleep(0.02)  # stopped by an interrupted join, yet still running
+
+
 def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run a subcommand: user errors and Ctrl-C become one line and an exit code."""
+    """Run a subcommand (or the TUI): user errors become one line and an exit code; Ctrl-C
+    and SIGTERM stop the work, wait for its cleanup (no staging left), then one line and 130
+    or 143 (128 + the signal, the shell's convention). In the TUI, SIGTERM ends textual's
+    loop like Ctrl-C would, so the terminal is restored."""
+    previous = _install({signal.SIGTERM: _terminate})
+    if previous:
+        previous[signal.SIGINT] = signal.getsignal(signal.SIGINT)
     try:
         return func(args)
     except UserError as exc:
         print(f"pybs-tui: error: {printable(exc)}", file=sys.stderr)
         return exc.code
-    except KeyboardInterrupt:
-        print("pybs-tui: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        held = _install({signal.SIGINT: _hold, signal.SIGTERM: _hold})
+        previous = previous or held
+        print(f"pybs-tui: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        _wait_for_workers()
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
     except BrokenPipeError:
         return 0
+    finally:
+        _install({k: v for k, v in previous.items() if v is not None})

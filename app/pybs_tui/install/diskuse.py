@@ -16,13 +16,16 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .root import FD_WALK, parent_of, walk_folders
+
 CACHE_NAME = "diskuse.json"
 CACHE_SCHEMA = "pybs-tui-diskuse/1"
 _CACHE_LIMIT = 500  # entries kept; the oldest are dropped first
 
 
 def tree_size(path: str | os.PathLike[str], seen: set[tuple[int, int]] | None = None) -> int:
-    """Bytes under `path`: files and symlinks by lstat, hard links once, links never followed.
+    """Bytes under `path`: files and symlinks by lstat, hard links once, links never followed;
+    any depth and path length (folder descriptors, no recursion).
 
     `seen` collects (st_dev, st_ino) of multiply-linked files; pass one set to several calls
     to count a file shared between trees once. Unreadable entries are skipped.
@@ -34,8 +37,35 @@ def tree_size(path: str | os.PathLike[str], seen: set[tuple[int, int]] | None = 
         return 0
     if not stat.S_ISDIR(st.st_mode):
         return _count(st, seen)
+    if not FD_WALK:
+        return _tree_size_by_path(os.fspath(path), seen)
     total = 0
-    stack = [os.fspath(path)]
+    try:
+        with parent_of(os.fspath(path)) as (parent_fd, name):
+            for event, _fd, entries in walk_folders(parent_fd, name):
+                if event == "enter":
+                    total += _count_entries(entries, seen)
+    except OSError:
+        pass  # what could be read is counted
+    return total
+
+
+def _count_entries(entries: list[os.DirEntry[str]], seen: set[tuple[int, int]]) -> int:
+    total = 0
+    for entry in entries:
+        try:
+            est = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(est.st_mode):
+            total += _count(est, seen)
+    return total
+
+
+def _tree_size_by_path(top: str, seen: set[tuple[int, int]]) -> int:
+    """tree_size where folder descriptors are not available (Windows)."""
+    total = 0
+    stack = [top]
     while stack:
         current = stack.pop()
         try:
@@ -43,15 +73,8 @@ def tree_size(path: str | os.PathLike[str], seen: set[tuple[int, int]] | None = 
                 entries = list(it)
         except OSError:
             continue
-        for entry in entries:
-            try:
-                est = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if stat.S_ISDIR(est.st_mode):
-                stack.append(entry.path)
-            else:
-                total += _count(est, seen)
+        total += _count_entries(entries, seen)
+        stack.extend(e.path for e in entries if e.is_dir(follow_symlinks=False))
     return total
 
 

@@ -25,7 +25,6 @@ import gzip
 import os
 import queue
 import re
-import shutil
 import stat
 import struct
 import tarfile
@@ -41,6 +40,7 @@ import zstandard
 
 from ..progress import InstallError, Progress, ProgressCallback, check_cancel
 from ..settings import Settings
+from .receipts import RECEIPT_NAME
 from .root import make_staging, remove_tree
 
 TOP = "python"
@@ -79,10 +79,32 @@ PROGRESS_INTERVAL = 0.1
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _GZIP_MAGIC = b"\x1f\x8b"
 _DRIVE = re.compile(r"^[A-Za-z]:")
+#: What a path may grow by after extraction: the folding of a full archive's extras moves
+#: python/X to python/install/.pbs-full/X. Paths stay under PATH_MAX, so the walks that
+#: check the finished tree by path never meet one they cannot open.
+_FOLD_GROWTH = len(f"/{FULL_SUBDIR}/{FULL_EXTRAS}/")
+
+
+#: Longest message of a refusal: a member name may be 4 kB, the line for the user is not.
+MESSAGE_MAX = 300
+#: os.link failures after which a hard link is made as a copy (counted like any file).
+_NO_LINK = {errno.EMLINK, errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP}
 
 
 class ArchiveRefused(InstallError):
-    """The archive holds something we will not extract; str() names the member and why."""
+    """The archive holds something we will not extract; str() names the member and why
+    (a long name is cut in its middle so the reason at the end stays)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(shorten(message))
+
+
+def shorten(text: str, limit: int = MESSAGE_MAX) -> str:
+    """`text` cut in its middle to at most `limit` characters (both ends kept)."""
+    if len(text) <= limit:
+        return text
+    keep = (limit - 5) // 2
+    return f"{text[:keep]} ... {text[-keep:]}"
 
 
 @dataclass
@@ -218,24 +240,33 @@ class _Reader:
 
     `read` returns the next piece (b"" at the end) or raises what the decompressor raised;
     `close` stops and joins the thread.
+
+    Both formats hand over every byte decompressed before an error, and the error only when
+    that is read (zstd's ``read1`` returns the end of a frame before it looks at what
+    follows, as `_GzipStream.read` does at the end of a member): what follows the tar's end
+    is never read by tarfile, so it is ignored alike for gzip and zstd, like uv does.
     """
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
+        self.read_piece = getattr(raw, "read1", raw.read)
         self.queue: queue.Queue[bytes | BaseException] = queue.Queue(READ_AHEAD)
         self.stop = threading.Event()
+        self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, name="pybs-extract-reader", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         try:
             while not self.stop.is_set():
-                data = self.raw.read(READ_PIECE)
+                data = self.read_piece(READ_PIECE)
                 self._put(data)
                 if not data:
                     return
         except BaseException as exc:  # handed to the reading thread
             self._put(exc)
+        finally:
+            self.done.set()
 
     def _put(self, item: bytes | BaseException) -> None:
         while not self.stop.is_set():
@@ -253,7 +284,26 @@ class _Reader:
 
     def close(self) -> None:
         self.stop.set()
-        self.thread.join()
+        wait_for_threads([self.done])
+
+
+def wait_for_threads(done: list[threading.Event]) -> None:
+    """Wait until every thread has set its `done` event, whatever interrupts the wait.
+
+    Thread.join interrupted by KeyboardInterrupt (a signal handler raising in the main thread)
+    marks a live thread stopped on Python 3.11 and 3.12, after which join returns at once; an
+    Event wait has no such flaw. A KeyboardInterrupt arriving meanwhile is raised once the
+    threads have ended, so their cleanup is never cut short.
+    """
+    interrupted: BaseException | None = None
+    for event in done:
+        while not event.is_set():
+            try:
+                event.wait(0.5)
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+    if interrupted is not None:
+        raise interrupted
 
 
 class _Guard:
@@ -426,7 +476,8 @@ class _Tree:
     def __init__(self) -> None:
         self.seen: set[tuple[str, ...]] = set()
         self.dirs: set[tuple[str, ...]] = set()
-        self.files: set[tuple[str, ...]] = set()  # regular files (hardlink targets)
+        #: regular files (hardlink targets) and their sizes
+        self.files: dict[tuple[str, ...], int] = {}
         self.links: dict[tuple[str, ...], str] = {}  # symlink -> target
         self.used_as_dir: set[tuple[str, ...]] = set()  # paths something was put below
 
@@ -607,6 +658,7 @@ class _Writers:
         self.umask = _process_umask()
         self.wanted = threads
         self.threads: list[threading.Thread] = []
+        self.done: list[threading.Event] = []  # set by each thread as it ends
 
     def _check(self) -> None:
         """Raise the first writer failure, or Cancelled (called with `cond` held)."""
@@ -641,9 +693,13 @@ class _Writers:
                 or (self.pending > WRITER_BACKLOG * started and len(self.queued) > started)
             )
         if more:
-            thread = threading.Thread(target=self._work, name="pybs-extract-writer", daemon=True)
-            self.threads.append(thread)
+            done = threading.Event()
+            thread = threading.Thread(
+                target=self._work, args=(done,), name="pybs-extract-writer", daemon=True
+            )
             thread.start()
+            self.threads.append(thread)
+            self.done.append(done)
 
     def submit(self, folder: str, path: str, data: bytes, mode: int, mtime: float | None) -> None:
         """Queue the creation of the file `path` (in `folder`) holding `data`; waits while
@@ -677,8 +733,7 @@ class _Writers:
             self.closing = True
             self._drop()
             self.cond.notify_all()
-        for thread in self.threads:
-            thread.join()
+        wait_for_threads(self.done)
 
     def _take(self) -> tuple[str, list[_Job]] | None:
         """Up to WRITER_BATCH jobs of an existing folder no writer is in (`cond` held)."""
@@ -691,7 +746,13 @@ class _Writers:
                 return folder, batch
         return None
 
-    def _work(self) -> None:
+    def _work(self, done: threading.Event) -> None:
+        try:
+            self._work_until_closed()
+        finally:
+            done.set()
+
+    def _work_until_closed(self) -> None:
         cond = self.cond
         while True:
             with cond:
@@ -763,7 +824,8 @@ class _Extractor:
         self.reporter = _Reporter(progress)
         self.tree = _Tree()
         self.members = 0
-        self.declared = 0  # bytes of regular files announced so far
+        self.declared = 0  # bytes of the members so far (a hard link: its file's size)
+        self.path_max = _path_max(self.root)
         self.written = 0
         self.dir_modes: dict[str, int] = {}
         self.writers = _Writers(self.root, WRITER_THREADS, WRITER_BUDGET, cancel)
@@ -839,6 +901,15 @@ class _Extractor:
                 )
         if len(parts) == 1 and not member.isdir():
             raise InstallError(f"unexpected archive layout: {TOP} is not a folder")
+        if len(self.root) + _FOLD_GROWTH + len(shown.encode("utf-8", "surrogateescape")) >= (
+            self.path_max
+        ):
+            raise ArchiveRefused(
+                f"refused member {shown!r}: its path would be longer than "
+                f"{self.path_max} bytes once extracted"
+            )
+        if _reserved(parts):
+            raise ArchiveRefused(f"refused member {shown!r}: pybs-tui writes that name itself")
 
         if member.isdir():
             kind = "dir"
@@ -849,6 +920,7 @@ class _Extractor:
                 raise ArchiveRefused(f"refused link {shown!r}: it replaces a folder used earlier")
             tree.links[parts] = member.linkname  # so that a loop through itself is seen
             tree.resolve(parts, member.linkname)
+            self._count(len(member.linkname.encode("utf-8", "surrogateescape")))
         elif member.islnk():
             kind = "hardlink"
             _check_link_target(repr(shown), member.linkname)
@@ -861,14 +933,11 @@ class _Extractor:
                     f"refused hardlink {shown!r} -> {member.linkname!r}: only "
                     "links to regular files extracted earlier are allowed"
                 )
+            # counted like the file it names: a link that cannot be made becomes a copy
+            self._count(tree.files[target])
         elif member.isreg() and not member.issparse():
             kind = "file"
-            self.declared += member.size
-            if self.declared > limits.max_unpacked_bytes:
-                raise ArchiveRefused(
-                    f"refused archive: it unpacks to more than "
-                    f"{_size(limits.max_unpacked_bytes)} (limit)"
-                )
+            self._count(member.size)
         else:
             what = (
                 "device"
@@ -893,18 +962,47 @@ class _Extractor:
             self.writers.wait_for(folder)
             os.symlink(member.linkname, path)
         elif kind == "hardlink":
-            source = os.path.join(self.root, *check_name(member.linkname))
+            target = check_name(member.linkname)
+            source = self._path(target)
             self.writers.drain()  # the source may still be in a writer's queue
             try:
                 os.link(source, path, follow_symlinks=False)
-            except OSError:
-                shutil.copy2(source, path, follow_symlinks=False)
-            tree.files.add(parts)
+            except OSError as exc:
+                if exc.errno not in _NO_LINK:
+                    raise
+                self._copy_file(source, path)  # EMLINK, or no hard links on this file system
+            tree.files[parts] = tree.files[target]
         else:
             self._write_file(tar, member, folder, path, mode or 0o644)
-            tree.files.add(parts)
+            tree.files[parts] = member.size
         tree.seen.add(parts)
         self.reporter.report(self.written)
+
+    def _count(self, size: int) -> None:
+        """Add a member's bytes to the unpacked total; refuse past the cap."""
+        self.declared += size
+        limit = self.settings.limits.max_unpacked_bytes
+        if self.declared > limit:
+            raise ArchiveRefused(f"refused archive: it unpacks to more than {_size(limit)} (limit)")
+
+    def _copy_file(self, source: str, path: str) -> None:
+        """A copy of the extracted file `source` at `path` (created new, never through a link);
+        its bytes were counted when the link was checked."""
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        src = os.open(source, flags)
+        try:
+            st = os.fstat(src)
+            new = _NewFile(path, stat.S_IMODE(st.st_mode), st.st_mtime, self.writers.umask)
+            try:
+                while chunk := os.read(src, CHUNK):
+                    check_cancel(self.cancel)
+                    _write_chunk(new.fd, chunk)
+                    self.written += len(chunk)
+                new.finish()
+            finally:
+                new.close()
+        finally:
+            os.close(src)
 
     def _data_filter(
         self, member: tarfile.TarInfo, parts: tuple[str, ...], shown: str, kind: str
@@ -936,12 +1034,15 @@ class _Extractor:
     def _real_dir(self, parts: tuple[str, ...]) -> str:
         """os.path.realpath of the folder `parts`, computed once per folder and component by
         component: the real path of its parent plus its name, resolved if that is a link."""
-        real = self.real_dirs.get(parts)
-        if real is None:
-            real = self._real_dir(parts[:-1]) + os.sep + parts[-1]
+        known = len(parts)
+        while parts[:known] not in self.real_dirs:  # no recursion: folders may nest deeply
+            known -= 1
+        real = self.real_dirs[parts[:known]]
+        for i in range(known, len(parts)):
+            real = real + os.sep + parts[i]
             if os.path.islink(real):
                 real = os.path.realpath(real)
-            self.real_dirs[parts] = real
+            self.real_dirs[parts[: i + 1]] = real
         return real
 
     def _path(self, parts: tuple[str, ...]) -> str:
@@ -996,6 +1097,23 @@ class _Extractor:
             new.finish()
         finally:
             new.close()
+
+
+def _path_max(folder: str) -> int:
+    """The longest path the system takes (PATH_MAX; 4096 on Linux, 1024 on macOS)."""
+    try:
+        return max(256, os.pathconf(folder, "PC_PATH_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return MAX_PATH
+
+
+def _reserved(parts: tuple[str, ...]) -> bool:
+    """Whether a member takes a name the installer writes at the interpreter root (the
+    receipt and its temporary files), for either layout."""
+    for depth in (2, 3):
+        if len(parts) == depth and parts[-1].startswith(RECEIPT_NAME):
+            return depth == 2 or parts[1] == FULL_SUBDIR
+    return False
 
 
 def _inside(path: str, root: str) -> bool:
@@ -1113,7 +1231,7 @@ def extract_archive(
                 raise InstallError(
                     f"no space left on device while extracting into {settings.install_dir}"
                 ) from None
-            where = exc.filename or staging
+            where = shorten(os.fspath(exc.filename or staging), 160)
             raise InstallError(
                 f"cannot extract into {where}: {_one_line(exc.strerror or exc)}"
             ) from None

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,23 @@ def ensure_python_links(root: Path, build: Build | None = None) -> list[str]:
     return created
 
 
+def replace_with(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Put `data` at `path` in one step, writing only a new file of our own: a temporary
+    name created with O_EXCL|O_NOFOLLOW (never an entry the archive shipped, never through a
+    link), then renamed over `path` (a link there is replaced, not followed)."""
+    fd, tmp = tempfile.mkstemp(prefix=".pybs-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            if hasattr(os, "fchmod"):
+                os.fchmod(fh.fileno(), mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def _rewrite(path: Path, old: str, new: str) -> bool:
     """Replace the prefix in one text file, atomically, keeping its mode; True if changed."""
     try:
@@ -81,10 +99,7 @@ def _rewrite(path: Path, old: str, new: str) -> bool:
     patched = replace_prefix(text, old, new)
     if patched == text:
         return False
-    tmp = path.with_name(path.name + ".pybs-tmp")
-    tmp.write_bytes(patched.encode("utf-8", "surrogateescape"))
-    os.chmod(tmp, path.stat().st_mode & 0o7777)
-    os.replace(tmp, path)
+    replace_with(path, patched.encode("utf-8", "surrogateescape"), path.lstat().st_mode)
     return True
 
 
@@ -172,9 +187,7 @@ def make_receipt(
 
 
 def write_receipt(root: Path, receipt: dict[str, Any]) -> Path:
-    """Write the receipt into the (staged) install folder."""
+    """Write the receipt into the (staged) install folder, never through a link."""
     path = root / RECEIPT_NAME
-    tmp = root / (RECEIPT_NAME + ".tmp")
-    tmp.write_text(json.dumps(receipt, indent=2, sort_keys=True) + "\n", "utf-8")
-    os.replace(tmp, path)
+    replace_with(path, (json.dumps(receipt, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return path

@@ -24,7 +24,7 @@ from ..catalog.names import FLAVOR_WORDS
 from ..progress import InstallError, Progress, ProgressCallback, check_cancel
 from ..settings import Settings
 from . import fixups
-from .extract import ExtractResult, extract_archive
+from .extract import ExtractResult, extract_archive, shorten
 from .probe import PROBE_TIMEOUT, ProbeCheck, ProbeMismatch, probe_checks, run_probe
 from .receipts import install_dir_name, read_receipt
 from .root import (
@@ -194,9 +194,9 @@ def install_archive(
             progress=progress,
         )
     except OSError as exc:
+        where = f" ({shorten(os.fspath(exc.filename), 160)})" if exc.filename else ""
         raise InstallError(
-            f"install of {build.name} failed: {exc.strerror or exc}"
-            f"{' (' + str(exc.filename) + ')' if exc.filename else ''}"
+            f"install of {build.name} failed: {exc.strerror or exc}{where}"
         ) from None
     finally:
         if extracted is not None:

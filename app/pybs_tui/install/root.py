@@ -10,7 +10,9 @@
   installs, so publishing and removing are single renames on one file system; `sweep_stale`
   deletes those whose process has died.
 - `remove_tree` deletes bottom-up without ever following a symlink (a link is unlinked, its
-  target untouched) and makes read-only files and folders writable first.
+  target untouched) and makes read-only folders writable first; like every walk of a tree
+  (`walk_folders`), it goes through folder descriptors without recursion, so no depth or path
+  length stops it.
 File locks are released by the OS if a process dies.
 """
 
@@ -26,6 +28,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import filelock
 
@@ -173,7 +176,9 @@ def pid_alive(pid: int) -> bool:
 
 
 def sweep_stale(settings: Settings) -> list[Path]:
-    """Delete staging and trash folders of processes that no longer run (root lock held)."""
+    """Delete staging and trash left by processes that no longer run (root lock held):
+    folders, and files or links too (a replaced file goes to trash as it is; a link is
+    unlinked, never followed)."""
     removed: list[Path] = []
     try:
         entries = list(settings.install_dir.iterdir())
@@ -181,7 +186,7 @@ def sweep_stale(settings: Settings) -> list[Path]:
         return removed
     for path in entries:
         m = _LEFTOVER.match(path.name)
-        if m is None or pid_alive(int(m.group(1))) or path.is_symlink() or not path.is_dir():
+        if m is None or pid_alive(int(m.group(1))):
             continue
         with contextlib.suppress(OSError):
             remove_tree(path)
@@ -189,7 +194,124 @@ def sweep_stale(settings: Settings) -> list[Path]:
     return removed
 
 
-# -- removal ---------------------------------------------------------------------------------------
+# -- walking and removal ---------------------------------------------------------------------------
+
+#: Folder descriptors can be used for every step of a walk (not on Windows: paths there).
+FD_WALK = {os.open, os.stat, os.unlink, os.rmdir, os.chmod} <= os.supports_dir_fd and (
+    os.scandir in os.supports_fd
+)
+_DIR_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_DIRECTORY", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+def _ident(fd: int) -> tuple[int, int]:
+    st = os.fstat(fd)
+    return st.st_dev, st.st_ino
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _open_dir(parent_fd: int, name: str, writable: bool) -> int:
+    """The folder `name` in `parent_fd`, opened without following a link; with `writable`
+    the owner gets rwx on it first (so that it can be emptied)."""
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    except PermissionError:
+        if not writable:
+            raise
+        st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
+        if not stat.S_ISDIR(st.st_mode):
+            raise
+        os.chmod(name, stat.S_IMODE(st.st_mode) | stat.S_IRWXU, dir_fd=parent_fd)
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    if writable:
+        try:
+            _make_writable_dir_fd(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+    return fd
+
+
+def _make_writable_dir_fd(fd: int) -> None:
+    mode = os.fstat(fd).st_mode
+    if mode & stat.S_IRWXU != stat.S_IRWXU:
+        os.fchmod(fd, stat.S_IMODE(mode) | stat.S_IRWXU)
+
+
+def walk_folders(
+    parent_fd: int, name: str, *, writable: bool = False
+) -> Iterator[tuple[str, int, Any]]:
+    """Walk the folder `name` of `parent_fd` depth first through folder descriptors: no
+    recursion, two descriptors open at a time, any depth and any path length, links never
+    followed (a link is an entry like a file).
+
+    Yields ("enter", fd, entries) when a folder is opened (its entries listed; the consumer
+    may unlink the ones that are not folders), then its subfolders, then ("leave", parent fd,
+    folder name). Going up is ``..`` checked against the folder it must be (a folder moved
+    meanwhile raises OSError). Without `writable`, subfolders that cannot be opened are
+    skipped; with it, each folder gets owner rwx first and failures raise.
+    """
+    fd = _open_dir(parent_fd, name, writable)
+    # per open level: its name, its (st_dev, st_ino), its subfolders still to walk
+    levels: list[tuple[str, tuple[int, int], list[str] | None]] = [(name, _ident(fd), None)]
+    try:
+        while levels:
+            here, ident, todo = levels[-1]
+            if todo is None:
+                with os.scandir(fd) as it:
+                    entries = list(it)
+                todo = [e.name for e in reversed(entries) if _is_dir(e)]
+                levels[-1] = (here, ident, todo)
+                yield "enter", fd, entries
+            if todo:
+                child = todo.pop()
+                try:
+                    below = _open_dir(fd, child, writable)
+                except OSError as exc:
+                    if writable and exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                        raise
+                    continue  # gone, replaced by a non-folder, or unreadable (size only)
+                os.close(fd)
+                fd = below
+                levels.append((child, _ident(fd), None))
+                continue
+            levels.pop()
+            if not levels:
+                os.close(fd)
+                fd = -1
+                yield "leave", parent_fd, here
+                break
+            up = os.open("..", _DIR_FLAGS, dir_fd=fd)
+            if _ident(up) != levels[-1][1]:
+                os.close(up)
+                raise OSError(errno.EBUSY, "a folder was moved during the walk", here)
+            os.close(fd)
+            fd = up
+            yield "leave", fd, here
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def parent_of(path: str) -> Iterator[tuple[int, str]]:
+    """(descriptor of the folder holding `path`, its last name), closed afterwards."""
+    parent, name = os.path.split(os.path.abspath(path))
+    fd = os.open(parent or os.sep, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC)
+    try:
+        yield fd, name
+    finally:
+        os.close(fd)
 
 
 def _make_writable_dir(path: str, mode: int) -> None:
@@ -209,10 +331,11 @@ def _unlink(path: str) -> None:
         os.unlink(path)
 
 
-def remove_tree(top: Path) -> None:
+def remove_tree(top: Path | str) -> None:
     """Delete a tree bottom-up without following symlinks (links are unlinked, never entered);
-    read-only entries are made writable first. Nothing there: nothing to do. OSError when
-    something cannot be deleted."""
+    read-only folders are made writable first. Any depth and path length (folder
+    descriptors, no recursion). Nothing there: nothing to do. OSError when something cannot
+    be deleted."""
     top_s = os.fspath(top)
     try:
         st = os.lstat(top_s)
@@ -221,6 +344,23 @@ def remove_tree(top: Path) -> None:
     if not stat.S_ISDIR(st.st_mode):
         _unlink(top_s)
         return
+    if not FD_WALK:
+        _remove_tree_by_path(top_s)
+        return
+    with parent_of(top_s) as (parent_fd, name):
+        for event, fd, what in walk_folders(parent_fd, name, writable=True):
+            if event == "enter":
+                for entry in what:
+                    if not _is_dir(entry):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(entry.name, dir_fd=fd)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.rmdir(what, dir_fd=fd)
+
+
+def _remove_tree_by_path(top_s: str) -> None:
+    """remove_tree where folder descriptors are not available (Windows)."""
     stack: list[tuple[str, bool]] = [(top_s, False)]
     while stack:
         current, emptied = stack.pop()
