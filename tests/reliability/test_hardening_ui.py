@@ -1,6 +1,12 @@
-"""Reliability cases of issue 13, holes 5-7: text from outside reaches the screen as plain,
-visible text, never as Rich markup or raw control characters, in every view of the TUI and
-in the CLI's output; and a crash of the TUI ends with a non-zero exit status.
+"""Reliability cases 44-46 (issue 13, holes 5-7): text from outside reaches the screen as
+plain, visible text, never as Rich markup or raw control characters, in every view of the TUI
+and in the CLI's output; and a crash of the TUI ends with a non-zero exit status.
+
+case44 (hole 5): markup in error texts (a refused member, a probe's answer, a rate-limit
+header) in the install panes, their tooltips, the notifications and the CLI's progress bar.
+case45 (hole 6): a catalog's URLs, notes and origin in the browser, compare view, palette.
+case46 (hole 7): folder names, pin files and receipts in the Installed view and dialogs, and
+in `installed`/`prune`; a crash of the TUI exits non-zero.
 
 The hostile text carries markup that would not parse (`[/b]`), markup that would (`[bold]`),
 an OSC that retitles the terminal and a BEL, a CSI that wipes the screen, the 8-bit CSI, a
@@ -148,7 +154,7 @@ def hostile_row(app: PybsApp) -> int:
     return next(i for i, b in enumerate(screen.table.rows) if b.version_str == "3.12.3")
 
 
-async def test_case40_catalog_text_is_plain_in_browser_compare_help_palette(tmp_path):
+async def test_case45_catalog_text_is_plain_in_browser_compare_help_palette(tmp_path):
     settings = factory.make_settings(tmp_path / "home")
     app = PybsApp(settings, catalog=hostile_catalog(), host=factory.HOST)
     recorder = Recorder(app)
@@ -189,7 +195,7 @@ async def test_case40_catalog_text_is_plain_in_browser_compare_help_palette(tmp_
         assert_safe(app, "browse again", visible=None)
 
 
-async def test_case40_catalog_error_text_is_plain(tmp_path):
+async def test_case45_catalog_error_text_is_plain(tmp_path):
     """A catalog that cannot be read: the error (with the hostile path) in the table, the
     detail pane and a notification."""
     settings = factory.make_settings(tmp_path / "home")
@@ -232,7 +238,7 @@ def lying_probe_archive(version: str) -> tuple[str, Any]:
     return pbs_archive(version=version, members=members)
 
 
-async def test_case41_install_errors_with_markup_keep_the_app_and_other_installs(
+async def test_case44_install_errors_with_markup_keep_the_app_and_other_installs(
     settings, server, tmp_path
 ):
     """Three installs fail with hostile text in their errors (a refused member named
@@ -316,7 +322,7 @@ def hostile_home(user: Path, settings: Settings) -> tuple[Path, Path]:
     return old, new
 
 
-async def test_case42_installed_view_shows_folder_names_plainly(tmp_path):
+async def test_case46_installed_view_shows_folder_names_plainly(tmp_path):
     settings = factory.make_settings(tmp_path / "home")
     user = tmp_path / "user"
     old, _ = hostile_home(user, settings)
@@ -355,7 +361,7 @@ async def test_case42_installed_view_shows_folder_names_plainly(tmp_path):
     assert old.exists()
 
 
-async def test_case42_confirm_install_dialog_is_plain(tmp_path):
+async def test_case46_confirm_install_dialog_is_plain(tmp_path):
     """The install dialog shows the target and free-space folders (the home's path) and the
     download's source: a hostile home folder reads as text."""
     settings = factory.make_settings(tmp_path / HOSTILE / "home")
@@ -437,7 +443,7 @@ def hostile_catalog_file(folder: Path, url_base: str) -> Path:
     return path
 
 
-def test_case42_cli_installed_prints_folder_names_plainly(tmp_path):
+def test_case46_cli_installed_prints_folder_names_plainly(tmp_path):
     settings = Settings.from_env({"PYBS_TUI_HOME": str(tmp_path / "home")})
     hostile_home(tmp_path / "user", settings)
     proc = run_installed_cli(tmp_path, "installed", "--own")
@@ -457,7 +463,7 @@ def test_case42_cli_installed_prints_folder_names_plainly(tmp_path):
     assert VISIBLE in proc.stderr
 
 
-def test_case40_cli_list_compare_sizes_print_plainly(tmp_path, server):
+def test_case45_cli_list_compare_sizes_print_plainly(tmp_path, server):
     """The catalog's path, the home's path and the catalog's URLs are outside text: list,
     compare and sizes print them plainly. (The URLs sizes asks are plain: a URL with control
     characters is refused before any request, see the network cases.)"""
@@ -534,7 +540,7 @@ class Terminal:
             self.proc.wait()
 
 
-def test_case40_real_tui_writes_no_escape_sequence_of_the_catalog(tmp_path):
+def test_case45_real_tui_writes_no_escape_sequence_of_the_catalog(tmp_path):
     """The detail pane of the real TUI on a real (pseudo) terminal: the URL's OSC and CSI are
     written out as text; q quits with status 0."""
     catalog = hostile_catalog_file(tmp_path / "cat", f"https://example.invalid/{HOSTILE}")
@@ -568,7 +574,7 @@ CRASH = (
 )
 
 
-def test_case42_a_crash_of_the_tui_exits_non_zero(tmp_path):
+def test_case46_a_crash_of_the_tui_exits_non_zero(tmp_path):
     """Whatever ends the TUI with an exception, the exit status says so (it was 0)."""
     user = tmp_path / "user"
     user.mkdir()
@@ -582,7 +588,7 @@ def test_case42_a_crash_of_the_tui_exits_non_zero(tmp_path):
     assert status != 0, out[-2000:]
 
 
-def test_case41_cli_install_on_a_terminal_with_markup_in_its_paths(tmp_path):
+def test_case44_cli_install_on_a_terminal_with_markup_in_its_paths(tmp_path):
     """`pybs-tui install` on a terminal draws a progress bar whose description names the
     target folder: a home under `x[/b]…` ended it with MarkupError (a traceback, exit 1)."""
     name, archive = pbs_archive(version="3.12.3", tag="20240101")  # a release no catalog has
