@@ -14,6 +14,7 @@ from ..catalog.group import (
 )
 from ..catalog.models import Build
 from ..host import detect_host
+from ..units import printable
 from .common import (
     UserError,
     add_catalog_options,
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"selection": describe_selection(chosen), **comp.to_json(free)})
         return 0
-    print(describe_selection(chosen))
+    print(printable(describe_selection(chosen)))
     rows = [
         [row.attribute, *(c.text + ("◆" if c.differs else "") for c in row.cells)]
         for row in comp.rows
@@ -121,6 +122,6 @@ def run(args: argparse.Namespace) -> int:
     print_table(["", *comp.labels], rows)
     for text in comp.notes:
         note(f"note: {text}")
-    print(totals_line(comp, free, str(where)))
+    print(printable(totals_line(comp, free, str(where))))  # the home's path: outside text
     note("◆ = differs from the most common value of its row")
     return 0

@@ -98,7 +98,7 @@ class InstallProgress:
                 DownloadColumn(),
                 TransferSpeedColumn(),
                 TimeRemainingColumn(),
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),  # paths, server text
                 console=stderr_console(),
                 transient=True,
             )
@@ -225,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
         if c.flag != "abiflags"
     )
     unverified = "" if result.receipt.get("verified") else " (UNVERIFIED: no checksum)"
-    print(f"probe: {checks}{unverified}")
+    print(printable(f"probe: {checks}{unverified}"))  # what the interpreter answered
     for warning in result.warnings:
         note(f"warning: {warning} (the catalog inferred it; the install went ahead)")
     return 0

@@ -103,7 +103,7 @@ def _catalog(args: argparse.Namespace, settings: Settings) -> Catalog | None:
         return load_offline(settings)
     except (CatalogUnavailable, OSError, ValueError) as exc:
         if not getattr(args, "json", False):
-            print(f"note: no catalog, 'newer' left blank: {exc}", file=sys.stderr)
+            print(printable(f"note: no catalog, 'newer' left blank: {exc}"), file=sys.stderr)
         return None
 
 

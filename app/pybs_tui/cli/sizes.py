@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..catalog.models import Build, Catalog
 from ..progress import Cancelled, Progress
 from ..settings import Settings
-from ..units import format_size
+from ..units import format_size, printable
 from .common import (
     add_catalog_options,
     add_json_option,
@@ -67,7 +67,7 @@ class SizeProgress:
                 TextColumn("sizes"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),  # hosts, reasons: plain
                 console=stderr_console(),
                 transient=True,
             )
@@ -77,7 +77,7 @@ class SizeProgress:
     def __call__(self, p: Progress) -> None:
         with self.lock:
             if self.bar is not None and self.task is not None:
-                self.bar.update(self.task, completed=p.done, description=p.message)
+                self.bar.update(self.task, completed=p.done, description=printable(p.message))
             elif self.enabled and p.message != self.said:
                 self.said = p.message
                 note(f"sizes: asking by {p.message}")

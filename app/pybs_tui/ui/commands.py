@@ -7,13 +7,13 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.style import Style
-from rich.text import Text
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from ..catalog.models import Build
 from ..catalog.view import parse_text
 from .messages import InstallRequested
+from .widgets.plain import as_markup, plain
 
 if TYPE_CHECKING:
     from .app import PybsApp
@@ -36,7 +36,7 @@ class PybsCommands(Provider):
                     continue
                 keys = binding.key_display or binding.key.split(",")[0]
                 help_text = (binding.tooltip or binding.description) + f" ({keys})"
-                out.append((binding.description, help_text, action))
+                out.append((binding.description, as_markup(help_text), action))
         return out
 
     def _install_candidates(self, pattern: str) -> list[Build]:
@@ -78,7 +78,7 @@ class PybsCommands(Provider):
         style = Style(reverse=True)
         for rank, build in enumerate(self._install_candidates(pattern)):
             text = f"install {build.name}"
-            display = Text(text)
+            display = plain(text)
             for word in pattern.lower().split():
                 display.highlight_words([word], style, case_sensitive=False)
             yield Hit(
@@ -86,5 +86,7 @@ class PybsCommands(Provider):
                 display,
                 partial(self.app.post_message, InstallRequested(build)),
                 text=text,
-                help=f"{build.version_str} {build.variant} {build.platform_key} {build.flavor}",
+                help=as_markup(
+                    f"{build.version_str} {build.variant} {build.platform_key} {build.flavor}"
+                ),  # the palette reads help as markup
             )

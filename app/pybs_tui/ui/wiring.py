@@ -25,6 +25,7 @@ from ..service.inventory import Inventory
 from ..service.jobs import Installer, InstallJob, JobQueue, outcome_notices
 from ..service.sizes import SizeScheduler
 from ..settings import Settings
+from ..units import printable, printable_lines
 from . import messages as m
 
 if TYPE_CHECKING:
@@ -48,8 +49,10 @@ class _Wired(App[None]):
     _releases_asked: set[str]
 
     def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:
-        """Notifications carry names, paths and error texts from outside: never markup."""
-        super().notify(message, markup=markup, **kwargs)
+        """Notifications carry names, paths and error texts from outside: never markup (a
+        screen's notify asks for markup: refused), control characters written out."""
+        kwargs["title"] = printable(kwargs.get("title", ""))
+        super().notify(printable_lines(message), markup=False, **kwargs)
 
     def broadcast(self, make: Callable[[], Message]) -> None:
         """Tell every screen on the stack (each gets its own message)."""

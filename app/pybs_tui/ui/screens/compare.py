@@ -23,6 +23,7 @@ from ...catalog.models import Build
 from ..messages import CatalogChanged, InstallRequested, SizesChanged
 from ..widgets.badges import flag_badges
 from ..widgets.detail_pane import detail_lines
+from ..widgets.plain import plain
 from ..widgets.quiet_footer import QuietFooter
 
 if TYPE_CHECKING:
@@ -106,12 +107,12 @@ class CompareScreen(Screen[None]):
         smallest = comp.smallest.name if comp.smallest else None
         lines: list[list[Text]] = []
         for row in comp.rows:
-            cells: list[Text] = [Text(row.attribute, style="bold")]
+            cells: list[Text] = [plain(row.attribute, "bold")]
             for build, cell in zip(comp.builds, row.cells, strict=True):
                 if row.attribute == "flags":
                     text = flag_badges(cell.text) if cell.text != "-" else Text("-")
                 else:
-                    text = Text(cell.text)
+                    text = plain(cell.text)  # sha256, release, names: a catalog's text
                 if row.attribute == "size" and build.name == smallest:
                     text.append(" ▼", style="dim")
                 if cell.differs:
@@ -121,10 +122,10 @@ class CompareScreen(Screen[None]):
         # Widths given, not measured: DataTable measures on idle and keeps lines drawn before
         # that in its cache (with header-only widths) when no row has auto height, which
         # happened when two rebuilds came in a row (sizes, then a release listing).
-        labels = ["", *comp.labels]
+        labels = [plain(label) for label in ["", *comp.labels]]  # a str label is markup
         table.clear(columns=True)
         for i, label in enumerate(labels):
-            width = max([len(label), *(cells[i].cell_len for cells in lines)])
+            width = max([label.cell_len, *(cells[i].cell_len for cells in lines)])
             table.add_column(label, key="attribute" if i == 0 else f"col{i - 1}", width=width)
         for row, cells in zip(comp.rows, lines, strict=True):
             table.add_row(*cells, key=row.attribute)
@@ -134,15 +135,16 @@ class CompareScreen(Screen[None]):
         from ...service.install import free_space  # httpx: not before first paint
 
         free, where = free_space(self.pybs.settings)
-        totals = Text(totals_line(comp, free, str(where)))
+        totals = plain(totals_line(comp, free, str(where)))  # the home's path is outside text
         for note in comp.notes:
-            totals.append("\n" + note, style="dim")
+            totals.append("\n")
+            totals.append_text(plain(note, "dim"))
         self.query_one("#compare-totals", Static).update(totals)
         self._show_column()
 
     def _title(self, builds: list[Build]) -> Text:
         text = Text("compare ", style="bold")
-        text.append(describe_selection(builds))
+        text.append_text(plain(describe_selection(builds)))
         text.append(f"  {len(builds)} archives · ◆ differs · ▼ smallest · * inferred",
                     style="dim")  # fmt: skip
         return text
@@ -164,9 +166,10 @@ class CompareScreen(Screen[None]):
         lines = detail_lines(build, index, state=self.pybs.sizes.state(build),
                              online=self.pybs.sizes_online)  # fmt: skip
         text = Text()
-        for label, value in lines:
+        for label, value in lines:  # the URL, sha256, sizes' reasons: outside text
             text.append(f"{label}: ", style="bold")
-            text.append(value + "\n")
+            text.append_text(plain(value))
+            text.append("\n")
         detail.update(text)
 
     @on(CatalogChanged)

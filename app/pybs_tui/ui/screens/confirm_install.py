@@ -20,8 +20,9 @@ from ...catalog.compare import INFERRED_MARK, flags_text, short_sha
 from ...catalog.flags import FlagFact
 from ...catalog.select import uv_key
 from ...service.install import InstallPlan
-from ...units import format_size, printable
+from ...units import format_size
 from ..widgets.badges import BADGE_STYLES, badges
+from ..widgets.plain import plain
 
 
 def flag_badges(facts: Sequence[FlagFact] | None, fallback: tuple[str, ...]) -> Text:
@@ -42,7 +43,7 @@ def flag_badges(facts: Sequence[FlagFact] | None, fallback: tuple[str, ...]) -> 
 
 def _t(value: object) -> Text:
     """Outside text as a Text cell: never markup, control characters made visible."""
-    return Text(printable(value))
+    return plain(value)
 
 
 def plan_table(plan: InstallPlan, facts: Sequence[FlagFact] | None = None) -> Table:

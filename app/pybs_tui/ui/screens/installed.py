@@ -27,6 +27,7 @@ from ...resources import styles_dir
 from ...units import format_size, printable
 from .. import messages as m
 from ..widgets.interpreter_detail import InterpreterDetail
+from ..widgets.plain import plain
 from ..widgets.quiet_footer import QuietFooter
 from .confirm_uninstall import ConfirmPrune, ConfirmUninstall
 
@@ -189,24 +190,24 @@ class InstalledScreen(Screen[None]):
         if not self.usage_known and not interp.used_by:
             return Text(PENDING, style="dim")
         summary = printable(users_summary(interp.used_by, self._home))
-        return Text(_ellipsis_end(summary, budget), style="red" if interp.used_by else "")
+        return plain(_ellipsis_end(summary, budget), "red" if interp.used_by else "")
 
     def _cells(self, interp: Interpreter, rows: Sequence[Interpreter]) -> list[Text]:
         """One row; each cell starts with a one-space gap (cheaper than the table's padding
         of one on each side: 80 columns then show every column up to 'used by')."""
         wide, used, path = self._layout or self._layout_for(self.size.width or 80)
         key = str(interp.path)
-        cells = [
+        cells = [  # folder names, receipts and the catalog's words: plain(), never markup
             Text("✓" if key in self.selected else " ", style="bold"),
-            Text(interp.manager, style="bold" if interp.own else "dim"),
-            Text(interp.label),
-            Text(printable(self._flavor(interp, wide))),
-            Text(printable(self._options(interp, rows))),
-            Text(printable(interp.release or "?")),
+            plain(interp.manager, "bold" if interp.own else "dim"),
+            plain(interp.label),
+            plain(self._flavor(interp, wide)),
+            plain(self._options(interp, rows)),
+            plain(interp.release or "?"),
             Text(format_size(interp.size, PENDING), justify="right"),
-            Text(printable(interp.newer or "-"), style="green" if interp.newer else "dim"),
+            plain(interp.newer or "-", "green" if interp.newer else "dim"),
             self._used_cell(interp, used),
-            Text(_ellipsis_middle(printable(short_path(interp.path, self._home)), path)),
+            plain(_ellipsis_middle(printable(short_path(interp.path, self._home)), path)),
         ]
         return [_gap(c) for c in cells]
 
@@ -437,7 +438,8 @@ class InstalledScreen(Screen[None]):
                 other = targets[0]
                 text = (
                     f"{printable(other.name)} belongs to {other.manager}: pybs-tui never deletes "
-                    f"another tool's interpreters; use its own command: {other.remove_command}"
+                    f"another tool's interpreters; use its own command: "
+                    f"{printable(other.remove_command)}"
                 )
             else:
                 commands = "; ".join(printable(i.remove_command) for i in targets)

@@ -27,8 +27,9 @@ from textual.strip import Strip
 from ...catalog.compare import flags_text
 from ...catalog.index import CatalogIndex
 from ...catalog.models import Build
-from ...units import format_size
+from ...units import format_size, printable
 from .badges import flag_badges
+from .plain import plain
 
 
 @dataclass(frozen=True)
@@ -74,18 +75,19 @@ COLUMNS = (
 
 
 def cell_texts(b: Build, index: CatalogIndex | None) -> dict[str, str]:
-    """Plain text per column (the widths are measured on these)."""
+    """Plain text per column, control characters written out (the widths are measured on
+    these; a catalog's fields are outside text)."""
     reason = index.reason.get(b.name) if index is not None else None
     facts = index.flag_facts(b) if index is not None else []
     flags = [f for f in facts if f.name not in ("stripped", "Py_GIL_DISABLED")]
     return {
-        "python": python_label(b),
+        "python": printable(python_label(b)),
         "size": size_text(b.size),
-        "kind": kind_label(b),
-        "flags": flags_text(flags) if facts else " ".join(b.flags) or "-",
-        "platform": b.platform_key,
-        "release": b.release,
-        "note": reason or "",
+        "kind": printable(kind_label(b)),
+        "flags": printable(flags_text(flags) if facts else " ".join(b.flags) or "-"),
+        "platform": printable(b.platform_key),
+        "release": printable(b.release),
+        "note": printable(reason or ""),
     }
 
 
@@ -419,7 +421,7 @@ class BuildTable(ScrollView, can_focus=True):
         if not self.rows:
             if y == 1:
                 style = base + self.get_component_rich_style("build-table--empty")
-                return self._strip(Text(" " + self.empty_text), style, 0, width)
+                return self._strip(plain(" " + self.empty_text), style, 0, width)
             return Strip.blank(width, base)
         if row >= len(self.rows):
             return Strip.blank(width, base)

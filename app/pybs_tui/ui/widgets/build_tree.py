@@ -9,10 +9,11 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from ...catalog.view import NodePath
+from .plain import plain
 
 
 def _label(name: str, count: int) -> Text:
-    text = Text(name)
+    text = plain(name)
     text.append(f" {count}", style="dim")
     return text
 

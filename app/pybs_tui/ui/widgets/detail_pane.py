@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.table import Table
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -17,6 +16,7 @@ from ...catalog.models import FLAG_MEANINGS, Build
 from ...catalog.select import uv_key
 from ...units import format_size
 from .badges import BADGE_STYLES
+from .plain import plain, plain_content
 
 if TYPE_CHECKING:  # httpx: not before first paint
     from ...service.sizes import SizeState
@@ -101,20 +101,21 @@ class DetailPane(VerticalScroll, can_focus=False):
         yield self.body
 
     def show(self, lines: list[tuple[str, str]], title: str = "") -> None:
+        """Every value is outside text (URLs, sha256, sizes' reasons): shown plain."""
         self.lines = lines
-        self.border_title = title
+        self.border_title = plain_content(title)
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(no_wrap=True, style="bold")
         grid.add_column(ratio=1, overflow="fold")
         for label, value in lines:
-            badge = BADGE_STYLES.get(label)
-            grid.add_row(Text(label, style=badge) if badge else Text(label), Text(value))
+            grid.add_row(plain(label, BADGE_STYLES.get(label) or ""), plain(value))
         self.body.update(grid)
 
     def show_message(self, message: str, title: str = "") -> None:
+        """A message (an error from outside, perhaps) instead of the facts."""
         self.lines = []
-        self.border_title = title
-        self.body.update(Text(message, style="italic"))
+        self.border_title = plain_content(title)
+        self.body.update(plain(message, "italic", lines=True))
 
     @property
     def text(self) -> str:

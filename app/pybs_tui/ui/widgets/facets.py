@@ -9,6 +9,7 @@ from textual.widgets import Checkbox, Label, Select
 
 from ...catalog.index import CatalogIndex
 from ...catalog.view import OPTION_CHOICES, Facets
+from .plain import plain
 
 #: (field, label shown in the panel, CatalogIndex.values key)
 SELECT_FACETS = (
@@ -69,7 +70,7 @@ class FacetsPanel(VerticalScroll):
             select = self.query_one(f"#facet-{field}", Select)
             current = getattr(self.facets, field)
             values = index.values.get(key, [])
-            select.set_options([(v, v) for v in values])
+            select.set_options([(plain(v), v) for v in values])  # a catalog's words
             if current in values:
                 select.value = current
 

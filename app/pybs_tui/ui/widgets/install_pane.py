@@ -2,8 +2,9 @@
 
 The job belongs to the App and changes only on the UI thread; the pane redraws from it when
 the screen hears `JobsChanged` (or `InstalledChanged` for its build). Everything shown is
-built as Content from plain strings, so nothing from outside (names, paths, server
-messages) is read as markup.
+built as Content from plain strings (ui.widgets.plain), so nothing from outside (names,
+paths, server messages, the probe's answers) is read as markup or reaches the terminal as a
+control character.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import ProgressBar, Static
 
-from ...units import format_duration, format_size, printable
+from ...units import format_duration, format_size, printable, printable_lines
+from .plain import plain_content
 
 if TYPE_CHECKING:
     from ...install.probe import ProbeCheck
@@ -60,7 +62,7 @@ def check_kind(check: ProbeCheck) -> CheckKind:
 
 def chip_text(check: ProbeCheck) -> str:
     """'Py_DEBUG 0 ✓', 'PGO yes ✓ (inferred)', 'Py_DEBUG 0 ✗', 'LTO no'."""
-    text = f"{check.flag} {printable(check.found)}{_MARK[check_kind(check)]}"
+    text = f"{printable(check.flag)} {printable(check.found)}{_MARK[check_kind(check)]}"
     return text + (" (inferred)" if check.source.startswith("inferred") else "")
 
 
@@ -83,10 +85,11 @@ def flags_content(checks: list[ProbeCheck], width: int = 0) -> Content:
 
 
 def flags_tooltip(checks: list[ProbeCheck]) -> str:
-    """Where the inferred promises come from, and every broken promise, one per line."""
+    """Where the inferred promises come from, and every broken promise, one per line (each
+    line's control characters written out: a problem quotes what the interpreter said)."""
     lines = [f"{c.flag}: {c.source}" for c in checks if c.source.startswith("inferred")]
     lines += [c.problem for c in checks if c.ok is False and c.problem]
-    return printable("\n".join(dict.fromkeys(lines)))
+    return "\n".join(printable_lines(line) for line in dict.fromkeys(lines))
 
 
 def removed_since(job: InstallJob) -> bool:
@@ -163,7 +166,7 @@ class InstallPane(Vertical, can_focus=True):
     def __init__(self, job: InstallJob) -> None:
         super().__init__(id=f"job-{job.id}", classes="install-pane")
         self.job = job
-        self.name_line = Static(Content(printable(job.build.name)), classes="job-name")
+        self.name_line = Static(plain_content(job.build.name), classes="job-name")
         self.status = Static("", classes="job-status")
         self.bar = ProgressBar(total=None, show_eta=False, classes="job-bar")
         self.flags = Static("", classes="job-flags")
@@ -180,7 +183,7 @@ class InstallPane(Vertical, can_focus=True):
         yield self.error
 
     def on_mount(self) -> None:
-        self.border_title = Content(printable(self.job.label))  # Content: never markup
+        self.border_title = plain_content(self.job.label)
         app: PybsApp = self.app  # type: ignore[assignment]
         self.refresh_job(app.settings.clock(), app.jobs.slots)
 
@@ -205,12 +208,13 @@ class InstallPane(Vertical, can_focus=True):
             bar.update(total=None, progress=0)
         if changed or job.ended:  # the rest only changes when a job ends (~10 redraws/s before)
             self._show_flags()
-            self.flags.tooltip = flags_tooltip(job.checks) or None
+            tooltip = flags_tooltip(job.checks)  # a str tooltip would be read as markup
+            self.flags.tooltip = plain_content(tooltip, lines=True) if tooltip else None
             self.flags.display = bool(job.checks)
             warnings = job.result.warnings if job.result is not None else []
-            self.warning.update(Content(printable("probe: " + "; ".join(warnings))))
+            self.warning.update(plain_content("probe: " + "; ".join(warnings)))
             self.warning.display = bool(warnings)
-            self.error.update(Content(printable(job.error)))
+            self.error.update(plain_content(job.error))
             self.error.display = bool(job.error)
         self.set_class(job.phase == "failed", "-failed")
         self.set_class(job.phase == "done" and not gone, "-done")

@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from ...install.registry import Interpreter, short_user
 from ...units import format_size, printable
+from .plain import plain
 
 #: Line styles by kind: a user of the install is something its removal would break.
 STYLES = {"used": "bold red", "warn": "yellow", "muted": "dim", "name": "bold"}
@@ -169,8 +170,8 @@ class InterpreterDetail(VerticalScroll):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(overflow="fold")
-        for label, value, kind in self.lines:
-            grid.add_row(Text(label), Text(value, style=STYLES.get(kind, "")))
+        for label, value, kind in self.lines:  # written out again: nothing slips through
+            grid.add_row(plain(label), plain(value, STYLES.get(kind, "")))
         text.update(grid)
 
     @property

@@ -7,6 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import LoadingIndicator, Static
 
+from .plain import plain_content
+
 
 class StatusBar(Horizontal):
     """One line at the top of the browser: where the catalog comes from (left) and the row
@@ -34,13 +36,14 @@ class StatusBar(Horizontal):
         yield Static("", id="status-details", markup=False)
 
     def show(self, source: str, details: str, loading: bool) -> None:
-        """Update the line (cheap when nothing changed)."""
+        """Update the line (cheap when nothing changed). The source names a catalog's file or
+        URL, the details what was typed: shown plain."""
         if source != self.source:
             self.source = source
-            self.query_one("#status-source", Static).update(source)
+            self.query_one("#status-source", Static).update(plain_content(source))
         if details != self.details:
             self.details = details
-            self.query_one("#status-details", Static).update(details)
+            self.query_one("#status-details", Static).update(plain_content(details))
         if loading != self.busy:
             self.busy = loading
             self.set_class(loading, "-loading")
