@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..catalog.group import FilterError, normalise_flavor, parse_options
@@ -131,27 +134,69 @@ class InstallProgress:
 
 
 def _run_cancellable(func: Any, cancel: threading.Event) -> InstallResult:
-    """Run the install in a worker thread; Ctrl-C sets `cancel` and waits for the cleanup."""
+    """Run the install in a worker thread; Ctrl-C (or SIGTERM, or anything else raised in this
+    thread) sets `cancel` and waits for the worker's cleanup (staging, the probe's process
+    group) before it propagates.
+
+    The wait is on an Event the worker sets last, never on Thread.join: on Python 3.11 and
+    3.12 a join interrupted by KeyboardInterrupt marks the live thread as stopped, and the
+    interpreter would then exit under the worker's feet.
+    """
     box: dict[str, Any] = {}
+    finished = threading.Event()
 
     def work() -> None:
         try:
             box["result"] = func()
         except BaseException as exc:  # handed to the main thread
             box["error"] = exc
+        finally:
+            finished.set()
 
     worker = threading.Thread(target=work, name="pybs-install")
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        cancel.set()
-        worker.join()
-        raise
+    with _sigterm_interrupts():
+        worker.start()
+        try:
+            while not finished.wait(0.2):
+                pass
+        except BaseException:
+            cancel.set()
+            _wait_out(finished)
+            raise
     if "error" in box:
         raise box["error"]
     return box["result"]
+
+
+def _wait_out(finished: threading.Event) -> None:
+    """Wait for the worker's cleanup; another Ctrl-C meanwhile does not cut it short."""
+    while True:
+        try:
+            if finished.wait(0.2):
+                return
+        except KeyboardInterrupt:
+            continue
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt here while the install runs, so it cleans up like
+    Ctrl-C; only when nobody else handles SIGTERM (and only in the main thread)."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,24 +4,45 @@ The interpreter prints one JSON object (keys: version, Py_DEBUG, Py_GIL_DISABLED
 CONFIG_ARGS); `probe_checks` sets each fact beside what the catalog promised (the name, or for
 install_only archives the inferred optimisations). A broken promise of the name fails the
 install (ProbeMismatch, which carries the checks); an inferred one only warns.
+
+The interpreter is code from outside, and the probe proves no more than the sha256 does (a
+three-line shell script printing the expected JSON passes). So `run_probe` runs it contained:
+in its own session and process group (killed as a whole at the deadline, on cancel, on any
+exception, and once it has answered, so a background child cannot hold the pipes), with a
+clean environment (no tokens, proxies or anything else of the user's; HOME and TMPDIR in a
+scratch folder removed afterwards; a minimal PATH; the C.UTF-8 locale), stdout and stderr each
+capped (`ProbeLimits.output`; more is an error), and resource limits set before it starts
+(RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NPROC, RLIMIT_CORE).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import selectors
+import signal
 import subprocess
+import sys
+import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..catalog.models import Build
-from ..progress import Cancelled, InstallError
+from ..progress import InstallError, check_cancel
+from ..units import format_size, printable
 
 PROBE_TIMEOUT = 20.0
+#: Bytes the probe may write to stdout, and again to stderr (its answer is ~200 bytes).
+PROBE_OUTPUT_CAP = 1 << 20
+#: The probe's PATH: where the system's own tools are, nothing of the user's.
+PROBE_PATH = "/usr/bin:/bin"
+#: How often the probe's state (exit, cancel, deadline) is looked at while it runs.
+POLL = 0.05
 #: Environment variables that would make the new interpreter load someone else's stdlib.
 _SCRUB = (
     "PYTHONHOME",
@@ -34,6 +55,59 @@ _SCRUB = (
     "__PYVENV_LAUNCHER__",
     "VIRTUAL_ENV",
 )
+
+
+@dataclass(frozen=True)
+class ProbeLimits:
+    """The bounds of one probe run; None leaves a resource limit as it is.
+
+    The defaults leave a real CPython (debug and free-threaded builds too: mimalloc reserves
+    1 GiB of address space) far from every bound; the probe starts no process or thread, and
+    writes nothing but the bytecode of the few modules it imports.
+    """
+
+    timeout: float = PROBE_TIMEOUT  # seconds until the whole group is killed
+    output: int = PROBE_OUTPUT_CAP  # bytes of stdout, and of stderr
+    address_space: int | None = 4 << 30  # RLIMIT_AS
+    file_size: int | None = 64 << 20  # RLIMIT_FSIZE: no file written grows past this
+    processes: int | None = 128  # RLIMIT_NPROC (counts all of the user's processes)
+    core: int | None = 0  # RLIMIT_CORE: no core dumps
+
+    def rlimits(self) -> tuple[tuple[str, int], ...]:
+        """(resource name, value) pairs to set as both soft and hard limit."""
+        wanted = (
+            ("RLIMIT_AS", self.address_space),
+            ("RLIMIT_FSIZE", self.file_size),
+            ("RLIMIT_NPROC", self.processes),
+            ("RLIMIT_CORE", self.core),
+        )
+        return tuple((name, value) for name, value in wanted if value is not None)
+
+
+#: Run (by this very Python, isolated and without site) between fork and the probe: lower the
+#: limits (soft and hard: the probe cannot raise them again), then become the interpreter.
+#: Thread-safe where preexec_fn is not, and the new interpreter inherits the limits.
+_LIMITER = """\
+import os, resource, sys
+for name, value in %r:
+    which = getattr(resource, name, None)
+    if which is None:
+        continue
+    try:
+        hard = resource.getrlimit(which)[1]
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, value))
+    except (OSError, ValueError):
+        pass
+try:
+    os.execv(sys.argv[1], sys.argv[1:])
+except OSError as exc:
+    sys.stderr.write("%s" + (exc.strerror or str(exc)) + "\\n")
+    sys.stderr.flush()
+    os._exit(127)
+"""
+_EXEC_FAILED = "pybs-tui-probe: cannot start: "
 
 #: The probe imports only sys and sysconfig: json and platform would pull in re, and a fresh
 #: install has no bytecode yet, so each module imported is compiled first (json + platform
@@ -136,46 +210,260 @@ def parse_probe_output(stdout: str) -> dict[str, Any]:
     raise InstallError("the installed interpreter did not answer the probe with JSON")
 
 
+def probe_env(scratch: Path) -> dict[str, str]:
+    """The probe's whole environment: nothing of the user's (no tokens, no proxies, no
+    PYTHON* variables); HOME and TMPDIR inside `scratch`; a minimal PATH; the C.UTF-8 locale."""
+    env = {
+        "PATH": PROBE_PATH,
+        "HOME": os.fspath(scratch / "home"),
+        "TMPDIR": os.fspath(scratch / "tmp"),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+    }
+    if os.name == "nt" and "SYSTEMROOT" in os.environ:  # Windows' CPython needs it to start
+        env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
+    return env
+
+
 def run_probe(
-    executable: Path, *, timeout: float = PROBE_TIMEOUT, cancel: threading.Event | None = None
+    executable: Path,
+    *,
+    timeout: float | None = None,
+    cancel: threading.Event | None = None,
+    limits: ProbeLimits | None = None,
 ) -> dict[str, Any]:
-    """Run `executable` with the probe script; return version, flags, abiflags, PGO, LTO."""
+    """Run `executable` with the probe script, contained (see the module's docstring); return
+    version, flags, abiflags, PGO, LTO. `timeout` overrides `limits.timeout`. InstallError
+    (one line) or Cancelled; either way the probe's whole process group is dead and its
+    scratch folder gone when this returns or raises (KeyboardInterrupt included)."""
+    limits = limits or ProbeLimits()
+    if timeout is not None:
+        limits = replace(limits, timeout=timeout)
+    check_cancel(cancel)
+    scratch = Path(tempfile.mkdtemp(prefix="pybs-tui-probe-"))
     try:
-        proc = subprocess.Popen(
-            [os.fspath(executable), "-I", "-c", PROBE_SCRIPT],
+        env = probe_env(scratch)
+        for folder in (env["HOME"], env["TMPDIR"]):
+            os.mkdir(folder, 0o700)
+        proc = _start(Path(executable), env, limits)
+        try:
+            stdout, stderr = _collect(proc, limits, cancel)
+        finally:
+            _end(proc)
+    finally:
+        _remove(scratch)
+    return _answer(Path(executable), proc.returncode, stdout, stderr)
+
+
+def _start(executable: Path, env: dict[str, str], limits: ProbeLimits) -> subprocess.Popen[bytes]:
+    """The probe, started in a session (and process group) of its own, limits set first."""
+    probe = [os.fspath(executable), "-I", "-c", PROBE_SCRIPT]
+    posix = os.name == "posix"
+    argv = (
+        [sys.executable, "-I", "-S", "-c", _LIMITER % (limits.rlimits(), _EXEC_FAILED), *probe]
+        if posix
+        else probe
+    )
+    try:
+        return subprocess.Popen(
+            argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=clean_env(),
-            cwd=os.fspath(Path(executable).parent),
-            text=True,
-            errors="replace",
+            env=env,
+            cwd=env["HOME"],
+            start_new_session=posix,
+            creationflags=0 if posix else getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0),
         )
     except OSError as exc:
         raise InstallError(
             f"cannot run the installed interpreter {executable}: {exc.strerror or exc}"
         ) from None
-    deadline = time.monotonic() + timeout
-    try:
+
+
+def _collect(
+    proc: subprocess.Popen[bytes], limits: ProbeLimits, cancel: threading.Event | None
+) -> tuple[bytes, bytes]:
+    """stdout and stderr of the probe until it exits; InstallError at the deadline or past the
+    output cap, Cancelled on cancel. Never waits for a pipe's end: a child the probe left
+    behind may hold it (it is killed with the group once the probe has exited)."""
+    assert proc.stdout is not None and proc.stderr is not None
+    outputs = [
+        _Output("stdout", proc.stdout, limits.output),
+        _Output("stderr", proc.stderr, limits.output),
+    ]
+    deadline = time.monotonic() + limits.timeout
+    if os.name != "posix":
+        return _collect_threads(proc, outputs, deadline, limits, cancel)
+    with selectors.DefaultSelector() as selector:
+        for output in outputs:
+            os.set_blocking(output.fd, False)
+            selector.register(output.fd, selectors.EVENT_READ, output)
+        while not _exited(proc):
+            check_cancel(cancel)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _too_slow(limits)
+            if not selector.get_map():  # both pipes closed, the probe still running
+                time.sleep(min(POLL, left))
+                continue
+            for key, _ in selector.select(min(POLL, left)):
+                if not key.data.read():
+                    selector.unregister(key.fd)
+    _kill_group(proc)  # whatever it left behind stops writing
+    for output in outputs:
+        output.drain()
+    return bytes(outputs[0].data), bytes(outputs[1].data)
+
+
+class _Output:
+    """One of the probe's pipes, read without blocking into a buffer of at most `cap` bytes."""
+
+    def __init__(self, name: str, pipe: IO[bytes], cap: int) -> None:
+        self.name, self.pipe, self.fd, self.cap = name, pipe, pipe.fileno(), cap
+        self.data = bytearray()
+
+    def read(self) -> bool:
+        """Take what is there; False at the end of the pipe (or nothing more to wait for)."""
+        try:
+            chunk = os.read(self.fd, 1 << 16)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        return self.add(chunk)
+
+    def add(self, chunk: bytes) -> bool:
+        if not chunk:
+            return False
+        self.data += chunk
+        if len(self.data) > self.cap:
+            raise InstallError(
+                f"the installed interpreter wrote more than {format_size(self.cap)} to "
+                f"{self.name} (a real CPython answers the probe in one short line)"
+            )
+        return True
+
+    def drain(self) -> None:
+        """What is in the pipe now, without waiting for more."""
         while True:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
             try:
-                stdout, stderr = proc.communicate(timeout=0.1)
-                break
-            except subprocess.TimeoutExpired:
-                if time.monotonic() > deadline:
-                    raise InstallError(
-                        f"the installed interpreter did not answer within {timeout:g} s"
-                    ) from None
-    finally:
-        if proc.poll() is None:
+                chunk = os.read(self.fd, 1 << 16)
+            except OSError:  # BlockingIOError: nothing more for now
+                return
+            if not self.add(chunk):
+                return
+
+
+def _collect_threads(
+    proc: subprocess.Popen[bytes],
+    outputs: list[_Output],
+    deadline: float,
+    limits: ProbeLimits,
+    cancel: threading.Event | None,
+) -> tuple[bytes, bytes]:
+    """Where pipes cannot be selected (Windows): one reader thread per pipe, same bounds."""
+    errors: list[InstallError] = []
+
+    def pump(output: _Output) -> None:
+        try:
+            while output.add(output.pipe.read1(1 << 16)):  # type: ignore[attr-defined]
+                pass
+        except InstallError as exc:
+            errors.append(exc)
+        except (OSError, ValueError):
+            pass
+
+    readers = [threading.Thread(target=pump, args=(o,), daemon=True) for o in outputs]
+    for reader in readers:
+        reader.start()
+    while proc.poll() is None:
+        check_cancel(cancel)
+        if errors:
+            raise errors[0]
+        if time.monotonic() >= deadline:
+            raise _too_slow(limits)
+        time.sleep(POLL)
+    for reader in readers:
+        reader.join(1.0)
+    if errors:
+        raise errors[0]
+    return bytes(outputs[0].data), bytes(outputs[1].data)
+
+
+def _too_slow(limits: ProbeLimits) -> InstallError:
+    return InstallError(f"the installed interpreter did not answer within {limits.timeout:g} s")
+
+
+def _exited(proc: subprocess.Popen[bytes]) -> bool:
+    """Whether the probe has exited, without reaping it where the system allows (its pid, and
+    so its process group id, stay reserved until `_end` kills the group and reaps it)."""
+    if proc.returncode is not None:
+        return True
+    waitid = getattr(os, "waitid", None)
+    if waitid is None:
+        return proc.poll() is not None
+    try:
+        return waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return proc.poll() is not None
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL to the probe's whole process group (its own session: nothing of ours)."""
+    if os.name != "posix":
+        with contextlib.suppress(OSError):
             proc.kill()
-            proc.communicate()
-    if proc.returncode != 0:
-        last = (stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
-        raise InstallError(f"the installed interpreter failed to start: {last.strip()}")
-    return parse_probe_output(stdout)
+        return
+    with contextlib.suppress(OSError):  # the group is gone already
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the group, reap the probe, close the pipes: nothing of the probe runs after."""
+    _kill_group(proc)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)  # SIGKILLed: only a process stuck in the kernel takes longer
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+
+def _remove(scratch: Path) -> None:
+    """Delete the scratch folder (links unlinked, never followed; modes fixed first)."""
+    from .root import remove_tree
+
+    with contextlib.suppress(OSError):
+        remove_tree(scratch)
+
+
+def _answer(
+    executable: Path, returncode: int | None, stdout: bytes, stderr: bytes
+) -> dict[str, Any]:
+    """The probe dict, or why there is none (one printable line)."""
+    err = stderr.decode("utf-8", "replace")
+    if returncode == 127 and err.startswith(_EXEC_FAILED):
+        reason = err[len(_EXEC_FAILED) :].strip()
+        raise InstallError(f"cannot run the installed interpreter {executable}: {_line(reason)}")
+    if returncode != 0:
+        if returncode is not None and returncode < 0:
+            try:
+                fallback = f"killed by {signal.Signals(-returncode).name}"
+            except ValueError:
+                fallback = f"killed by signal {-returncode}"
+        else:
+            fallback = f"exit status {returncode}"
+        lines = [line.strip() for line in err.strip().splitlines() if line.strip()]
+        last = lines[-1] if lines else fallback
+        raise InstallError(f"the installed interpreter failed to start: {_line(last)}")
+    return parse_probe_output(stdout.decode("utf-8", "replace"))
+
+
+def _line(text: str, limit: int = 200) -> str:
+    """Text from the probe, safe to show: control characters escaped, one line, bounded."""
+    text = printable(" ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)

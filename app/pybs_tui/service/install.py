@@ -6,13 +6,17 @@
   itself use: target folder, what is there already, size and disk space, checksum, uv's pick.
 - `install_build` holds the build's lock, completes a missing checksum (the release's API
   answer, else its SHA256SUMS), downloads (releases.astral.sh first, then GitHub, like uv; a
-  mirror replaces both) or hashes a local archive, and hands the verified file to
-  `install.pipeline.install_archive`.
+  mirror replaces both) or copies a local archive into a private folder while hashing it, and
+  hands the verified file to `install.pipeline.install_archive` (the file verified is the
+  file used).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +32,7 @@ from ..catalog.models import PBS_DOWNLOAD_PREFIX, Build, Catalog
 from ..catalog.names import parse_name
 from ..catalog.select import UvPicks, resolve_request, uv_key
 from ..catalog.sources import CatalogFormatError
-from ..fileops import hash_file
+from ..fileops import HASH_CHUNK
 from ..install.pipeline import (
     Fetched,
     InstallResult,
@@ -40,7 +44,13 @@ from ..install.pipeline import (
 )
 from ..install.probe import PROBE_TIMEOUT
 from ..install.receipts import read_receipt
-from ..install.root import ROOT_LOCK_TIMEOUT, build_lock, check_asset_name
+from ..install.root import (
+    ROOT_LOCK_TIMEOUT,
+    build_lock,
+    check_asset_name,
+    make_staging,
+    remove_tree,
+)
 from ..net.client import NetError, make_client
 from ..net.download import DownloadError, download
 from ..net.hosts import download_urls
@@ -190,7 +200,9 @@ class InstallPlan:
         """Download plus unpacked tree on the install disk (the download is deleted after)."""
         if self.unpacked is None or self.build.size is None:
             return None
-        download = 0 if self.download_where is not None or self.local else self.build.size
+        # a download sits on its own disk when that is another; a local archive's private copy
+        # is made beside the installs
+        download = 0 if self.download_where is not None and not self.local else self.build.size
         return self.unpacked + download
 
     @property
@@ -223,6 +235,7 @@ class InstallPlan:
         size = self.build.size
         if (
             self.download_where is not None
+            and not self.local
             and size is not None
             and self.download_free is not None
             and size > self.download_free
@@ -381,39 +394,90 @@ def _no_checksum(settings: Settings, build: Build) -> InstallError:
     )
 
 
-def _hash_local(
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+def _copy_local(
+    settings: Settings,
     path: Path,
     build: Build,
     allow_unverified: bool,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
-) -> Fetched:
-    """A local archive, hashed and checked against the catalog (never copied)."""
-    try:
-        total = path.stat().st_size
-        digest, done = hash_file(
-            path,
-            cancel,
-            on_chunk=(lambda n: progress(Progress("verify", n, total))) if progress else None,
+) -> tuple[Fetched, Path]:
+    """A local archive, read once: copied into a private folder of ours (a ``.staging-``
+    folder beside the installs, swept if this process dies) while it is hashed, and checked
+    against the catalog. The copy is what gets installed, so the file that was verified is
+    the file that is used, whatever happens to `path` afterwards. Returns the copy and the
+    folder holding it (the caller removes it)."""
+    verified = build.sha256 is not None
+    if not verified and not allow_unverified:
+        raise InstallError(
+            f"no checksum is known for {build.name}; refusing to install it unverified "
+            "(--allow-unverified to override)"
         )
+    holder = make_staging(settings)
+    copy = holder / build.name
+    try:
+        digest, done = _copy_hashing(path, copy, build.size, progress, cancel)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            remove_tree(holder)
+        raise
+    problem = ""
+    if build.size is not None and done != build.size:
+        problem = f"size mismatch for {path.name}: expected {build.size} bytes, got {done}"
+    elif verified and digest != build.sha256:
+        problem = f"sha256 mismatch for {path.name}: expected {build.sha256}, got {digest}"
+    if problem:
+        with contextlib.suppress(OSError):
+            remove_tree(holder)
+        raise InstallError(problem)
+    return Fetched(copy, digest, done, verified, "file", str(path), owned=False), holder
+
+
+def _copy_hashing(
+    path: Path,
+    copy: Path,
+    expected_size: int | None,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> tuple[str, int]:
+    """Copy `path` to `copy` (a new file) through one open descriptor, hashing what is
+    written; (sha256, size). Stops as soon as the file is longer than `expected_size`."""
+    hasher = hashlib.sha256()
+    done = 0
+    try:
+        # O_NONBLOCK: a FIFO put in the archive's place must not block the open
+        src = os.open(path, os.O_RDONLY | _NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise InstallError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if build.sha256 is None:
-        if not allow_unverified:
-            raise InstallError(
-                f"no checksum is known for {build.name}; refusing to install it unverified "
-                "(--allow-unverified to override)"
-            )
-        return Fetched(path, digest, done, False, "file", str(path), owned=False)
-    if build.size is not None and done != build.size:
+    try:
+        with os.fdopen(src, "rb") as reader:
+            info = os.fstat(src)
+            if not stat.S_ISREG(info.st_mode):
+                raise InstallError(f"cannot read {path}: not a regular file")
+            if _NONBLOCK:
+                os.set_blocking(src, True)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+            with os.fdopen(os.open(copy, flags, 0o600), "wb") as writer:
+                while chunk := reader.read(HASH_CHUNK):
+                    check_cancel(cancel)
+                    hasher.update(chunk)
+                    done += len(chunk)
+                    if expected_size is not None and done > expected_size:
+                        raise InstallError(
+                            f"size mismatch for {path.name}: expected {expected_size} bytes, "
+                            "got more"
+                        )
+                    writer.write(chunk)
+                    if progress is not None:
+                        progress(Progress("verify", done, info.st_size))
+    except OSError as exc:
         raise InstallError(
-            f"size mismatch for {path.name}: expected {build.size} bytes, got {done}"
-        )
-    if digest != build.sha256:
-        raise InstallError(
-            f"sha256 mismatch for {path.name}: expected {build.sha256}, got {digest}"
-        )
-    return Fetched(path, digest, done, True, "file", str(path), owned=False)
+            f"cannot copy {path} into {copy.parent}: {exc.strerror or exc}"
+        ) from None
+    return hasher.hexdigest(), done
 
 
 def _download(
@@ -491,8 +555,9 @@ def install_build(
 ) -> InstallResult:
     """Install one build; InstallError (one line) or Cancelled on failure, nothing left behind.
 
-    `source` overrides where the archive comes from: a URL, or a local file path (hashed and
-    checked against ``build.sha256``, never copied).
+    `source` overrides where the archive comes from: a URL, or a local file path (read once
+    into a private copy while it is hashed, checked against ``build.sha256``; the copy is
+    installed and removed, the user's file is left as it is).
     """
     check_asset_name(build.name)
     target = target_of(settings, build)
@@ -517,12 +582,15 @@ def install_build(
         local = source is not None and not _is_url(source)
         local_file = local_path(source).absolute() if local and source is not None else None
         plan = plan_install(settings, build, source=source, force=force)
+        holder: Path | None = None  # the private copy's folder, for a local archive
         if local:
             space = plan.disk_problem()
             if space:
                 raise InstallError(space)
             assert local_file is not None
-            fetched = _hash_local(local_file, build, allow_unverified, progress, cancel)
+            fetched, holder = _copy_local(
+                settings, local_file, build, allow_unverified, progress, cancel
+            )
         else:
             dest = settings.downloads_dir / build.name
             have = dest.stat().st_size if dest.is_file() else 0
@@ -539,18 +607,23 @@ def install_build(
                 cancel=cancel,
                 allow_unverified=allow_unverified,
             )
-        check_cancel(cancel)
-        return install_archive(
-            settings,
-            build,
-            fetched,
-            progress=progress,
-            cancel=cancel,
-            force=force,
-            inferred=inferred,
-            lock_timeout=lock_timeout,
-            probe_timeout=probe_timeout,
-        )
+        try:
+            check_cancel(cancel)
+            return install_archive(
+                settings,
+                build,
+                fetched,
+                progress=progress,
+                cancel=cancel,
+                force=force,
+                inferred=inferred,
+                lock_timeout=lock_timeout,
+                probe_timeout=probe_timeout,
+            )
+        finally:
+            if holder is not None:
+                with contextlib.suppress(OSError):  # else swept once this process is gone
+                    remove_tree(holder)
 
 
 def inferred_promises(
