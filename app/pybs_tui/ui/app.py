@@ -234,6 +234,8 @@ def _detect_host() -> Host:
 
 
 def run_app(settings: Settings, catalog_arg: str | None = None) -> int:
-    """`pybs-tui` without a subcommand: open the browser."""
-    PybsApp(settings, catalog_arg=catalog_arg).run()
-    return 0
+    """`pybs-tui` without a subcommand: open the browser. Its exit status: 0, or non-zero
+    when an exception ended the app (textual has then printed the traceback)."""
+    app = PybsApp(settings, catalog_arg=catalog_arg)
+    app.run()
+    return app.return_code or 0
