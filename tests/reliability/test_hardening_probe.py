@@ -381,6 +381,9 @@ def test_probe_runs_with_a_clean_environment_and_resource_limits(
     assert seen["home_is_dir"] and seen["tmp_is_dir"]
     assert home.parent == tmp.parent  # one scratch folder holds both
     assert not home.parent.exists(), "the scratch folder outlived the probe"
+    # inside the install's staging, so the stale sweep removes it if we are killed
+    assert home.parent.parent.name.startswith(".staging-"), home
+    assert home.parent.parent.parent == world.settings.install_dir, home
     assert Path(seen["cwd"]) == home
     assert seen["pgid"] == seen["pid"] == seen["sid"]  # its own session and process group
     limits = {k: tuple(v) for k, v in seen["limits"].items()}

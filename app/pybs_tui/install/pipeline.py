@@ -165,7 +165,12 @@ def install_archive(
         check_cancel(cancel)
         if progress is not None:
             progress(Progress("probe", message="running the new interpreter"))
-        probe = run_probe(extracted.executable, timeout=probe_timeout, cancel=cancel)
+        probe = run_probe(
+            extracted.executable,
+            timeout=probe_timeout,
+            cancel=cancel,
+            scratch_in=extracted.staging,
+        )
         checks = probe_checks(build, probe, inferred)
         if any(c.failed for c in checks):
             raise ProbeMismatch(checks)

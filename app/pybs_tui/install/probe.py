@@ -231,16 +231,19 @@ def run_probe(
     timeout: float | None = None,
     cancel: threading.Event | None = None,
     limits: ProbeLimits | None = None,
+    scratch_in: Path | None = None,
 ) -> dict[str, Any]:
     """Run `executable` with the probe script, contained (see the module's docstring); return
     version, flags, abiflags, PGO, LTO. `timeout` overrides `limits.timeout`. InstallError
     (one line) or Cancelled; either way the probe's whole process group is dead and its
-    scratch folder gone when this returns or raises (KeyboardInterrupt included)."""
+    scratch folder gone when this returns or raises (KeyboardInterrupt included). The scratch
+    folder is made in `scratch_in` (the install's staging, which the stale sweep removes if
+    the process is killed) or else in the system's temp folder."""
     limits = limits or ProbeLimits()
     if timeout is not None:
         limits = replace(limits, timeout=timeout)
     check_cancel(cancel)
-    scratch = Path(tempfile.mkdtemp(prefix="pybs-tui-probe-"))
+    scratch = Path(tempfile.mkdtemp(prefix="pybs-tui-probe-", dir=scratch_in))
     try:
         env = probe_env(scratch)
         for folder in (env["HOME"], env["TMPDIR"]):
