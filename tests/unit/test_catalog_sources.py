@@ -153,5 +153,9 @@ def test_merge_fills_what_is_missing_and_never_overwrites_a_digest():
     first = src.collect([(name, "a" * 64, None, "")])
     second = src.collect([(name, "b" * 64, 1234, "")], size_source="GitHub API")
     [merged] = src.merge(first, second).builds
-    assert merged.sha256 == "a" * 64  # the first source's digest stands
+    # two different digests: neither stands (issue 13: the first no longer silently wins)
+    assert merged.sha256 is None and merged.conflict == ("a" * 64, "b" * 64)
     assert merged.size == 1234 and merged.size_source == "GitHub API"  # the size is filled in
+    # the embedded snapshot (a fallback) fills gaps but never contradicts a live digest
+    [kept] = src.merge(first, fallback=second).builds
+    assert kept.sha256 == "a" * 64 and kept.conflict == () and kept.size == 1234

@@ -117,9 +117,9 @@ class Request:
 
 _REQUEST = re.compile(
     r"^(?:cpython[-@]?)?(?P<nums>\d+(?:\.\d+){0,2})(?P<pre>(?:a|b|rc)\d+)?(?P<t>t)?"
-    r"(?:\+(?P<variant>[a-z+]+))?(?P<platform>(?:-[a-z0-9_]+)*)$"
+    r"(?:\+(?P<variant>[a-z+]+))?(?P<platform>(?:-[a-z0-9_]+)*)\Z"
 )
-_LEVEL_ARCH = re.compile(r"^x86_64_(v[2-4])$")
+_LEVEL_ARCH = re.compile(r"^x86_64_(v[2-4])\Z")
 
 
 def _platform_words(words: list[str], text: str) -> dict[str, str]:

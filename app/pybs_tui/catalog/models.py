@@ -86,6 +86,9 @@ class Build:
     options_text: str = ""  # the build options as the name writes them: 'freethreaded+pgo+lto'
     derived: bool = False  # the name was inferred from PBS's rules, no source lists it yet
     uv_listed: bool = False  # `uv python list` names it: it is one of uv's downloads
+    #: the different sha256 sources gave for this name (then `sha256` is None: no source is
+    #: believed over another; an install needs the release's SHA256SUMS to confirm one)
+    conflict: tuple[str, ...] = ()
 
     # -- derived -------------------------------------------------------------------------
     @property

@@ -43,14 +43,14 @@ OTHER_IMPLEMENTATIONS = ("pypy", "graalpy", "jython", "ironpython")
 
 _VERSION = r"(?P<version>\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)"
 _NEW = re.compile(
-    rf"^cpython-{_VERSION}\+(?P<tag>\d{{8}})-(?P<body>.+)\.(?P<fmt>tar\.zst|tar\.gz)$"
+    rf"^cpython-{_VERSION}\+(?P<tag>\d{{8}})-(?P<body>.+)\.(?P<fmt>tar\.zst|tar\.gz)\Z"
 )
 _OLD = re.compile(
-    rf"^cpython-{_VERSION}-(?P<body>.+)-(?P<stamp>\d{{8}}T\d{{4}})\.(?P<fmt>tar\.zst|tar\.gz)$"
+    rf"^cpython-{_VERSION}-(?P<body>.+)-(?P<stamp>\d{{8}}T\d{{4}})\.(?P<fmt>tar\.zst|tar\.gz)\Z"
 )
-_VERSION_PARTS = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:(a|b|rc)(\d+))?$")
+_VERSION_PARTS = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:(a|b|rc)(\d+))?\Z")
 _PRE_RANK = {"a": 0, "b": 1, "rc": 2}
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9._+\-]+$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9._+\-]+\Z")
 
 
 @lru_cache(maxsize=4096)
@@ -220,7 +220,7 @@ def _split_parts(triple: str) -> tuple[str, str, str, str]:
     """'x86_64_v3-unknown-linux-gnu' -> ('x86_64', 'v3', 'linux', 'gnu')."""
     arch_word, _, system = triple.partition("-")
     arch, level = arch_word, ""
-    m = re.match(r"^(x86_64)_(v\d+)$", arch_word)
+    m = re.match(r"^(x86_64)_(v\d+)\Z", arch_word)
     if m:
         arch, level = m.groups()
     elif arch_word == "x86_64":

@@ -10,12 +10,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote
 
+from . import jsonsafe
 from .models import ASTRAL_DOWNLOAD_PREFIX, PBS_DOWNLOAD_PREFIX, Build
 from .names import parse_name
 
@@ -23,8 +23,8 @@ SNAPSHOT_SCHEMA = "pybs-tui-snapshot/2"
 SNAPSHOT_SCHEMAS = ("pybs-tui-snapshot/1", SNAPSHOT_SCHEMA)
 MARK_DERIVED = "d"
 MARK_UV = "u"
-_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
-_PLAIN_NAME = re.compile(r"^[A-Za-z0-9._+-]+$")
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}\Z")
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9._+-]+\Z")
 
 
 class CatalogFormatError(ValueError):
@@ -42,7 +42,7 @@ class Parsed:
 
 def asset_url(tag: str, name: str) -> str:
     """The canonical GitHub download URL of an asset ('+' quoted, as GitHub lists it)."""
-    quoted = name.replace("+", "%2B") if _PLAIN_NAME.match(name) else quote(name)
+    quoted = name.replace("+", "%2B") if _PLAIN_NAME.fullmatch(name) else quote(name)
     return f"{PBS_DOWNLOAD_PREFIX}/{tag}/{quoted}"
 
 
@@ -51,15 +51,39 @@ def clean_sha256(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     value = value.removeprefix("sha256:")
-    return value.lower() if _SHA256.match(value) else None
+    return value.lower() if _SHA256.fullmatch(value) else None
 
 
 Row = tuple[str, str | None, int | None, str] | tuple[str, str | None, int | None, str, str]
 
 
+def combine(old: Build, new: Build, *, fallback: bool = False) -> Build:
+    """`old` with what `new` adds: a sha256 or a size it lacks, never overwriting one. Two
+    different sha256 for one name leave none: both go to `conflict` (no source is believed
+    over another) - unless `new` is a `fallback` (the embedded snapshot: old data that
+    never outvotes a live source), whose differing digest is ignored. A name any source
+    lists is no longer 'derived'; uv's mark is kept."""
+    merged = old
+    if fallback and (old.sha256 or old.conflict) and new.sha256 not in (None, old.sha256):
+        new = replace(new, sha256=None, conflict=())
+    digests = {d for d in (old.sha256, new.sha256, *old.conflict, *new.conflict) if d}
+    if len(digests) > 1:
+        if old.sha256 is not None or set(old.conflict) != digests:
+            merged = replace(merged, sha256=None, conflict=tuple(sorted(digests)))
+    elif old.sha256 is None and new.sha256:
+        merged = merged.with_source(sha256=new.sha256)
+    if old.size is None and new.size is not None:
+        merged = merged.with_source(size=new.size, size_source=new.size_source)
+    if old.derived and not new.derived:
+        merged = replace(merged, derived=False)
+    if new.uv_listed and not old.uv_listed:
+        merged = replace(merged, uv_listed=True)
+    return merged
+
+
 def collect(rows: Iterable[Row], size_source: str = "") -> Parsed:
-    """rows of (name, sha256, size, url[, marks]) -> Parsed, first occurrence of a name wins;
-    `size_source` says where the sizes come from."""
+    """rows of (name, sha256, size, url[, marks]) -> Parsed; a name listed twice is
+    `combine`d (its first URL kept); `size_source` says where the sizes come from."""
     builds: dict[str, Build] = {}
     others: dict[str, Build] = {}
     today = dt.date.today()
@@ -86,7 +110,8 @@ def collect(rows: Iterable[Row], size_source: str = "") -> Parsed:
         if size is not None and size_source:
             build = replace(build, size_source=size_source)
         target = builds if build.known else others
-        target.setdefault(build.name, build)
+        old = target.get(build.name)
+        target[build.name] = build if old is None else combine(old, build)
     return Parsed(list(builds.values()), list(others.values()), {})
 
 
@@ -116,17 +141,23 @@ def _name_from_url(url: str) -> str:
     return unquote(url.rsplit("/", 1)[-1]) if isinstance(url, str) else ""
 
 
+def _refused(exc: jsonsafe.JSONRefused, where: str) -> CatalogFormatError:
+    return CatalogFormatError(f"{where} is {exc}" if "nested" in str(exc) else f"{where}: {exc}")
+
+
 def parse_ndjson_index(data: bytes) -> Parsed:
     """The release index: one JSON object per line with 'version' and 'artifacts'."""
+    if jsonsafe.nesting_depth_over(data):
+        raise CatalogFormatError(f"the index is JSON nested more than {jsonsafe.MAX_DEPTH} deep")
 
     def rows():
         for number, line in enumerate(data.splitlines(), 1):
             if not line.strip():
                 continue
             try:
-                entry = json.loads(line)
-            except ValueError as exc:
-                raise CatalogFormatError(f"line {number} of the index is not JSON: {exc}") from None
+                entry = jsonsafe.loads(line, checked=True)
+            except jsonsafe.JSONRefused as exc:
+                raise _refused(exc, f"line {number} of the index") from None
             if not isinstance(entry, dict) or not isinstance(entry.get("artifacts"), list):
                 raise CatalogFormatError(f"line {number} of the index has no 'artifacts' list")
             for art in entry["artifacts"]:
@@ -194,12 +225,14 @@ def parse_any(data: bytes) -> Parsed:
     text = data.lstrip()
     if not text:
         raise CatalogFormatError("the catalog is empty")
+    if jsonsafe.nesting_depth_over(text):
+        raise CatalogFormatError(f"the catalog is JSON nested more than {jsonsafe.MAX_DEPTH} deep")
     try:
-        payload = json.loads(text)
-    except ValueError:
+        payload = jsonsafe.loads(text, checked=True)
+    except jsonsafe.JSONRefused as exc:
         if text[:1] == b"{":
             return parse_ndjson_index(text)  # several JSON objects, one per line
-        raise CatalogFormatError("the catalog is not JSON or NDJSON") from None
+        raise _refused(exc, "the catalog") from None
     if isinstance(payload, dict) and "schema" in payload:
         return parse_snapshot(payload)
     if isinstance(payload, dict) and "artifacts" in payload:
@@ -207,33 +240,23 @@ def parse_any(data: bytes) -> Parsed:
     return parse_api_releases(payload)
 
 
-def merge(*sources: Parsed) -> Parsed:
-    """Union by file name. Later sources fill in the sha256 and size earlier ones lack; a name
-    any source lists is no longer 'derived'; uv's mark is kept."""
+def merge(*sources: Parsed, fallback: Parsed | None = None) -> Parsed:
+    """Union by file name: each name `combine`d over the sources in order (later ones fill
+    in the sha256 and size earlier ones lack; two different sha256 leave none), then over
+    `fallback` (the embedded snapshot: what the app knew when it was built), whose digests
+    fill gaps but never contradict the live sources."""
     builds: dict[str, Build] = {}
     others: dict[str, Build] = {}
     published: dict[str, str] = {}
-    for parsed in sources:
+    tail = [(fallback, True)] if fallback is not None else []
+    for parsed, is_fallback in [*((p, False) for p in sources), *tail]:
         published.update(parsed.published)
         for target, items in ((builds, parsed.builds), (others, parsed.others)):
             for build in items:
                 old = target.get(build.name)
-                if old is None:
-                    target[build.name] = build
-                    continue
-                merged = old
-                if (old.sha256 is None and build.sha256) or (old.size is None and build.size):
-                    merged = merged.with_source(  # fill what is missing, never overwrite
-                        sha256=None if old.sha256 else build.sha256,
-                        size=None if old.size is not None else build.size,
-                        size_source=build.size_source,
-                    )
-                if old.derived and not build.derived:
-                    merged = replace(merged, derived=False)
-                if build.uv_listed and not old.uv_listed:
-                    merged = replace(merged, uv_listed=True)
-                if merged is not old:
-                    target[build.name] = merged
+                target[build.name] = (
+                    build if old is None else combine(old, build, fallback=is_fallback)
+                )
     return Parsed(list(builds.values()), list(others.values()), published)
 
 
@@ -261,7 +284,7 @@ def snapshot_payload(parsed: Parsed, generated: str, sources: list[str]) -> dict
     }
 
 
-_SUMS_LINE = re.compile(r"^([0-9a-fA-F]{64})\s+\*?(\S+)\s*$")
+_SUMS_LINE = re.compile(r"^([0-9a-fA-F]{64})\s+\*?(\S+)\s*\Z")
 
 
 def parse_sha256sums(text: str) -> dict[str, str]:
@@ -274,11 +297,11 @@ def parse_sha256sums(text: str) -> dict[str, str]:
     sums: dict[str, str] = {}
     conflicted: set[str] = set()
     for line in text.splitlines():
-        m = _SUMS_LINE.match(line.strip())
+        m = _SUMS_LINE.fullmatch(line.strip())
         if not m:
             continue
         digest, name = m.group(1).lower(), m.group(2)
-        if "/" in name or "\\" in name or name in (".", "..") or not _PLAIN_NAME.match(name):
+        if "/" in name or "\\" in name or name in (".", "..") or not _PLAIN_NAME.fullmatch(name):
             continue
         if name in sums and sums[name] != digest:
             conflicted.add(name)

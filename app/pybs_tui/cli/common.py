@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog.models import Catalog
 from ..service.catalog import CatalogUnavailable, describe_source, load_catalog
-from ..settings import Settings
+from ..settings import Settings, SettingsError
 from ..units import printable
 
 if TYPE_CHECKING:  # rich loads when something is printed with it
@@ -52,10 +52,17 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(
-        offline=True if getattr(args, "offline", False) else None,
-        mirror=getattr(args, "mirror", None),
-    )
+    """Settings from the environment and the options; a bad URL or a home that cannot hold
+    folders is one line and exit 2."""
+    try:
+        settings = Settings.from_env(
+            offline=True if getattr(args, "offline", False) else None,
+            mirror=getattr(args, "mirror", None),
+        )
+        settings.check_folders()
+    except SettingsError as exc:
+        raise UserError(str(exc)) from None
+    return settings
 
 
 def catalog_from_args(args: argparse.Namespace, settings: Settings) -> Catalog:

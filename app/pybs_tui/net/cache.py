@@ -16,6 +16,7 @@ from pathlib import Path
 
 import filelock
 
+from ..catalog import jsonsafe
 from ..fileops import atomic_write
 
 SCHEMA = "pybs-tui-cache/1"
@@ -44,7 +45,7 @@ def read_entry(root: Path, key: str) -> CacheEntry | None:
         return None
     head, sep, body = raw.partition(b"\n")
     try:
-        meta = json.loads(head)
+        meta = jsonsafe.loads(head)
         ok = (
             sep
             and meta.get("schema") == SCHEMA
@@ -101,7 +102,7 @@ class SizeCache:
     def _read(self) -> tuple[dict[str, tuple[int, str]], dict[str, int]]:
         try:
             with self.path.open("rb") as fh:
-                data = json.loads(fh.read(MAX_SIZES_FILE + 1)[:MAX_SIZES_FILE])
+                data = jsonsafe.loads(fh.read(MAX_SIZES_FILE + 1)[:MAX_SIZES_FILE])
         except (OSError, ValueError):
             return {}, {}
         if not isinstance(data, dict):
@@ -147,9 +148,16 @@ class SizeCache:
         return found
 
     def update(self, sizes: dict[str, tuple[int, str]]) -> int:
-        """Merge sizes in and save; returns how many were new. Never loses a writer's entries."""
+        """Merge sizes in and save; returns how many were new. Never loses a writer's entries.
+        A folder that cannot be written keeps nothing (the sizes are asked again next run)."""
         if not sizes:
             return 0
+        try:
+            return self._update(sizes)
+        except (OSError, filelock.Timeout):
+            return 0
+
+    def _update(self, sizes: dict[str, tuple[int, str]]) -> int:
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with filelock.FileLock(str(self.path) + ".lock", timeout=30):

@@ -8,6 +8,11 @@ check out. Dropped connections, short bodies, read timeouts, 5xx and 429 are ret
 rehashed before a resume so the digest always covers every byte. Redirects are followed by hand:
 http(s) only, never https -> http, loops detected, no Authorization across origins.
 
+Every download is bounded: by the expected size when it is known (exactly), else by the
+server's Content-Length checked against ``limits.max_download_bytes``, else by that cap itself;
+each attempt by ``limits.download_deadline``. A ``file://`` mirror's file is copied with the
+same checks (net.local: no link out of the mirror, regular files only).
+
 Every failure is an `InstallError` (usually a `DownloadError`) with a one-line message.
 """
 
@@ -30,17 +35,28 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ..catalog import jsonsafe
 from ..fileops import hash_file
 from ..progress import Cancelled, InstallError, Progress, ProgressCallback, check_cancel
 from ..settings import Settings
-from .client import NetError, RateLimited, open_following, rate_limit_message
+from . import local
+from .client import (
+    NetError,
+    RateLimited,
+    current_deadline,
+    deadline,
+    header_int,
+    open_following,
+    rate_limit_message,
+)
 
 MAX_RETRY_AFTER = 300.0  # seconds; a server asking for longer gets a clear error instead
 MAX_RESTARTS = 2  # full restarts forced by a lying server or a corrupt partial file
 PROGRESS_INTERVAL = 0.1  # seconds between download progress reports
 SLEEP_SLICE = 0.25  # cancel is checked at least this often while waiting
 _SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
-_CONTENT_RANGE_RE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+_CONTENT_RANGE_RE = re.compile(r"bytes\s+([0-9]{1,18})-([0-9]{1,18})/([0-9]{1,18}|\*)")
+_UNSATISFIED_RE = re.compile(r"bytes\s+\*/([0-9]{1,18})")
 
 
 class DownloadError(InstallError):
@@ -57,6 +73,10 @@ class ChecksumMismatch(DownloadError):
 
 class DownloadRateLimited(DownloadError, RateLimited):
     """A rate-limit refusal (403 with x-ratelimit-remaining: 0, or too long a Retry-After)."""
+
+
+class TooBig(DownloadError):
+    """More bytes than a download of unknown size may have (limits.max_download_bytes)."""
 
 
 @dataclass
@@ -143,7 +163,7 @@ class _Part:
     def load(self, cancel: threading.Event | None) -> None:
         """Adopt a part left by an earlier run if its sidecar matches; rehash it. Else drop it."""
         try:
-            meta = json.loads(self.sidecar.read_text("utf-8"))
+            meta = jsonsafe.loads(self.sidecar.read_bytes())
             ok = (
                 isinstance(meta, dict)
                 and meta.get("url") == self.url
@@ -187,8 +207,9 @@ def _retry_after(response: httpx.Response, settings: Settings) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    seconds = header_int(value)
+    if seconds is not None:
+        return float(seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -237,6 +258,9 @@ def _unreachable(exc: BaseException) -> str | None:
 
 def _describe(exc: httpx.HTTPError, url: str, have: int, total: int | None) -> str:
     host = _host(url)
+    limit = current_deadline()
+    if isinstance(exc, httpx.TimeoutException) and limit is not None and limit.expired:
+        return f"{host} did not send it all within {limit.seconds:g} s ({have} bytes so far)"
     if isinstance(exc, httpx.ConnectTimeout):
         return f"timed out connecting to {host}"
     if isinstance(exc, httpx.TimeoutException):
@@ -315,9 +339,9 @@ def download(
             )
         expected = None
     else:
-        if not _SHA256_RE.fullmatch(expected_sha256.strip()):
+        if not _SHA256_RE.fullmatch(expected_sha256):
             raise DownloadError(f"invalid expected sha256 for {name}: {expected_sha256!r}")
-        expected = expected_sha256.strip().lower()
+        expected = expected_sha256.lower()
 
     part = _Part(dest.with_name(name + ".part"), dest.with_name(name + ".part.json"), url, expected)
     try:
@@ -327,9 +351,14 @@ def download(
             if digest == expected and (expected_size is None or size == expected_size):
                 return DownloadResult(dest, digest, size, True, False, 0)
             dest.unlink()  # a stale or corrupt copy: never left looking valid
-        if settings.offline:
+        folder = local.is_file_url(url)
+        if settings.offline and not folder:
             raise _Keep(DownloadError(f"offline: cannot download {name}"))
         dest.parent.mkdir(parents=True, exist_ok=True)
+        if folder:
+            return _copy_from_mirror(
+                settings, url, dest, part, expected, expected_size, progress, cancel
+            )
         part.load(cancel)
         return _Downloader(
             client,
@@ -359,6 +388,93 @@ def download(
     except httpx.HTTPError as exc:  # defensive: every known path converts these already
         part.discard()
         raise DownloadError(f"download of {name} failed: {_one_line(str(exc))}") from None
+
+
+def _copy_from_mirror(
+    settings: Settings,
+    url: str,
+    dest: Path,
+    part: _Part,
+    expected: str | None,
+    expected_size: int | None,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> DownloadResult:
+    """A file:// mirror's file copied to the part (hashed on the way, from one open
+    descriptor), then checked and published like a download."""
+    name = dest.name
+    try:
+        fd, size = local.open_file(settings, url)
+    except NetError as exc:
+        raise DownloadError(str(exc)) from None
+    reporter = _Reporter(progress)
+    part.discard()
+    try:
+        if expected_size is not None and size != expected_size:
+            raise ChecksumMismatch(
+                f"size mismatch for {name}: expected {expected_size} bytes, "
+                f"the mirror's file has {size}"
+            )
+        cap = expected_size if expected_size is not None else settings.limits.max_download_bytes
+        with os.fdopen(os.dup(fd), "rb") as src, part.path.open("wb") as out:
+            while chunk := src.read(1 << 20):
+                check_cancel(cancel)
+                if part.size + len(chunk) > cap:
+                    raise _too_big(name, "the mirror's file", cap, expected_size)
+                out.write(chunk)
+                part.hasher.update(chunk)
+                part.size += len(chunk)
+                reporter.fresh += len(chunk)
+                reporter.report(part.size, size)
+            out.flush()
+            os.fsync(out.fileno())
+    finally:
+        os.close(fd)
+    reporter.report(part.size, size, force=True)
+    if progress is not None:
+        progress(Progress("verify", part.size, size))
+    return _publish(part, dest, expected, expected_size, resumed=False, attempts=1)
+
+
+def _too_big(name: str, where: str, cap: int, expected_size: int | None) -> DownloadError:
+    """The error for a body past its bound: the known size, else the cap."""
+    if expected_size is not None:
+        return ChecksumMismatch(
+            f"size mismatch for {name}: {where} sent more than {expected_size} bytes"
+        )
+    return TooBig(
+        f"download of {name} stopped: {where} sent more than {cap} bytes, the most a "
+        "download of unknown size may have"
+    )
+
+
+def _publish(
+    part: _Part,
+    dest: Path,
+    expected: str | None,
+    expected_size: int | None,
+    *,
+    resumed: bool,
+    attempts: int,
+) -> DownloadResult:
+    """Check the part's size and sha256, then rename it to `dest` (one step)."""
+    name = dest.name
+    digest = part.hasher.hexdigest()
+    if expected_size is not None and part.size != expected_size:
+        raise ChecksumMismatch(
+            f"size mismatch for {name}: expected {expected_size} bytes, got {part.size}"
+        )
+    if expected is not None and digest != expected:
+        raise ChecksumMismatch(
+            f"sha256 mismatch for {name}: expected {expected}, "
+            f"got {digest}; the download was deleted"
+        )
+    with part.path.open("rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(part.path, dest)
+    with contextlib.suppress(FileNotFoundError):
+        part.sidecar.unlink()
+    return DownloadResult(dest, digest, part.size, expected is not None, resumed, attempts)
 
 
 class _Downloader:
@@ -442,22 +558,23 @@ class _Downloader:
             headers["Range"] = f"bytes={offset}-"
             if part.validator:
                 headers["If-Range"] = part.validator
-        try:
-            response, hops = open_following(self.client, request_url, headers)
-        except httpx.HTTPError as exc:
-            self._raise_transport(exc, request_url)
-        except NetError as exc:  # refused redirects, loops: not worth a retry
-            raise DownloadError(str(exc)) from None
-        try:  # httpx.Response is not a context manager
-            start = self._accept(response, hops, offset)
-            if start is None:
-                return  # 416 on a part that already holds the whole file
+        with deadline(self.settings.limits.download_deadline):
             try:
-                self._stream(response, start)
+                response, hops = open_following(self.client, request_url, headers)
             except httpx.HTTPError as exc:
-                self._raise_transport(exc, str(response.url))
-        finally:
-            response.close()
+                self._raise_transport(exc, request_url)
+            except NetError as exc:  # refused redirects, loops: not worth a retry
+                raise DownloadError(str(exc)) from None
+            try:  # httpx.Response is not a context manager
+                start = self._accept(response, hops, offset)
+                if start is None:
+                    return  # 416 on a part that already holds the whole file
+                try:
+                    self._stream(response, start)
+                except httpx.HTTPError as exc:
+                    self._raise_transport(exc, str(response.url))
+            finally:
+                response.close()
 
     def _raise_transport(self, exc: httpx.HTTPError, url: str) -> NoReturn:
         tls = _tls_problem(exc) if isinstance(exc, httpx.ConnectError) else None
@@ -480,12 +597,12 @@ class _Downloader:
         name = self.dest.name
         if status == 200:  # also the answer when Range was ignored or If-Range failed:
             # _stream then starts the part over from byte 0
-            length = response.headers.get("content-length")
-            if length and length.isdigit():
-                self._set_total(int(length))
+            length = header_int(response.headers.get("content-length"))
+            if length is not None:
+                self._set_total(length)
             return 0
         if status == 206:
-            m = _CONTENT_RANGE_RE.match(response.headers.get("content-range", ""))
+            m = _CONTENT_RANGE_RE.fullmatch(response.headers.get("content-range", "").strip())
             if not m or int(m.group(1)) != offset:
                 raise _Restart()
             if m.group(3) != "*":
@@ -494,7 +611,7 @@ class _Downloader:
                 self.resumed = True
             return offset
         if status == 416 and offset:
-            m = re.match(r"bytes\s+\*/(\d+)", response.headers.get("content-range", ""))
+            m = _UNSATISFIED_RE.fullmatch(response.headers.get("content-range", "").strip())
             whole = int(m.group(1)) if m else self.expected_size
             if whole is not None and whole == offset:
                 self.resumed = True
@@ -545,10 +662,17 @@ class _Downloader:
         self.part.last_modified = response.headers.get("last-modified")
 
     def _set_total(self, total: int) -> None:
+        """The size the server announces: the expected one exactly, else within the cap."""
         if self.expected_size is not None and total != self.expected_size:
             raise ChecksumMismatch(
                 f"size mismatch for {self.dest.name}: expected "
                 f"{self.expected_size} bytes, server has {total}"
+            )
+        cap = self.settings.limits.max_download_bytes
+        if self.expected_size is None and total > cap:
+            raise TooBig(
+                f"{_host(self.url)} announces {total} bytes for {self.dest.name}, more than "
+                f"the {cap} bytes a download of unknown size may have"
             )
         self.total = total
 
@@ -559,16 +683,23 @@ class _Downloader:
             part.discard()
             self._adopt_validators(response)
         part.save_sidecar()
-        limit = self.total
+        cap = self.settings.limits.max_download_bytes
+        limit = self.total if self.total is not None else cap
         with part.path.open("ab" if start else "wb") as fh:
             if fh.tell() != start:  # the part changed under us
                 raise _Restart()
             self.reporter.report(part.size, self.total, force=True)
             for chunk in response.iter_raw():
                 check_cancel(self.cancel)
-                if limit is not None and part.size + len(chunk) > limit:
-                    raise ChecksumMismatch(
-                        f"size mismatch for {self.dest.name}: server sent more than {limit} bytes"
+                if part.size + len(chunk) > limit:
+                    if self.expected_size is None and self.total is not None:
+                        raise ChecksumMismatch(
+                            f"size mismatch for {self.dest.name}: "
+                            f"{_host(str(response.url))} sent more than the {limit} bytes "
+                            "it announced"
+                        )
+                    raise _too_big(
+                        self.dest.name, _host(str(response.url)), cap, self.expected_size
                     )
                 fh.write(chunk)
                 part.hasher.update(chunk)
@@ -584,30 +715,23 @@ class _Downloader:
 
     # -- verify and publish ----------------------------------------------------------------
     def _finish(self) -> DownloadResult:
-        part, name = self.part, self.dest.name
+        part = self.part
         self.reporter.report(part.size, self.total, force=True)
         if self.progress is not None:
             self.progress(Progress("verify", part.size, self.total))
         check_cancel(self.cancel)
         digest = part.hasher.hexdigest()
-        if self.expected_size is not None and part.size != self.expected_size:
-            raise ChecksumMismatch(
-                f"size mismatch for {name}: expected {self.expected_size} bytes, got {part.size}"
-            )
-        if self.expected is not None and digest != self.expected:
-            if self.resumed and self.restarts < MAX_RESTARTS:
-                # the kept part may be what is wrong: one clean download before giving up
-                self.resumed = False
-                raise _Restart()
-            raise ChecksumMismatch(
-                f"sha256 mismatch for {name}: expected {self.expected}, "
-                f"got {digest}; the download was deleted"
-            )
-        with part.path.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(part.path, self.dest)
-        with contextlib.suppress(FileNotFoundError):
-            part.sidecar.unlink()
-        return DownloadResult(
-            self.dest, digest, part.size, self.expected is not None, self.resumed, self.attempts
+        size_ok = self.expected_size is None or part.size == self.expected_size
+        wrong = size_ok and self.expected is not None and digest != self.expected
+        if wrong and self.resumed and self.restarts < MAX_RESTARTS:
+            # the kept part may be what is wrong: one clean download before giving up
+            self.resumed = False
+            raise _Restart()
+        return _publish(
+            part,
+            self.dest,
+            self.expected,
+            self.expected_size,
+            resumed=self.resumed,
+            attempts=self.attempts,
         )

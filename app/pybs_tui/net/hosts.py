@@ -6,19 +6,26 @@ back to GitHub; a mirror (`--mirror`, PYBS_TUI_MIRROR, UV_PYTHON_INSTALL_MIRROR)
 
 from __future__ import annotations
 
-from ..catalog.models import ASTRAL_DOWNLOAD_PREFIX, PBS_DOWNLOAD_PREFIX
+import re
+
 from ..settings import Settings
 
-#: Prefixes a mirror or another download host replaces.
-KNOWN_PREFIXES = (PBS_DOWNLOAD_PREFIX, ASTRAL_DOWNLOAD_PREFIX)
+#: Any spelling of a PBS release download a mirror or another download host replaces:
+#: PBS_DOWNLOAD_PREFIX, ASTRAL_DOWNLOAD_PREFIX and the repository's first home
+#: (github.com/indygreg/..., which old releases' URLs still name); http or https, www or not,
+#: any case of the host; then exactly '/<tag>/<name>'.
+_PBS_URL = re.compile(
+    r"https?://(?:(?:www\.)?github\.com/(?:astral-sh|indygreg)|releases\.astral\.sh/github)"
+    r"/python-build-standalone/releases/download(/[^/?#]+/[^/?#]+)",
+    re.IGNORECASE,
+)
 
 
 def tail_of(url: str) -> str | None:
-    """'/<tag>/<name>' of a PBS download URL, or None for any other URL."""
-    for prefix in KNOWN_PREFIXES:
-        if url.startswith(prefix + "/"):
-            return url[len(prefix) :]
-    return None
+    """'/<tag>/<name>' of a PBS download URL (every host and spelling PBS's assets have been
+    listed under), or None for any other URL."""
+    m = _PBS_URL.fullmatch(url)
+    return m.group(1) if m else None
 
 
 def mirror_url(url: str, mirror: str | None) -> str | None:
@@ -31,7 +38,8 @@ def mirror_url(url: str, mirror: str | None) -> str | None:
 
 def download_urls(url: str, settings: Settings) -> list[tuple[str, str]]:
     """(kind, URL) pairs to try for a catalog URL: the mirror alone when one is set, else each
-    of settings.download_prefixes (astral's copy, then GitHub). Other URLs stay as they are."""
+    of settings.download_prefixes (astral's copy, then GitHub). Other URLs (a test server, a
+    catalog file's own host) stay as they are. Downloads and size lookups both come here."""
     tail = tail_of(url)
     if tail is None:
         return [("url", url)]

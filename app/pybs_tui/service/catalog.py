@@ -9,14 +9,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..catalog import sources
+from ..catalog import jsonsafe, sources
 from ..catalog.models import Build, Catalog
-from ..net.cache import INDEX_KEY, SizeCache, read_entry
+from ..net.cache import INDEX_KEY, SizeCache, drop_entry, read_entry
 from ..resources import snapshot_path
 from ..settings import Settings
 
@@ -36,6 +35,13 @@ def _catalog(
     settings: Settings,
     notes: list[str],
 ) -> Catalog:
+    conflicts = sum(1 for b in parsed.builds if b.conflict)
+    if conflicts:
+        notes = [
+            *notes,
+            f"{conflicts} archive(s) with two different sha256 in the sources: installed "
+            "only when the release's SHA256SUMS confirms one",
+        ]
     return Catalog(
         with_kept_sizes(parsed.builds, settings),
         source,
@@ -73,7 +79,7 @@ def load_snapshot() -> tuple[sources.Parsed, float | None, str]:
 
 @functools.lru_cache(maxsize=2)
 def _read_snapshot(path: str, mtime_ns: int, size: int) -> tuple[sources.Parsed, float | None]:
-    payload = json.loads(Path(path).read_bytes())
+    payload = jsonsafe.loads(Path(path).read_bytes())
     parsed = sources.parse_snapshot(payload)
     generated = None
     with contextlib.suppress(ValueError):
@@ -86,28 +92,47 @@ def _read_snapshot(path: str, mtime_ns: int, size: int) -> tuple[sources.Parsed,
 
 
 def read_catalog_arg(arg: str, settings: Settings) -> Catalog:
-    """`--catalog PATH_OR_URL`: a file or URL in either live shape, or a snapshot."""
-    import httpx
+    """`--catalog PATH_OR_URL`: a file or URL in either live shape, or a snapshot. Read like
+    every answer from outside: at most limits.max_answer_bytes, a URL within the request
+    deadline; CatalogUnavailable (one line) for anything that cannot be used."""
+    from ..net.client import NetError
 
-    from ..net.client import NetError, get_following, make_client
-
-    scheme = urlsplit(arg).scheme
+    try:
+        scheme = urlsplit(arg).scheme.lower()
+    except ValueError:
+        scheme = "http" if arg.lower().startswith(("http:", "https:")) else ""
     try:
         if scheme in ("http", "https"):
-            with make_client(settings) as client:
-                response = get_following(client, arg)
-                if response.status_code != 200:
-                    raise CatalogUnavailable(f"{arg} answered HTTP {response.status_code}")
-                data = response.read()
+            data = _fetch_catalog_url(arg, settings)
         else:
-            data = Path(arg.removeprefix("file://")).expanduser().read_bytes()
+            data = _read_catalog_file(arg, settings.limits.max_answer_bytes)
         parsed = sources.parse_any(data)
-    except (OSError, httpx.HTTPError, NetError) as exc:
+    except (OSError, NetError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise CatalogUnavailable(f"cannot read catalog {arg}: {reason}") from None
+        raise CatalogUnavailable(f"cannot read catalog {arg!r}: {reason}") from None
     except sources.CatalogFormatError as exc:
-        raise CatalogUnavailable(f"cannot read catalog {arg}: {exc}") from None
+        raise CatalogUnavailable(f"cannot read catalog {arg!r}: {exc}") from None
     return _catalog(parsed, "file", arg, settings.clock(), settings, [])
+
+
+def _fetch_catalog_url(url: str, settings: Settings) -> bytes:
+    from ..net.client import NetError, get_following, make_client
+
+    with make_client(settings) as client:
+        response = get_following(client, url, settings)
+    if response.status_code != 200:
+        raise NetError(f"{url} answered HTTP {response.status_code}")
+    return response.content
+
+
+def _read_catalog_file(arg: str, max_bytes: int) -> bytes:
+    """A catalog file (or pipe), at most `max_bytes`."""
+    path = Path(arg[7:] if arg.startswith("file://") else arg).expanduser()
+    with path.open("rb") as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise OSError(0, f"more than {max_bytes} bytes")
+    return data
 
 
 def load_offline(settings: Settings, notes: list[str] | None = None) -> Catalog:
@@ -117,12 +142,19 @@ def load_offline(settings: Settings, notes: list[str] | None = None) -> Catalog:
     if entry is not None:
         try:
             parsed = sources.parse_ndjson_index(entry.body)
+        except sources.CatalogFormatError:
+            drop_entry(settings.catalog_cache_dir, INDEX_KEY)
+            notes.append("the cached catalog was corrupt and has been dropped")
+        else:
             snap, _, _ = load_snapshot()
             return _catalog(
-                sources.merge(parsed, snap), "cache", entry.url, entry.fetched_at, settings, notes
+                sources.merge(parsed, fallback=snap),
+                "cache",
+                entry.url,
+                entry.fetched_at,
+                settings,
+                notes,
             )
-        except sources.CatalogFormatError:
-            notes.append("the cached catalog was corrupt and has been dropped")
     parsed, generated, path = load_snapshot()
     return _catalog(parsed, "snapshot", path, generated, settings, notes)
 
@@ -147,12 +179,13 @@ def load_catalog(
         except NetError as exc:
             return load_offline(settings, [f"live catalog unavailable: {exc}"])
         parts = [index]
-        try:
-            parts.append(fetch_recent_releases(client, settings))
-        except NetError as exc:
-            notes.append(str(exc))
+        if settings.uses_github_api:
+            try:
+                parts.append(fetch_recent_releases(client, settings))
+            except NetError as exc:
+                notes.append(str(exc))
         snap, _, _ = load_snapshot()
-        merged = sources.merge(*parts, snap)
+        merged = sources.merge(*parts, fallback=snap)
         return _catalog(merged, "live", settings.index_url, entry.fetched_at, settings, notes)
     finally:
         if own:
@@ -186,6 +219,8 @@ def with_release(
     from ..net.client import NetError, make_client
     from ..net.releases import fetch_release
 
+    if not settings.uses_github_api:  # a mirror is set: sizes come from its files
+        return catalog
     own = client is None
     http = client or make_client(settings)
     try:

@@ -364,8 +364,8 @@ def _complete_checksum(
         except (NetError, CatalogFormatError):
             found = None
         if found is not None:
-            build = build.with_source(
-                sha256=build.sha256 or found.sha256,
+            build = build.with_source(  # a conflicting name needs SHA256SUMS (below)
+                sha256=build.sha256 or (None if build.conflict else found.sha256),
                 size=build.size if build.size is not None else found.size,
                 size_source=build.size_source if build.size is not None else "GitHub API",
             )
@@ -373,7 +373,10 @@ def _complete_checksum(
             prefix = settings.mirror or PBS_DOWNLOAD_PREFIX
             try:
                 sums = fetch_sha256sums(http, settings, build.release, prefix)
-                build = build.with_source(sha256=sums.get(build.name))
+                confirmed = sums.get(build.name)
+                if build.conflict and confirmed not in build.conflict:
+                    confirmed = None
+                build = build.with_source(sha256=confirmed)
             except NetError:
                 pass
     finally:
@@ -383,6 +386,12 @@ def _complete_checksum(
 
 
 def _no_checksum(settings: Settings, build: Build) -> InstallError:
+    if build.conflict:
+        return InstallError(
+            f"the sources disagree on the sha256 of {build.name} ("
+            + ", ".join(d[:12] + "..." for d in build.conflict)
+            + ") and the release's SHA256SUMS confirms none of them; refusing to install it"
+        )
     if settings.offline:
         return InstallError(
             f"no checksum is known for {build.name} offline: the catalog online has it (run "

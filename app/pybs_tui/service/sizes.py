@@ -67,11 +67,11 @@ def pages_needed(tags: Iterable[str], releases_newest_first: Sequence[str]) -> i
 
 
 def head_one(client: httpx.Client, settings: Settings, build: Build) -> tuple[int | None, str]:
-    """The size of one archive by HEAD on each download host in turn; (None, why) if none
-    says it."""
+    """The size of one archive by HEAD on each download host in turn (the mirror alone when
+    one is set; a file:// mirror's file is asked by its size); (None, why) if none says it."""
     reasons = []
     for _, url in download_urls(build.url, settings):
-        size, why = head_size(client, url)
+        size, why = head_size(client, url, settings)
         if size is not None:
             return size, ""
         reasons.append(why)
@@ -104,6 +104,7 @@ def fetch_sizes(
     total = len(todo)
     try:
         pages = pages_needed({b.release for b in todo.values()}, releases_newest_first)
+        allow_api = allow_api and settings.uses_github_api  # a mirror: its files say sizes
         if allow_api and pages and len(todo) > HEAD_ALWAYS and pages < len(todo):
             _from_pages(settings, http, todo, pages, report, progress, total, cancel)
         left = list(todo.values())
