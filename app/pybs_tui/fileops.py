@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 import threading
 from collections.abc import Callable
@@ -47,3 +48,39 @@ def hash_file(
             if on_chunk is not None:
                 on_chunk(done)
     return hasher.hexdigest(), done
+
+
+def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes | None:
+    """The first `limit` bytes of a regular file; None for anything else or an error (a FIFO
+    or a device never blocks: it is opened non-blocking and refused)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except (OSError, ValueError):
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks, left = [], limit
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def read_json_file(path: str | os.PathLike[str], limit: int) -> object | None:
+    """A small JSON file from outside (a receipt, another tool's metadata): None when it is
+    missing, not a regular file, over `limit` bytes, not JSON or nested too deep."""
+    from .catalog import jsonsafe
+
+    data = read_bounded(path, limit + 1)
+    if data is None or len(data) > limit:
+        return None
+    try:
+        return jsonsafe.loads(data)
+    except ValueError:
+        return None

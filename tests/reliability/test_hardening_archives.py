@@ -385,3 +385,26 @@ def test_hole15_data_after_the_tar_end_is_ignored_by_both_formats(world: World, 
     assert outside_state(world) == {
         k: v for k, v in world.before.items() if k.startswith("outside")
     }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-install_only.tar.gz\n",
+        "python3.12\n",
+    ],
+)
+def test_hole15_validators_do_not_take_a_trailing_newline(name: str) -> None:
+    """`$` matches before a final newline: every validator of outside names ends at \\Z."""
+    from pybs_tui.install import fixups, registry, root
+
+    if name.endswith(".tar.gz\n"):
+        with pytest.raises(InstallError):
+            root.check_asset_name(name)
+        assert root._LEFTOVER.match(".staging-12-ab\n") is None
+    else:
+        assert fixups._VERSIONED.match(name) is None
+        assert registry._INCLUDE.match(name) is None
+        assert registry._PLAIN_DIR.match("3.12.3\n") is None
+        assert registry._AT_DIR.match("cpython@3.12.3\n") is None
+        assert registry._UV_DIR.match("cpython-3.12.3-linux-x86_64-gnu\n") is None

@@ -513,3 +513,29 @@ def test_cli_signal_during_the_probe_cleans_up(
 def iter_receipts_in(install_dir: Path) -> Iterator[Path]:
     if install_dir.exists():
         yield from install_dir.glob("*/.pybs-receipt.json")
+
+
+def test_probe_answer_nested_too_deep_is_one_line(world: World) -> None:
+    """A line of 200,000 '[' where the probe's JSON should be: no RecursionError, one line."""
+    script = "#!/bin/sh\nprintf '{\"a\": '\nhead -c 200000 /dev/zero | tr '\\0' '['\necho\n"
+    name, archive = archive_with(script.encode())
+    world.refused(world.serve(name, archive), "probe")
+
+
+def test_outside_json_files_nested_or_huge_are_ignored(world: World, tmp_path: Path) -> None:
+    """A receipt or another tool's metadata that is a nesting bomb, too large or a FIFO is
+    read as 'not ours' (no RecursionError, no hang, no unbounded read)."""
+    from pybs_tui.fileops import read_json_file
+    from pybs_tui.install.receipts import read_receipt
+
+    bomb = tmp_path / "bomb"
+    bomb.mkdir()
+    (bomb / ".pybs-receipt.json").write_bytes(b"[" * 200_000)
+    assert read_receipt(bomb) is None
+    huge = tmp_path / "huge.json"
+    huge.write_bytes(b'{"a": "' + b"x" * (2 << 20) + b'"}')
+    assert read_json_file(huge, 1 << 20) is None
+    assert read_json_file(huge, 4 << 20) == {"a": "x" * (2 << 20)}
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    assert read_json_file(fifo, 1024) is None  # returns at once: never opened for a blocking read

@@ -277,7 +277,8 @@ async def test_case44_install_errors_with_markup_keep_the_app_and_other_installs
             assert job.phase == "failed"
             assert "\n" not in job.error and len(job.error) < 400, job.error
         assert "x[/b]" in refused_job.error
-        assert "60[/x]" in limited_job.error
+        # a header that is not a number is not quoted at all (net reads headers strictly)
+        assert "rate limit" in limited_job.error and "60" not in limited_job.error
         assert "PWNEDTITLE" in lying_job.error
         await open_installs(app, pilot)
         for job in jobs:
@@ -288,10 +289,10 @@ async def test_case44_install_errors_with_markup_keep_the_app_and_other_installs
         tooltip = app.screen.get_child_by_type(Tooltip)
         await settle(pilot, lambda: tooltip.display, "the tooltip")  # after a short delay
         assert "PWNEDTITLE" in str(tooltip.render())
-        assert_safe(app, "installs screen, tooltip and notifications", visible="60[/x]")
+        assert_safe(app, "installs screen, tooltip and notifications", visible="x[/b]")
         assert "x[/b]" in shown(app) and r"\x1b]0;PWNEDTITLE" in shown(app)
         notified = recorder.joined()
-        assert "60[/x]" in notified and "x[/b]" in notified
+        assert "x[/b]" in notified
         assert "install of 3.12.3 failed" in shown(app)  # its notification is on screen
         await tap(pilot, "escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, InstallsScreen))

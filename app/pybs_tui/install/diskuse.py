@@ -16,10 +16,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..fileops import read_json_file
 from .root import FD_WALK, parent_of, walk_folders
 
 CACHE_NAME = "diskuse.json"
 CACHE_SCHEMA = "pybs-tui-diskuse/1"
+CACHE_LIMIT = 16 << 20  # far more than any number of installs needs
 _CACHE_LIMIT = 500  # entries kept; the oldest are dropped first
 
 
@@ -136,11 +138,9 @@ class DiskUseCache:
 
     def _load(self) -> dict[str, dict]:
         if self._entries is None:
-            try:
-                data = json.loads(self.path.read_bytes())
-                entries = data.get("entries") if data.get("schema") == CACHE_SCHEMA else None
-            except (OSError, ValueError, AttributeError):
-                entries = None
+            data = read_json_file(self.path, CACHE_LIMIT)
+            ours = isinstance(data, dict) and data.get("schema") == CACHE_SCHEMA
+            entries = data.get("entries") if isinstance(data, dict) and ours else None
             self._entries = entries if isinstance(entries, dict) else {}
         return self._entries
 

@@ -22,7 +22,7 @@ from .receipts import RECEIPT_NAME, RECEIPT_SCHEMA
 
 PBS_BUILD_PREFIX = "/install"
 _PREFIX_VAR = re.compile(r"""['"]prefix['"]\s*:\s*['"]([^'"]+)['"]""")
-_VERSIONED = re.compile(r"^python(\d+)\.(\d+)([a-z]*)$")
+_VERSIONED = re.compile(r"^python(\d+)\.(\d+)([a-z]*)\Z")
 
 
 def _prefix_pattern(old: str) -> re.Pattern[str]:

@@ -18,7 +18,6 @@ capped (`ProbeLimits.output`; more is an error), and resource limits set before 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import selectors
@@ -32,6 +31,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
+from ..catalog import jsonsafe
 from ..catalog.models import Build
 from ..progress import InstallError, check_cancel
 from ..units import format_size, printable
@@ -191,7 +191,7 @@ def parse_probe_output(stdout: str) -> dict[str, Any]:
         if not line.startswith("{"):
             continue
         try:
-            data = json.loads(line)
+            data = jsonsafe.loads(line)
         except ValueError:
             continue
         if isinstance(data, dict) and isinstance(data.get("version"), str):

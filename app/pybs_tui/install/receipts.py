@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..fileops import read_json_file
 from ..settings import Settings
 
 RECEIPT_NAME = ".pybs-receipt.json"
+RECEIPT_LIMIT = 1 << 20  # a receipt is about 1 kB; anything over this is not ours
 RECEIPT_SCHEMA = "pybs-tui-receipt/1"
 
 
@@ -23,10 +24,7 @@ def install_dir_name(asset_name: str) -> str:
 
 def read_receipt(install_path: Path) -> dict[str, Any] | None:
     """The receipt of one install dir, or None if missing or unreadable."""
-    try:
-        data = json.loads((install_path / RECEIPT_NAME).read_bytes())
-    except (OSError, ValueError):
-        return None
+    data = read_json_file(install_path / RECEIPT_NAME, RECEIPT_LIMIT)
     if not isinstance(data, dict) or data.get("schema") != RECEIPT_SCHEMA:
         return None
     return data

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import configparser
 import datetime as dt
-import json
 import os
 import re
 import stat
@@ -27,6 +26,7 @@ from typing import Any
 from ..catalog.group import ARCH_ALIASES
 from ..catalog.models import Version
 from ..catalog.names import parse_name, parse_version
+from ..fileops import read_bounded, read_json_file
 from ..settings import Settings
 from .receipts import iter_receipts
 
@@ -60,6 +60,7 @@ PIN_FILE = ".python-version"
 #: Bytes read at most from a pyvenv.cfg and from a pin file.
 CFG_LIMIT = 65536
 PIN_LIMIT = 4096
+CONFIG_LIMIT = 65536  # other tools' small config and metadata files: read this far at most
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,8 @@ class Roots:
     def pdm_python(self) -> Path:
         config = self._path("PDM_CONFIG_FILE") or self._user_config_dir("pdm") / "config.toml"
         try:
-            data = tomllib.loads(config.read_text())
+            raw = read_bounded(config, CONFIG_LIMIT)
+            data = tomllib.loads((raw or b"").decode("utf-8", "replace"))
             value = data.get("python", {}).get("install_root")
             if isinstance(value, str) and value:
                 return Path(value).expanduser()
@@ -317,16 +319,16 @@ class Interpreter:
 # ---------------------------------------------------------------------------------------------
 # reading trees
 _PY_VERSION = re.compile(rb'#define\s+PY_VERSION\s+"([^"]+)"')
-_INCLUDE = re.compile(r"^python(\d+)\.(\d+)([a-z]*)$")
+_INCLUDE = re.compile(r"^python(\d+)\.(\d+)([a-z]*)\Z")
 _UV_DIR = re.compile(
     r"^cpython-(?P<ver>\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)(?P<t>t)?(?:\+(?P<variant>[a-z+]+))?"
-    r"-(?P<os>[a-z0-9]+)-(?P<arch>[a-z0-9_]+)-(?P<libc>[a-z0-9]+)$"
+    r"-(?P<os>[a-z0-9]+)-(?P<arch>[a-z0-9_]+)-(?P<libc>[a-z0-9]+)\Z"
 )
 _AT_DIR = re.compile(
-    r"^cpython(?:-(?P<arch>[a-z0-9_]+))?@(?P<ver>\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)(?P<t>t)?$"
+    r"^cpython(?:-(?P<arch>[a-z0-9_]+))?@(?P<ver>\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)(?P<t>t)?\Z"
 )
 _PLAIN_DIR = re.compile(
-    r"^(?P<ver>\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc)\d+)?)(?P<t>t)?(?P<rest>(?:[-+][A-Za-z0-9.+-]*)?)$"
+    r"^(?P<ver>\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc)\d+)?)(?P<t>t)?(?P<rest>(?:[-+][A-Za-z0-9.+-]*)?)\Z"
 )
 _UV_OS = {"macos": "darwin"}
 
@@ -380,7 +382,7 @@ def patchlevel_version(path: Path) -> Version | None:
         return None
     for header in candidates:
         try:
-            m = _PY_VERSION.search(header.read_bytes()[:65536])
+            m = _PY_VERSION.search(read_bounded(header, 65536) or b"")
         except OSError:
             continue
         if m:
@@ -491,7 +493,7 @@ def discover_uv(root: Path) -> list[Interpreter]:
         variant = _variant(bool(m["t"]) or "freethreaded" in words, "debug" in words)
         release = ""
         try:
-            text = (path / "BUILD").read_text(errors="replace").strip()
+            text = (read_bounded(path / "BUILD", 64) or b"").decode("ascii", "replace").strip()
             if re.fullmatch(r"\d{8}", text):
                 release = text
         except OSError:
@@ -553,10 +555,7 @@ def discover_hatch(root: Path) -> list[Interpreter]:
     """hatch: <root>/3.12/hatch-dist.json {"source": <PBS url>, "python_path": ...}."""
     out = []
     for path in _subdirs(root):
-        try:
-            meta = json.loads((path / "hatch-dist.json").read_bytes())
-        except (OSError, ValueError):
-            continue
+        meta = read_json_file(path / "hatch-dist.json", CONFIG_LIMIT)
         if not isinstance(meta, dict):
             continue
         source = str(meta.get("source") or "")
@@ -792,24 +791,6 @@ def pin_matches(request: str, version: Version | None, variant: str = "default")
     return "debug" not in words or "debug" in variant
 
 
-def _read_bounded(path: str | os.PathLike[str], limit: int) -> bytes | None:
-    """The first `limit` bytes of a regular file; None for anything else (a FIFO never
-    blocks: it is opened non-blocking and refused)."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    try:
-        fd = os.open(path, flags)
-    except (OSError, ValueError):
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        return os.read(fd, limit)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
 def _is_file(path: str) -> bool:
     try:
         return stat.S_ISREG(os.stat(path).st_mode)
@@ -819,7 +800,7 @@ def _is_file(path: str) -> bool:
 
 def read_pyvenv_homes(cfg: Path) -> list[str]:
     """home / executable / base-executable values of a pyvenv.cfg (absolute paths only)."""
-    data = _read_bounded(cfg, CFG_LIMIT)
+    data = read_bounded(cfg, CFG_LIMIT)
     if data is None:
         return []
     parser = configparser.ConfigParser(interpolation=None, strict=False)
@@ -838,7 +819,7 @@ def read_pyvenv_homes(cfg: Path) -> list[str]:
 def read_pins(pin: Path, home: Path | None = None) -> list[str]:
     """The versions a .python-version file requests, one per line or word (at most 8);
     '~' and relative paths are made absolute."""
-    data = _read_bounded(pin, PIN_LIMIT)
+    data = read_bounded(pin, PIN_LIMIT)
     if data is None:
         return []
     out: list[str] = []

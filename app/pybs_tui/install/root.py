@@ -41,8 +41,8 @@ STAGING_PREFIX = ".staging-"
 TRASH_PREFIX = ".trash-"
 ROOT_LOCK_TIMEOUT = 10.0
 POLL = 0.1
-_SAFE = re.compile(r"^[A-Za-z0-9._+\-]+$")
-_LEFTOVER = re.compile(r"^\.(?:staging|trash)-(\d+)-[0-9a-f]+$")
+_SAFE = re.compile(r"^[A-Za-z0-9._+\-]+\Z")
+_LEFTOVER = re.compile(r"^\.(?:staging|trash)-(\d+)-[0-9a-f]+\Z")
 
 
 class LockBusy(InstallError):
