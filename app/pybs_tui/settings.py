@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from .catalog.models import ASTRAL_DOWNLOAD_PREFIX, PBS_DOWNLOAD_PREFIX
+from .units import shorten
 
 APP_NAME = "pybs-tui"
 DEFAULT_INDEX_URL = (
@@ -24,6 +25,18 @@ DEFAULT_INDEX_URL = (
 )
 DEFAULT_GITHUB_API = "https://api.github.com"
 PBS_REPO = "astral-sh/python-build-standalone"
+
+
+def _too_long(existing: Path, path: Path) -> bool:
+    """Whether the folders from `existing` down to `path` cannot be made for their length
+    (the file system's name and path limits hold for root too, unlike permissions)."""
+    try:
+        name_max = os.pathconf(existing, "PC_NAME_MAX")
+        path_max = os.pathconf(existing, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):
+        name_max, path_max = 255, 4096
+    parts = path.relative_to(existing).parts
+    return any(len(os.fsencode(p)) > name_max for p in parts) or len(os.fsencode(path)) >= path_max
 
 
 class SettingsError(ValueError):
@@ -107,6 +120,9 @@ class Settings:
                 raise SettingsError(f"{where}{probe} is not a folder")
             if probe != path and not os.access(probe, os.W_OK | os.X_OK):
                 raise SettingsError(f"{where}cannot create {path} ({probe} is not writable)")
+            if probe != path and _too_long(probe, path):
+                too_long = shorten(str(path), 160)
+                raise SettingsError(f"{where}cannot create {too_long} (a name in it is too long)")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

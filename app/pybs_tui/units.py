@@ -66,3 +66,12 @@ def printable_lines(text: object) -> str:
     """`printable` for text of several lines: the line breaks (\\n) stay, everything else
     (\\r too) is written out."""
     return "\n".join(printable(line) for line in str(text).split("\n"))
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    """`text` cut in its middle to at most `limit` characters, both ends kept: a message
+    naming a very long path stays one short line and keeps its reason at the end."""
+    if len(text) <= limit:
+        return text
+    keep = (limit - 5) // 2
+    return f"{text[:keep]} ... {text[-keep:]}"

@@ -40,6 +40,7 @@ import zstandard
 
 from ..progress import InstallError, Progress, ProgressCallback, check_cancel
 from ..settings import Settings
+from ..units import shorten
 from .receipts import RECEIPT_NAME
 from .root import make_staging, remove_tree
 
@@ -86,7 +87,6 @@ _FOLD_GROWTH = len(f"/{FULL_SUBDIR}/{FULL_EXTRAS}/")
 
 
 #: Longest message of a refusal: a member name may be 4 kB, the line for the user is not.
-MESSAGE_MAX = 300
 #: os.link failures after which a hard link is made as a copy (counted like any file).
 _NO_LINK = {errno.EMLINK, errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP}
 
@@ -97,14 +97,6 @@ class ArchiveRefused(InstallError):
 
     def __init__(self, message: str) -> None:
         super().__init__(shorten(message))
-
-
-def shorten(text: str, limit: int = MESSAGE_MAX) -> str:
-    """`text` cut in its middle to at most `limit` characters (both ends kept)."""
-    if len(text) <= limit:
-        return text
-    keep = (limit - 5) // 2
-    return f"{text[:keep]} ... {text[-keep:]}"
 
 
 @dataclass

@@ -23,8 +23,9 @@ from ..catalog.models import Build
 from ..catalog.names import FLAVOR_WORDS
 from ..progress import InstallError, Progress, ProgressCallback, check_cancel
 from ..settings import Settings
+from ..units import shorten
 from . import fixups
-from .extract import ExtractResult, extract_archive, shorten
+from .extract import ExtractResult, extract_archive
 from .probe import PROBE_TIMEOUT, ProbeCheck, ProbeMismatch, probe_checks, run_probe
 from .receipts import install_dir_name, read_receipt
 from .root import (
