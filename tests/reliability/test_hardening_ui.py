@@ -24,6 +24,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -613,3 +614,23 @@ def test_case44_cli_install_on_a_terminal_with_markup_in_its_paths(tmp_path):
     assert "\x1b]0;PWNEDTITLE" not in out and "\u202e" not in out
     assert staging_left(home / "data" / "pythons") == []
     assert tree_state(sentinel) == before
+
+
+def test_case48_sigterm_ends_the_tui_and_restores_the_terminal(tmp_path):
+    """SIGTERM to a running TUI: textual's loop ends like a quit (the alternate screen is left,
+    the cursor shown again), one line, exit 143 (128 + SIGTERM)."""
+    user = tmp_path / "user"
+    user.mkdir()
+    term = Terminal(["-m", "pybs_tui", "--offline"], child_env(tmp_path), user)
+    try:
+        assert term.read_until(b"uv's picks"), term.out[-3000:]
+        term.read_until(b"\x00never", timeout=0.5)  # let it finish drawing
+        term.proc.send_signal(signal.SIGTERM)
+        status = term.finish()
+    finally:
+        term.kill()
+    out = term.out.decode("utf-8", "replace")
+    assert status == 143, out[-2000:]
+    tail = out[out.rindex("uv's picks") :]
+    assert "\x1b[?1049l" in tail  # left the alternate screen
+    assert "pybs-tui: terminated" in tail and "Traceback" not in out
