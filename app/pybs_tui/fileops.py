@@ -50,17 +50,36 @@ def hash_file(
     return hasher.hexdigest(), done
 
 
+class NotARegularFile(OSError):
+    """The path names a FIFO, a device, a socket or a folder, where a file was expected."""
+
+
+def open_regular(path: str | os.PathLike[str], extra_flags: int = 0) -> tuple[int, os.stat_result]:
+    """(descriptor, its stat) of a regular file, opened for reading without blocking on a
+    FIFO or device put in its place (NotARegularFile then), blocking again once checked.
+    The caller closes the descriptor."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0) | extra_flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFile(f"{os.fspath(path)} is not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info
+
+
 def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes | None:
     """The first `limit` bytes of a regular file; None for anything else or an error (a FIFO
-    or a device never blocks: it is opened non-blocking and refused)."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    or a device never blocks: see open_regular)."""
     try:
-        fd = os.open(path, flags)
+        fd, _ = open_regular(path)
     except (OSError, ValueError):
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
         chunks, left = [], limit
         while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
             chunks.append(chunk)

@@ -96,11 +96,24 @@ def install_root_lock(
     root.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(root_lock_path(settings))
     waiting = Progress("lock", message=f"waiting for another pybs-tui working in {root}")
+    busy = f"another pybs-tui is installing or removing interpreters in {root}"
+    with _holding(lock, timeout, cancel, progress, waiting, busy):
+        yield
+
+
+@contextlib.contextmanager
+def _holding(
+    lock: filelock.FileLock,
+    timeout: float | None,
+    cancel: threading.Event | None,
+    progress: ProgressCallback | None,
+    waiting: Progress,
+    busy: str,
+) -> Iterator[None]:
+    """Hold `lock` for the block; LockBusy ("<busy>; try again when it finishes") if it
+    could not be had within `timeout`."""
     if not _acquire(lock, timeout, cancel, progress, waiting):
-        raise LockBusy(
-            f"another pybs-tui is installing or removing interpreters in {root}; try again "
-            "when it finishes"
-        )
+        raise LockBusy(f"{busy}; try again when it finishes")
     try:
         yield
     finally:
@@ -122,15 +135,9 @@ def build_lock(
     folder.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(folder / f"{name}.lock")
     waiting = Progress("lock", message=f"waiting for another pybs-tui installing {name}")
-    if not _acquire(lock, timeout, cancel, progress, waiting):
-        raise LockBusy(
-            f"another pybs-tui is installing {name} into {settings.install_dir}; "
-            "try again when it finishes"
-        )
-    try:
+    busy = f"another pybs-tui is installing {name} into {settings.install_dir}"
+    with _holding(lock, timeout, cancel, progress, waiting, busy):
         yield
-    finally:
-        lock.release()
 
 
 # -- staging and trash ---------------------------------------------------------------------------

@@ -426,8 +426,6 @@ def _copy_from_mirror(
                 part.size += len(chunk)
                 reporter.fresh += len(chunk)
                 reporter.report(part.size, size)
-            out.flush()
-            os.fsync(out.fileno())
     finally:
         os.close(fd)
     reporter.report(part.size, size, force=True)

@@ -10,10 +10,10 @@ Every failure is a NetError with one line.
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from ..fileops import NotARegularFile, open_regular
 from ..settings import Settings
 from .client import NetError
 
@@ -53,23 +53,15 @@ def resolve(settings: Settings, url: str) -> Path:
 def open_file(settings: Settings, url: str) -> tuple[int, int]:
     """(open descriptor, size) of a regular file in the file:// mirror; the caller closes."""
     path = resolve(settings, url)
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+        fd, info = open_regular(path, getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
         raise NetError(f"{path.name} is not in the mirror {mirror_root(settings)}") from None
+    except NotARegularFile:
+        raise NetError(f"{path} in the mirror is not a regular file") from None
     except OSError as exc:
         raise NetError(f"cannot read {path} from the mirror: {exc.strerror or exc}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise NetError(f"{path} in the mirror is not a regular file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd, st.st_size
+    return fd, info.st_size
 
 
 def file_size(settings: Settings, url: str) -> int:

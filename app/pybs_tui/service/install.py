@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ from ..catalog.models import PBS_DOWNLOAD_PREFIX, Build, Catalog
 from ..catalog.names import parse_name
 from ..catalog.select import UvPicks, resolve_request, uv_key
 from ..catalog.sources import CatalogFormatError
-from ..fileops import HASH_CHUNK
+from ..fileops import HASH_CHUNK, NotARegularFile, open_regular
 from ..install.pipeline import (
     Fetched,
     InstallResult,
@@ -403,9 +402,6 @@ def _no_checksum(settings: Settings, build: Build) -> InstallError:
     )
 
 
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-
-
 def _copy_local(
     settings: Settings,
     path: Path,
@@ -457,17 +453,13 @@ def _copy_hashing(
     hasher = hashlib.sha256()
     done = 0
     try:
-        # O_NONBLOCK: a FIFO put in the archive's place must not block the open
-        src = os.open(path, os.O_RDONLY | _NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        src, info = open_regular(path)  # a FIFO put in the archive's place does not block
+    except NotARegularFile:
+        raise InstallError(f"cannot read {path}: not a regular file") from None
     except OSError as exc:
         raise InstallError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(src, "rb") as reader:
-            info = os.fstat(src)
-            if not stat.S_ISREG(info.st_mode):
-                raise InstallError(f"cannot read {path}: not a regular file")
-            if _NONBLOCK:
-                os.set_blocking(src, True)
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
             with os.fdopen(os.open(copy, flags, 0o600), "wb") as writer:
                 while chunk := reader.read(HASH_CHUNK):
