@@ -50,6 +50,8 @@ class Route:
     delay: float = 0.0  # seconds before answering
     chunk: int = 64 * 1024
     rate: float | None = None  # bytes per second, to make downloads take time
+    gate: threading.Event | None = None  # after `gate_after` bytes, wait (30 s at most) for it
+    gate_after: int = 0
 
 
 @dataclass
@@ -182,8 +184,13 @@ class LoopbackServer:
         try:
             while sent < limit:
                 piece = payload[sent : min(limit, sent + route.chunk)]
+                if route.gate is not None and sent < route.gate_after <= sent + len(piece):
+                    piece = piece[: route.gate_after - sent]
                 h.wfile.write(piece)
                 sent += len(piece)
+                if route.gate is not None and sent == route.gate_after:
+                    h.wfile.flush()
+                    route.gate.wait(30)
                 if route.rate:
                     time.sleep(len(piece) / route.rate)
             h.wfile.flush()

@@ -805,9 +805,11 @@ class _Extractor:
         staging: Path,
         progress: ProgressCallback | None,
         cancel: threading.Event | None,
+        stream: BinaryIO | None = None,
     ) -> None:
         self.settings = settings
         self.archive = archive
+        self.stream = stream
         self.staging = staging
         self.root = os.fspath(staging)
         self.real_root = os.path.realpath(self.root)
@@ -835,11 +837,15 @@ class _Extractor:
     def _run(self) -> None:
         limits = self.settings.limits
         total_limit = limits.max_unpacked_bytes + 1024 * limits.max_members + 4 * HEADER_BUDGET
-        with self.archive.open("rb") as fh:
+        source = self.stream
+        with self.archive.open("rb") if source is None else contextlib.nullcontext(source) as fh:
             reader = _Reader(_open_stream(fh, self.settings, self.archive))
             try:
                 self._read_members(_Guard(reader, total_limit))
             finally:
+                interrupt = getattr(source, "interrupt", None)
+                if interrupt is not None:  # a streamed archive may block the reader thread
+                    interrupt()
                 reader.close()
         if self.members == 0:
             raise InstallError("unexpected archive layout: the archive is empty")
@@ -1205,8 +1211,12 @@ def extract_archive(
     flavor: str | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    stream: BinaryIO | None = None,
 ) -> ExtractResult:
     """Extract `archive` into a new staging folder and check its layout.
+
+    `stream`, if given, is read instead of the file (a `feed.FeedReader` over a download in
+    progress); `archive` then only names it in messages.
 
     `flavor` ('full', 'install_only', ...) makes the layout check strict. For full archives the
     interpreter tree python/install/ becomes the root and the rest of python/ is kept in
@@ -1215,7 +1225,7 @@ def extract_archive(
     """
     staging = make_staging(settings)
     try:
-        extractor = _Extractor(settings, Path(archive), staging, progress, cancel)
+        extractor = _Extractor(settings, Path(archive), staging, progress, cancel, stream)
         try:
             extractor.run()
         except OSError as exc:

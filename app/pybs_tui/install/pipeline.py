@@ -66,6 +66,11 @@ class Fetched:
     owned: bool  # a download of ours: deleted once installed
 
 
+def archive_flavor(build: Build) -> str | None:
+    """The flavor the archive's layout must match (None: not known from the name)."""
+    return build.flavor if build.flavor in FLAVOR_WORDS else None
+
+
 def target_of(settings: Settings, build: Build) -> Path:
     """Where `build` installs: ``<install_dir>/<archive name without .tar.*>``."""
     return settings.install_dir / install_dir_name(build.name)
@@ -142,22 +147,24 @@ def install_archive(
     inferred: dict[str, tuple[bool | None, str]] | None = None,
     lock_timeout: float = ROOT_LOCK_TIMEOUT,
     probe_timeout: float = PROBE_TIMEOUT,
+    extracted: ExtractResult | None = None,
 ) -> InstallResult:
     """Extract, fix up, probe and publish a verified archive; InstallError (one line) or
     Cancelled on failure, nothing left behind. `inferred` holds the catalog's inferred flags
-    (see probe_checks)."""
+    (see probe_checks). `extracted` is the archive already staged from exactly these verified
+    bytes (see install.streaming); this call then owns it."""
     target = target_of(settings, build)
-    with install_root_lock(settings, timeout=lock_timeout, cancel=cancel, progress=progress):
-        sweep_stale(settings)
-    extracted: ExtractResult | None = None
     try:
-        extracted = extract_archive(
-            settings,
-            fetched.path,
-            flavor=build.flavor if build.flavor in FLAVOR_WORDS else None,
-            progress=progress,
-            cancel=cancel,
-        )
+        with install_root_lock(settings, timeout=lock_timeout, cancel=cancel, progress=progress):
+            sweep_stale(settings)
+        if extracted is None:
+            extracted = extract_archive(
+                settings,
+                fetched.path,
+                flavor=archive_flavor(build),
+                progress=progress,
+                cancel=cancel,
+            )
         root = extracted.root
         if progress is not None:
             progress(Progress("finish", message="fixing links and sysconfig paths"))

@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..catalog import jsonsafe
+from ..feed import PartFeed
 from ..fileops import hash_file
 from ..progress import Cancelled, InstallError, Progress, ProgressCallback, check_cancel
 from ..settings import Settings
@@ -140,6 +141,7 @@ class _Part:
     etag: str | None = None
     last_modified: str | None = None
     hasher: Any = None
+    feed: PartFeed | None = None  # told what happens to the part, for a streaming reader
 
     def __post_init__(self) -> None:
         self.hasher = hashlib.sha256()
@@ -153,6 +155,8 @@ class _Part:
 
     def discard(self) -> None:
         """Delete the part and the sidecar; the next attempt starts from byte 0."""
+        if self.feed is not None:
+            self.feed.discarded()
         for path in (self.path, self.sidecar):
             with contextlib.suppress(OSError):  # best effort; a later open reports real trouble
                 path.unlink()
@@ -185,6 +189,16 @@ class _Part:
         self.etag, self.last_modified = meta.get("etag"), meta.get("last_modified")
         self.hasher = hashlib.sha256()
         _, self.size = hash_file(self.path, cancel, hasher=self.hasher)
+        if self.feed is not None:
+            self.feed.started(self.path, self.size)
+
+    def wrote(self, fh: Any, chunk: bytes) -> None:
+        """Account for `chunk`, just written to the part through `fh`."""
+        self.hasher.update(chunk)
+        self.size += len(chunk)
+        if self.feed is not None:
+            fh.flush()  # the reader reads the file, not our buffer
+            self.feed.grew(self.size)
 
     def save_sidecar(self) -> None:
         meta = {
@@ -322,11 +336,14 @@ def download(
     cancel: threading.Event | None = None,
     canonical_url: str | None = None,
     allow_unverified: bool = False,
+    feed: PartFeed | None = None,
 ) -> DownloadResult:
     """Download `url` to `dest`, resuming a partial file and verifying size and sha256.
 
     `canonical_url` is re-requested once if a redirect target answers 403 (an expired signed
     URL). Without `expected_sha256` the download is refused unless `allow_unverified`.
+    `feed`, if given, is told of every byte that reaches the part (see `feed.PartFeed`), so
+    another thread can read the archive while it arrives.
     Raises `Cancelled` if `cancel` is set, `DownloadError` (an `InstallError`) otherwise.
     """
     dest = Path(dest)
@@ -344,11 +361,15 @@ def download(
         expected = expected_sha256.lower()
 
     part = _Part(dest.with_name(name + ".part"), dest.with_name(name + ".part.json"), url, expected)
+    part.feed = feed
     try:
         check_cancel(cancel)
         if expected is not None and dest.is_file():
             digest, size = hash_file(dest, cancel)
             if digest == expected and (expected_size is None or size == expected_size):
+                if feed is not None:
+                    feed.started(dest, size)
+                    feed.finished(dest, size)
                 return DownloadResult(dest, digest, size, True, False, 0)
             dest.unlink()  # a stale or corrupt copy: never left looking valid
         folder = local.is_file_url(url)
@@ -417,13 +438,14 @@ def _copy_from_mirror(
             )
         cap = expected_size if expected_size is not None else settings.limits.max_download_bytes
         with os.fdopen(os.dup(fd), "rb") as src, part.path.open("wb") as out:
+            if part.feed is not None:
+                part.feed.started(part.path, 0)
             while chunk := src.read(1 << 20):
                 check_cancel(cancel)
                 if part.size + len(chunk) > cap:
                     raise _too_big(name, "the mirror's file", cap, expected_size)
                 out.write(chunk)
-                part.hasher.update(chunk)
-                part.size += len(chunk)
+                part.wrote(out, chunk)
                 reporter.fresh += len(chunk)
                 reporter.report(part.size, size)
     finally:
@@ -470,6 +492,8 @@ def _publish(
     with part.path.open("rb+") as fh:
         os.fsync(fh.fileno())
     os.replace(part.path, dest)
+    if part.feed is not None:
+        part.feed.finished(dest, part.size)
     with contextlib.suppress(FileNotFoundError):
         part.sidecar.unlink()
     return DownloadResult(dest, digest, part.size, expected is not None, resumed, attempts)
@@ -686,6 +710,8 @@ class _Downloader:
         with part.path.open("ab" if start else "wb") as fh:
             if fh.tell() != start:  # the part changed under us
                 raise _Restart()
+            if start == 0 and part.feed is not None:
+                part.feed.started(part.path, 0)
             self.reporter.report(part.size, self.total, force=True)
             for chunk in response.iter_raw():
                 check_cancel(self.cancel)
@@ -700,8 +726,7 @@ class _Downloader:
                         self.dest.name, _host(str(response.url)), cap, self.expected_size
                     )
                 fh.write(chunk)
-                part.hasher.update(chunk)
-                part.size += len(chunk)
+                part.wrote(fh, chunk)
                 self.reporter.fresh += len(chunk)
                 self.reporter.report(part.size, self.total)
             check_cancel(self.cancel)

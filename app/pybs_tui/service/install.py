@@ -31,11 +31,14 @@ from ..catalog.models import PBS_DOWNLOAD_PREFIX, Build, Catalog
 from ..catalog.names import parse_name
 from ..catalog.select import UvPicks, resolve_request, uv_key
 from ..catalog.sources import CatalogFormatError
+from ..feed import PartFeed
 from ..fileops import HASH_CHUNK, NotARegularFile, open_regular
+from ..install.extract import ExtractResult
 from ..install.pipeline import (
     Fetched,
     InstallResult,
     already,
+    archive_flavor,
     existing_install,
     install_archive,
     target_of,
@@ -50,6 +53,7 @@ from ..install.root import (
     make_staging,
     remove_tree,
 )
+from ..install.streaming import StreamedExtraction
 from ..net.client import NetError, make_client
 from ..net.download import DownloadError, download
 from ..net.hosts import download_urls
@@ -490,9 +494,11 @@ def _download(
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
     allow_unverified: bool,
+    feed: PartFeed | None = None,
 ) -> Fetched:
     """Download from each host in turn (astral's copy, then GitHub; or the mirror, or the
-    given URL) until one gives the verified archive."""
+    given URL) until one gives the verified archive. `feed` follows every byte (for
+    install.streaming)."""
     if source is not None:
         candidates = [("url", source)]
     elif build.url:
@@ -518,6 +524,7 @@ def _download(
                     cancel=cancel,
                     canonical_url=url,
                     allow_unverified=allow_unverified,
+                    feed=feed,
                 )
             except DownloadError as exc:
                 if settings.offline or i == len(candidates) - 1:
@@ -538,6 +545,38 @@ def _download(
         if client is None:
             http.close()
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _download_extracting(
+    settings: Settings,
+    build: Build,
+    source: str | None,
+    *,
+    client: httpx.Client | None,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    allow_unverified: bool,
+) -> tuple[Fetched, ExtractResult | None]:
+    """`_download` with the extraction following the bytes as they arrive (see
+    install.streaming): the verified archive, and its staged tree when the stream gave one."""
+    with StreamedExtraction(
+        settings,
+        settings.downloads_dir / build.name,
+        flavor=archive_flavor(build),
+        progress=progress,
+        cancel=cancel,
+    ) as streamed:
+        fetched = _download(
+            settings,
+            build,
+            source,
+            client=client,
+            progress=progress,
+            cancel=cancel,
+            allow_unverified=allow_unverified,
+            feed=streamed.feed,
+        )
+        return fetched, streamed.result(fetched.sha256, fetched.size)
 
 
 def install_build(
@@ -584,6 +623,7 @@ def install_build(
         local_file = local_path(source).absolute() if local and source is not None else None
         plan = plan_install(settings, build, source=source, force=force)
         holder: Path | None = None  # the private copy's folder, for a local archive
+        extracted: ExtractResult | None = None  # staged while downloading
         if local:
             space = plan.disk_problem()
             if space:
@@ -599,7 +639,7 @@ def install_build(
                 space = plan.disk_problem()
                 if space:
                     raise InstallError(space)
-            fetched = _download(
+            fetched, extracted = _download_extracting(
                 settings,
                 build,
                 source,
@@ -620,7 +660,13 @@ def install_build(
                 inferred=inferred,
                 lock_timeout=lock_timeout,
                 probe_timeout=probe_timeout,
+                extracted=extracted,
             )
+        except BaseException:
+            if extracted is not None:  # install_archive owns it once it runs
+                with contextlib.suppress(OSError):
+                    remove_tree(extracted.staging)
+            raise
         finally:
             if holder is not None:
                 with contextlib.suppress(OSError):  # else swept once this process is gone
