@@ -455,18 +455,21 @@ def write_indexes(folder: Path, listing: Listing, now: dt.datetime | None = None
 def _complete_checksums(
     settings: Settings, builds: list[tuple[Build, str | None]], http: httpx.Client
 ) -> list[tuple[Build, str | None]]:
-    """A missing sha256 from its release's SHA256SUMS (from the mirror, if one is set)."""
+    """A missing sha256 from the SHA256SUMS beside the archive where it downloads from
+    (the mirror's, astral's copy, or the folder of the URL given)."""
     sums: dict[str, dict[str, str]] = {}
     out = []
     for build, source in builds:
-        if build.sha256 is None and build.release and not settings.offline:
-            if build.release not in sums:
-                prefix = settings.mirror or sources.PBS_DOWNLOAD_PREFIX
+        urls = [source] if source else [u for _, u in download_urls(build.url, settings)]
+        folder_url, _, _ = (urls[0] if urls else "").rpartition("/")
+        prefix, _, tag = folder_url.rpartition("/")
+        if build.sha256 is None and tag == build.release and prefix and not settings.offline:
+            if folder_url not in sums:
                 try:
-                    sums[build.release] = fetch_sha256sums(http, settings, build.release, prefix)
+                    sums[folder_url] = fetch_sha256sums(http, settings, tag, prefix)
                 except NetError:
-                    sums[build.release] = {}
-            confirmed = sums[build.release].get(build.name)
+                    sums[folder_url] = {}
+            confirmed = sums[folder_url].get(build.name)
             if confirmed and (not build.conflict or confirmed in build.conflict):
                 build = build.with_source(sha256=confirmed)
         out.append((build, source))
