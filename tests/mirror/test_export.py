@@ -3,9 +3,11 @@ to an existing DIR, interrupted and corrupt downloads, unverified archives, erro
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -270,3 +272,33 @@ def test_cli_text_output_and_errors(server, tmp_path) -> None:
         assert len(lines) <= 2 and expected in lines[-1], (args, bad.stderr)
         assert "Traceback" not in bad.stderr
     assert sums_of(folder, T1) == [(archive.sha256, name)]  # untouched by the failures
+
+
+def test_not_enough_disk_space_is_said_before_anything_is_downloaded(
+    settings, server, tmp_path
+) -> None:
+    catalog, _ = _three(server)
+    small = dataclasses.replace(
+        settings, disk_usage=lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 100, 100)
+    )
+    folder = tmp_path / "mirror"
+    with pytest.raises(MirrorError, match=r"not enough disk space in .*mirror: need"):
+        _export(small, folder, catalog, "3.12")
+    assert final_files(folder) == []
+    assert not any(r.method == "GET" for r in server.log)
+
+
+def test_cli_dry_run_lists_and_writes_nothing(server, tmp_path) -> None:
+    name, archive = pbs_archive(version="3.12.3", tag=T1)
+    catalog = write_catalog(tmp_path / "cat.json", [serve_release(server, T1, {name: archive})])
+    folder = tmp_path / "mirror"
+    home = tmp_path / "home"
+    args = ("--catalog", str(catalog), "mirror", "export", str(folder), "3.12", "-n")
+    out = run_cli(*args, home=home)
+    assert out.returncode == 0, out.stderr
+    assert f"{T1}/{name}" in out.stdout and "sha256 known" in out.stdout
+    data = json.loads(run_cli(*args, "--json", home=home).stdout)
+    assert data["archives"][0]["size"] == archive.size
+    assert data["archives"][0]["target"] == str(folder / T1 / name)
+    assert not folder.exists()
+    assert not any(r.method == "GET" for r in server.log)

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from ..catalog.group import FilterError, normalise_flavor, parse_options
+from ..catalog.models import Build
 from ..catalog.select import uv_picks
 from ..progress import Cancelled, InstallError
 from ..units import format_size, printable
@@ -64,6 +65,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="export archives with no published sha256 (the sha256 of what was downloaded is "
         "recorded, and said so)",
     )
+    e.add_argument(
+        "--dry-run",
+        "-n",
+        action="store_true",
+        help="list the archives SPEC resolves to (size, checksum known); download nothing",
+    )
     add_catalog_options(e)
     add_json_option(e)
     e.set_defaults(func=run_export)
@@ -110,6 +117,8 @@ def run_export(args: argparse.Namespace) -> int:
         )
     except SpecError as exc:
         raise UserError(str(exc)) from None
+    if args.dry_run:
+        return _dry_run(args, folder, [b for b, _ in builds], settings.offline)
     if not args.json:
         note(f"exporting {len(builds)} archive(s) into {printable(folder)}")
     progress = InstallProgress(enabled=not args.json or sys.stderr.isatty())
@@ -166,4 +175,38 @@ def run_export(args: argparse.Namespace) -> int:
             f"--mirror {shlex.quote(uri)}"
         )
     )
+    return 0
+
+
+def _dry_run(args: argparse.Namespace, folder: Path, builds: list[Build], offline: bool) -> int:
+    """What an export would download; nothing is downloaded or written."""
+    rows = [
+        {
+            "name": b.name,
+            "release": b.release,
+            "platform": b.platform_key,
+            "size": b.size,
+            "size_source": b.size_source or None,
+            "sha256": b.sha256,
+            "target": str(folder / b.release / b.name),
+        }
+        for b in builds
+    ]
+    if args.json:
+        print_json({"folder": str(folder), "archives": rows})
+        return 0
+    for b in builds:
+        size = format_size(b.size) if b.size is not None else "? (not in the catalog)"
+        checked = (
+            "sha256 known"
+            if b.sha256
+            else "sha256 to be read from the release's SHA256SUMS"
+            if not offline
+            else "NO sha256 offline (needs --allow-unverified)"
+        )
+        print(printable(f"{b.release}/{b.name}  {size}  {checked}"))
+    total = sum(b.size for b in builds if b.size is not None)
+    unknown = sum(1 for b in builds if b.size is None)
+    more = f" + {unknown} of unknown size" if unknown else ""
+    print(printable(f"{len(builds)} archive(s), {format_size(total)}{more}, into {folder}"))
     return 0

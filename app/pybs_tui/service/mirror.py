@@ -50,6 +50,7 @@ from ..net.hosts import download_urls, tail_of
 from ..net.releases import fetch_sha256sums
 from ..progress import InstallError, Progress, ProgressCallback, check_cancel
 from ..settings import Settings
+from ..units import format_size
 from .install import SpecError, resolve_spec
 
 CATALOG_NAME = "pybs-catalog.json"
@@ -514,6 +515,32 @@ def _fetch_one(
     raise MirrorError(first_error)  # pragma: no cover (the loop returns or raises)
 
 
+def _check_space(
+    settings: Settings,
+    folder: Path,
+    todo: Sequence[tuple[Build, str | None]],
+    listing: Listing,
+) -> None:
+    """MirrorError when the archives still to download (of known size) do not fit in DIR."""
+    need = 0
+    for build, _ in todo:
+        listed = listing.builds.get(build.name)
+        if build.size is None or (listed is not None and listed.sha256 == build.sha256):
+            continue
+        part = folder / build.release / (build.name + ".part")
+        with contextlib.suppress(OSError):
+            need -= min(part.stat().st_size, build.size)  # a resumed part needs the rest
+        need += build.size
+    try:
+        free = int(settings.disk_usage(folder).free)
+    except OSError:
+        return
+    if need > free:
+        raise MirrorError(
+            f"not enough disk space in {folder}: need {format_size(need)}, free {format_size(free)}"
+        )
+
+
 def _labelled(callback: ProgressCallback | None, label: str) -> ProgressCallback | None:
     if callback is None:
         return None
@@ -567,6 +594,7 @@ def export(
             for tag, when in (published or {}).items():
                 if any(b.release == tag for b, _ in todo):
                     listing.published.setdefault(tag, when)
+            _check_space(settings, folder, todo, listing)
             written: set[Path] = set()
             exported: list[Exported] = []
             for n, (build, source) in enumerate(todo, 1):
