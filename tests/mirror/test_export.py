@@ -302,3 +302,23 @@ def test_cli_dry_run_lists_and_writes_nothing(server, tmp_path) -> None:
     assert data["archives"][0]["target"] == str(folder / T1 / name)
     assert not folder.exists()
     assert not any(r.method == "GET" for r in server.log)
+
+
+def test_uvs_file_holds_uvs_pick_of_each_key_the_catalog_holds_all(
+    settings, server, tmp_path
+) -> None:
+    stripped = pbs_archive(version="3.12.3", tag=T1, flavor="install_only_stripped")
+    plain = pbs_archive(version="3.12.3", tag=T1, flavor="install_only")
+    catalog = _catalog([serve_release(server, T1, dict([stripped, plain]))])
+    folder = tmp_path / "mirror"
+    result = export(
+        settings,
+        folder,
+        [(catalog.by_name[stripped[0]], None), (catalog.by_name[plain[0]], None)],
+    )
+    assert set(_listed(folder)) == {stripped[0], plain[0]}
+    assert _uv_names(folder) == {stripped[0]}  # uv prefers install_only_stripped
+    assert result.uv_names == [stripped[0]]
+    (key,) = json.loads((folder / UV_METADATA_NAME).read_text())
+    assert key.startswith("cpython-3.12.3-") and "+" not in key
+    assert result.to_json()["uv_lists"] == [stripped[0]]

@@ -157,6 +157,12 @@ def run_export(args: argparse.Namespace) -> int:
     tags = result.listing.by_tag()
     count = sum(len(v) for v in tags.values())
     print(printable(f"{folder} lists {count} archive(s) in {len(tags)} release(s)"))
+    uv_count = len(result.uv_names)
+    if uv_count != count:
+        note(
+            f"uv's download-metadata.json lists {uv_count} of them: one per version, platform "
+            "and variant (uv's pick), and none uv does not offer"
+        )
     for where, why in sorted(result.listing.skipped.items()):
         note(f"not listed: {where}: {why}")
     uri = folder.as_uri()

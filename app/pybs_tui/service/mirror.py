@@ -127,9 +127,16 @@ class ExportResult:
     def uv_path(self) -> Path:
         return self.folder / UV_METADATA_NAME
 
+    @property
+    def uv_names(self) -> list[str]:
+        """The archives uv's file lists (one per uv key; uv offers some builds not at all)."""
+        picks = uv_picks(self.listing.builds.values()).by_key.values()
+        return sorted(b.name for b in picks)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "folder": str(self.folder),
+            "uv_lists": self.uv_names,
             "exported": [e.to_json() for e in self.exported],
             "written": [str(p) for p in self.written],
             "catalog": str(self.catalog_path),
@@ -600,6 +607,8 @@ def export(
             for n, (build, source) in enumerate(todo, 1):
                 check_cancel(cancel)
                 dest = folder / build.release / build.name
+                if dest.parent.is_symlink() or (dest.parent.exists() and not dest.parent.is_dir()):
+                    raise MirrorError(f"{dest.parent} is not a folder of DIR (a link or a file)")
                 label = f"[{n}/{len(todo)}]"
                 listed = listing.builds.get(build.name)
                 if listed is not None and build.sha256 in (None, listed.sha256):
