@@ -602,6 +602,7 @@ def export(
                 if any(b.release == tag for b, _ in todo):
                     listing.published.setdefault(tag, when)
             _check_space(settings, folder, todo, listing)
+            now = dt.datetime.fromtimestamp(settings.clock(), dt.UTC)
             written: set[Path] = set()
             exported: list[Exported] = []
             for n, (build, source) in enumerate(todo, 1):
@@ -644,9 +645,9 @@ def export(
                     derived=False,
                 )
                 listing.add(entry)
-                written.update(write_indexes(folder, listing))
+                written.update(write_indexes(folder, listing, now))
                 exported.append(Exported(entry, path, digest, size, "downloaded", verified, url))
-            written.update(write_indexes(folder, listing))
+            written.update(write_indexes(folder, listing, now))
     finally:
         if client is None:
             http.close()
