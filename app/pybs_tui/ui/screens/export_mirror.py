@@ -105,6 +105,7 @@ class ExportMirror(ModalScreen[None]):
         self.running = True
         self.cancel.clear()
         self.query_one("#export-go", Button).disabled = True
+        self.query_one("#export-progress", ProgressBar).display = True
         self._status(f"exporting into {folder} …")
         self._run(folder)
 
