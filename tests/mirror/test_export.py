@@ -8,6 +8,7 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from pybs_tui.catalog.models import Catalog
 from pybs_tui.catalog.names import parse_name
 from pybs_tui.host import detect_host
 from pybs_tui.net.download import ChecksumMismatch, DownloadError
+from pybs_tui.progress import Cancelled, Progress
 from pybs_tui.service.install import SpecError
 from pybs_tui.service.mirror import (
     CATALOG_NAME,
@@ -322,3 +324,29 @@ def test_uvs_file_holds_uvs_pick_of_each_key_the_catalog_holds_all(
     (key,) = json.loads((folder / UV_METADATA_NAME).read_text())
     assert key.startswith("cpython-3.12.3-") and "+" not in key
     assert result.to_json()["uv_lists"] == [stripped[0]]
+
+
+def test_a_cancelled_export_leaves_no_final_file_and_the_indexes_as_they_were(
+    settings, server, tmp_path
+) -> None:
+    catalog, arch = _three(server)
+    (name_a, a), (name_b, _) = arch["a"], arch["b"]
+    folder = tmp_path / "mirror"
+    _export(settings, folder, catalog, "3.11")
+    before = {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    for path in (f"{PREFIX}/{T1}/{name_a}", f"{PREFIX}/{T1}/{name_a.replace('+', '%2B')}"):
+        server.add(path, Route(a.data, chunk=32, rate=200))  # slow: cancel lands mid-file
+    cancel = threading.Event()
+    seen: list[int] = []
+
+    def progress(p: Progress) -> None:
+        if p.phase == "download" and p.done:
+            seen.append(p.done)
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        _export(settings, folder, catalog, "3.12", progress=progress, cancel=cancel)
+    assert seen and seen[0] < a.size
+    assert final_files(folder) == [f"{T1}/{name_b}"]
+    after = {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert after == before  # no part, no index touched
