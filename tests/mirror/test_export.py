@@ -350,3 +350,37 @@ def test_a_cancelled_export_leaves_no_final_file_and_the_indexes_as_they_were(
     assert final_files(folder) == [f"{T1}/{name_b}"]
     after = {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert after == before  # no part, no index touched
+
+
+def test_an_archive_file_on_disk_is_copied_in_checked_against_the_catalog(
+    settings, server, tmp_path
+) -> None:
+    catalog, arch = _three(server)
+    name_a, a = arch["a"]
+    name_b, b = arch["b"]
+    folder = tmp_path / "mirror"
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / name_a).write_bytes(a.data)
+    (downloads / name_b).write_bytes(b.data[:-1] + b"!")  # same size, other bytes
+    hosts = [detect_host()]
+
+    builds = resolve_exports(catalog, [str(downloads / name_a)], hosts)
+    assert builds == [(catalog.by_name[name_a], str(downloads / name_a))]
+    result = export(settings, folder, builds, known=catalog.by_name)
+    assert [(e.action, e.verified, e.source) for e in result.exported] == [
+        ("copied", True, str(downloads / name_a))
+    ]
+    assert (folder / T1 / name_a).read_bytes() == a.data
+    assert not any(r.method == "GET" for r in server.log)  # nothing was downloaded
+
+    with pytest.raises(MirrorError, match="sha256 mismatch"):
+        export(settings, folder, resolve_exports(catalog, [str(downloads / name_b)], hosts))
+    assert final_files(folder) == [f"{T1}/{name_a}"]
+    assert not (folder / T1 / (name_b + ".part")).exists()
+
+    # a file put into DIR by hand, then exported by its path: checked in place, then listed
+    (folder / T1 / name_b).write_bytes(b.data)
+    again = export(settings, folder, resolve_exports(catalog, [str(folder / T1 / name_b)], hosts))
+    assert _listed(folder) == {name_a: a.sha256, name_b: b.sha256}
+    assert [e.action for e in again.exported] == ["checked"]

@@ -45,7 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--all-platforms say otherwise.",
     )
     e.add_argument("dir", metavar="DIR", help="the mirror folder (created if missing)")
-    e.add_argument("specs", metavar="SPEC", nargs="+", help="version request, asset name or URL")
+    e.add_argument(
+        "specs",
+        metavar="SPEC",
+        nargs="+",
+        help="version request, asset name, URL, or an archive file on disk (copied, checked "
+        "against the catalog's sha256)",
+    )
     e.add_argument("--flavor", help="full, install_only or install_only_stripped")
     e.add_argument("--options", help="build options the archives must have, e.g. debug")
     e.add_argument("--os", dest="target_os", metavar="OS", help="linux, macos or windows")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -41,7 +42,7 @@ from ..catalog.group import FilterError, Host, parse_request
 from ..catalog.models import Build, Catalog
 from ..catalog.names import parse_name
 from ..catalog.select import UvPicks, uv_picks
-from ..fileops import atomic_write, hash_file
+from ..fileops import HASH_CHUNK, NotARegularFile, atomic_write, hash_file, open_regular
 from ..host import detect_host
 from ..install.root import check_asset_name
 from ..net.client import NetError, make_client
@@ -76,7 +77,9 @@ class Exported:
     path: Path
     sha256: str
     size: int
-    action: str  # "downloaded" or "kept" (already in DIR with the right sha256)
+    #: "downloaded", "copied" (an archive file on disk), "checked" (a file put into DIR by
+    #: hand, now verified) or "kept" (listed in DIR already with the right sha256)
+    action: str
     verified: bool  # False: no published sha256; the one recorded was computed here
     source: str  # the URL it came from ('' when kept)
 
@@ -192,11 +195,11 @@ def resolve_exports(
     options: frozenset[str] | None = None,
     picks: UvPicks | None = None,
 ) -> list[tuple[Build, str | None]]:
-    """Each SPEC resolved as `install` resolves it, for each of `hosts`; (build, source URL).
+    """Each SPEC resolved as `install` resolves it, for each of `hosts`; (build, source): the
+    source is None (the catalog's URL), a URL, or the path of an archive file on disk.
 
     A SPEC that has no build for some of `hosts` is skipped there, and is an error only when
-    none has one. A local archive file is refused: an
-    export downloads.
+    none has one.
     """
     picks = picks if picks is not None else uv_picks(catalog.builds)
     out: dict[str, tuple[Build, str | None]] = {}
@@ -211,13 +214,6 @@ def resolve_exports(
             except SpecError as exc:
                 errors.append(str(exc))
                 continue
-            if resolved.source is not None and not resolved.source.startswith(
-                ("http://", "https://")
-            ):
-                raise SpecError(
-                    f"{spec}: an export downloads archives; give a version, an asset name or "
-                    "a URL (or copy the file into DIR/<tag>/ and export its name)"
-                )
             found += 1
             out.setdefault(resolved.build.name, (resolved.build, resolved.source))
         if not found:
@@ -466,8 +462,11 @@ def _complete_checksums(
     """A missing sha256 from the SHA256SUMS beside the archive where it downloads from
     (the mirror's, astral's copy, or the folder of the URL given)."""
     sums: dict[str, dict[str, str]] = {}
-    out = []
+    out: list[tuple[Build, str | None]] = []
     for build, source in builds:
+        if source is not None and not _is_url(source):
+            out.append((build, source))  # a file on disk: its sha256 comes from the catalog
+            continue
         urls = [source] if source else [u for _, u in download_urls(build.url, settings)]
         folder_url, _, _ = (urls[0] if urls else "").rpartition("/")
         prefix, _, tag = folder_url.rpartition("/")
@@ -493,8 +492,11 @@ def _fetch_one(
     allow_unverified: bool,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
-) -> tuple[Path, str, int, bool, str]:
-    """Download into `dest` from each host in turn; (path, sha256, size, verified, URL)."""
+) -> tuple[Path, str, int, bool, str, str]:
+    """Download into `dest` from each host in turn (or copy the archive file `source`);
+    (path, sha256, size, verified, where from, what was done)."""
+    if source is not None and not _is_url(source):
+        return _copy_file(Path(source), dest, build, progress, cancel)
     candidates = [source] if source else [url for _, url in download_urls(build.url, settings)]
     if not candidates or not candidates[0]:
         raise MirrorError(f"no download URL is known for {build.name}")
@@ -518,7 +520,7 @@ def _fetch_one(
             if settings.offline or i == len(candidates) - 1:
                 raise
             continue
-        return result.path, result.sha256, result.size, result.verified, url
+        return result.path, result.sha256, result.size, result.verified, url, "downloaded"
     raise MirrorError(first_error)  # pragma: no cover (the loop returns or raises)
 
 
@@ -545,6 +547,73 @@ def _check_space(
     if need > free:
         raise MirrorError(
             f"not enough disk space in {folder}: need {format_size(need)}, free {format_size(free)}"
+        )
+
+
+def _is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://", "file:"))
+
+
+def _copy_file(
+    path: Path,
+    dest: Path,
+    build: Build,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> tuple[Path, str, int, bool, str, str]:
+    """An archive file on disk into `dest` like a download: read once through one
+    descriptor into ``<name>.part`` while hashed, checked against the catalog's size and
+    sha256, then renamed. A file already at `dest` is only checked."""
+    expected = build.sha256
+    part = dest.with_name(dest.name + ".part")
+    with contextlib.suppress(OSError):
+        if dest.exists() and os.path.samefile(path, dest):
+            digest, size = hash_file(dest, cancel)
+            _check_copy(build, digest, size)
+            return dest, digest, size, expected is not None, str(path), "checked"
+    try:
+        fd, info = open_regular(path)
+    except NotARegularFile:
+        raise MirrorError(f"cannot read {path}: not a regular file") from None
+    except OSError as exc:
+        raise MirrorError(f"cannot read {path}: {exc.strerror or exc}") from None
+    hasher = hashlib.sha256()
+    size = 0
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        with os.fdopen(fd, "rb") as src, os.fdopen(os.open(part, flags, 0o644), "wb") as out:
+            while chunk := src.read(HASH_CHUNK):
+                check_cancel(cancel)
+                size += len(chunk)
+                if build.size is not None and size > build.size:
+                    raise MirrorError(
+                        f"size mismatch for {path.name}: expected {build.size} bytes, got more"
+                    )
+                hasher.update(chunk)
+                out.write(chunk)
+                if progress is not None:
+                    progress(Progress("copy", size, info.st_size))
+            out.flush()
+            os.fsync(out.fileno())
+        _check_copy(build, hasher.hexdigest(), size)
+        os.replace(part, dest)
+    except BaseException as exc:
+        part.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise MirrorError(f"cannot copy {path} to {dest}: {exc.strerror or exc}") from None
+        raise
+    return dest, hasher.hexdigest(), size, expected is not None, str(path), "copied"
+
+
+def _check_copy(build: Build, digest: str, size: int) -> None:
+    if build.size is not None and size != build.size:
+        raise MirrorError(
+            f"size mismatch for {build.name}: expected {build.size} bytes, got {size}"
+        )
+    if build.sha256 is not None and digest != build.sha256:
+        raise MirrorError(
+            f"sha256 mismatch for {build.name}: expected {build.sha256}, got {digest}"
         )
 
 
@@ -625,7 +694,7 @@ def export(
                         )
                     )
                     continue
-                path, digest, size, verified, url = _fetch_one(
+                path, digest, size, verified, url, action = _fetch_one(
                     settings,
                     http,
                     build,
@@ -646,7 +715,7 @@ def export(
                 )
                 listing.add(entry)
                 written.update(write_indexes(folder, listing, now))
-                exported.append(Exported(entry, path, digest, size, "downloaded", verified, url))
+                exported.append(Exported(entry, path, digest, size, action, verified, url))
             written.update(write_indexes(folder, listing, now))
     finally:
         if client is None:
