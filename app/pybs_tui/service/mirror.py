@@ -644,7 +644,8 @@ def export(
     sha256 is listed too); `published`: release dates for the catalog file.
 
     MirrorError/DownloadError (one line) or Cancelled on failure: archives finished before
-    stay listed, the one in progress stays a ``.part`` file."""
+    stay listed; the one in progress never gets its final name (its ``.part`` file is kept
+    after a dropped connection, for the next export to resume, and removed otherwise)."""
     folder = check_folder(folder)
     for build, _ in builds:
         check_asset_name(build.name)
