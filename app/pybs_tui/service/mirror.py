@@ -680,7 +680,7 @@ def export(
                 dest = folder / build.release / build.name
                 if dest.parent.is_symlink() or (dest.parent.exists() and not dest.parent.is_dir()):
                     raise MirrorError(f"{dest.parent} is not a folder of DIR (a link or a file)")
-                label = f"[{n}/{len(todo)}]"
+                label = f"[{n}/{len(todo)}] {build.name}"
                 listed = listing.builds.get(build.name)
                 if listed is not None and build.sha256 in (None, listed.sha256):
                     exported.append(
