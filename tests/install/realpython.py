@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import os
+import subprocess
 import sys
 import sysconfig
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
 SKIP_DIRS = {
@@ -76,7 +79,59 @@ def _walk(tar: tarfile.TarFile, src: Path, arc: str) -> None:
 def pack_real_python() -> bytes:
     """install_only tar.gz bytes: python/bin/python3.X, python/lib (stdlib, libpython), include."""
     minor = "{}.{}".format(*sys.version_info[:2])
-    base = Path(sys.base_prefix)
+    shared = bool(sysconfig.get_config_var("Py_ENABLE_SHARED"))
+    return pack_python(Path(sys.base_prefix), minor, shared)
+
+
+@dataclass(frozen=True)
+class OtherPython:
+    """Another real interpreter of this machine, described by itself."""
+
+    base: Path
+    version: str  # '3.12.1'
+    minor: str  # '3.12'
+    shared: bool
+
+
+_DESCRIBE = (
+    "import json, sys, sysconfig; print(json.dumps([sys.base_prefix, "
+    "'%d.%d.%d' % sys.version_info[:3], sys.version_info.releaselevel, "
+    "bool(sysconfig.get_config_var('Py_ENABLE_SHARED')), "
+    "bool(sysconfig.get_config_var('Py_DEBUG') or sysconfig.get_config_var('Py_GIL_DISABLED'))]))"
+)
+
+
+def find_python(minor: str) -> OtherPython | None:
+    """A packable CPython `minor` (e.g. '3.12'): the runner's own, else one named by
+    PYBS_TEST_PYTHON_<major><minor> or found under ~/.pyenv/versions; None if none is."""
+    candidates = [sys.executable]
+    env = os.environ.get("PYBS_TEST_PYTHON_" + minor.replace(".", ""))
+    if env:
+        candidates.append(env)
+    candidates += sorted(
+        str(p) for p in Path("~/.pyenv/versions").expanduser().glob(f"{minor}.*/bin/python{minor}")
+    )
+    for exe in candidates:
+        try:
+            out = subprocess.run(
+                [exe, "-I", "-c", _DESCRIBE], capture_output=True, text=True, timeout=30
+            )
+            base, version, level, shared, odd = json.loads(out.stdout)
+        except (OSError, ValueError, subprocess.SubprocessError):
+            continue
+        found_minor = version.rsplit(".", 1)[0]
+        if found_minor != minor or level != "final" or odd:
+            continue
+        base_path = Path(base)
+        if (base_path / "bin" / f"python{minor}").is_file() and (
+            base_path / "lib" / f"python{minor}" / "os.py"
+        ).is_file():
+            return OtherPython(base_path, version, minor, shared)
+    return None
+
+
+def pack_python(base: Path, minor: str, shared: bool) -> bytes:
+    """install_only tar.gz bytes of the CPython `minor` installed under `base`."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1, format=tarfile.PAX_FORMAT) as tar:
         for d in ("python", "python/bin", "python/lib"):
@@ -94,7 +149,7 @@ def pack_real_python() -> bytes:
             for path in sorted(config.iterdir()):
                 if path.is_file() and not path.name.endswith(".a"):
                     _add(tar, path, f"python/lib/python{minor}/{config.name}/{path.name}")
-        if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        if shared:
             for path in sorted((base / "lib").glob("libpython*")):
                 _add(tar, path, f"python/lib/{path.name}")
         include = base / "include" / f"python{minor}"

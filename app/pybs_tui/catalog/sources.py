@@ -4,7 +4,8 @@
 - the GitHub releases API: a list of releases (or one release) with assets (name, size, digest)
 - the embedded snapshot: {"schema": "pybs-tui-snapshot/2", "releases": [{"tag", "published",
   "assets": [[name, sha256, size, marks], ...]}]}; marks: "d" = a name derived from PBS's
-  release pattern that no source lists yet, "u" = one of uv's downloads (`uv python list`)
+  release pattern that no source lists yet, "u" = one of uv's downloads (`uv python list`);
+  "sizes": "mirror" when the sizes are those of a mirror folder's files (`mirror export`)
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ SNAPSHOT_SCHEMA = "pybs-tui-snapshot/2"
 SNAPSHOT_SCHEMAS = ("pybs-tui-snapshot/1", SNAPSHOT_SCHEMA)
 MARK_DERIVED = "d"
 MARK_UV = "u"
+#: A snapshot's "sizes" value saying its sizes are those of the files in a mirror folder
+#: (`pybs-tui mirror export`), not the GitHub API's.
+MIRROR_SIZES = "mirror"
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}\Z")
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9._+-]+\Z")
 
@@ -212,8 +216,11 @@ def parse_snapshot(payload: object) -> Parsed:
                 marks = asset[3] if len(asset) > 3 and isinstance(asset[3], str) else ""
                 yield name, sha, size, asset_url(tag, name), marks
 
+    size_source = "GitHub API (kept in the snapshot)"
+    if payload.get("sizes") == MIRROR_SIZES:
+        size_source = "file size in the mirror"
     try:
-        parsed = collect(rows(), size_source="GitHub API (kept in the snapshot)")
+        parsed = collect(rows(), size_source=size_source)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CatalogFormatError(f"malformed snapshot: {exc}") from None
     parsed.published = published

@@ -67,6 +67,8 @@ class BrowseScreen(Screen[None]):
         Binding("space", "mark", "Mark", id="browse.mark", show=False,
                 tooltip="Mark the row and move down; c compares the marked rows"),
         Binding("u", "clear_marks", "Unmark all", id="browse.unmark", show=False),
+        Binding("x", "export_marked", "Export", id="browse.export", show=False,
+                tooltip="Export the marked rows (or the highlighted one) to a mirror folder"),
         Binding("escape", "escape", "Back / clear", id="browse.escape", show=False,
                 priority=True,
                 tooltip="In the filter: back to the table; in the table: clear the filter"),
@@ -331,9 +333,10 @@ class BrowseScreen(Screen[None]):
     # -- actions -------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.view is None and action in ("compare", "install", "toggle_mode", "flip",
-                                            "cycle_sort", "toggle_facets", "mark"):  # fmt: skip
+                                            "cycle_sort", "toggle_facets", "mark",
+                                            "export_marked"):  # fmt: skip
             return None
-        if action in ("compare", "install", "mark"):
+        if action in ("compare", "install", "mark", "export_marked"):
             return None if self.table.highlighted is None and not self.table.marked else True
         if action == "clear_marks":
             return bool(self.table.marked)
@@ -410,6 +413,22 @@ class BrowseScreen(Screen[None]):
         build = self.table.highlighted
         if build is not None and self.view is not None:
             self.post_message(InstallRequested(self.view.index.by_name.get(build.name, build)))
+
+    def action_export_marked(self) -> None:
+        """x: the marked rows (else the highlighted one) into a mirror folder."""
+        view, app = self.view, self.pybs
+        names = sorted(self.table.marked) if self.table.marked else []
+        if not names and self.table.highlighted is not None:
+            names = [self.table.highlighted.name]
+        if view is None or not names:
+            return
+        from .export_mirror import ExportMirror
+
+        builds = [view.index.by_name[n] for n in names if n in view.index.by_name]
+        catalog = app.catalog
+        known = catalog.by_name if catalog is not None else None
+        published = catalog.published if catalog is not None else None
+        self.app.push_screen(ExportMirror(builds, app.settings, known, published))
 
     def action_compare(self) -> None:
         builds = self._compare_target()
