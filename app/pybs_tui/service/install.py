@@ -81,7 +81,8 @@ class Resolved:
 # -- SPEC -> build ---------------------------------------------------------------------------------
 
 
-def _is_url(text: str) -> bool:
+def is_url(text: str) -> bool:
+    """Whether a SPEC or source is an http(s) URL (a file: URL is a local path)."""
     return urlsplit(text).scheme in ("http", "https")
 
 
@@ -122,7 +123,7 @@ def resolve_spec(
             "empty SPEC: give a version (3.12, 3.13t, 3.12.3+debug), an asset name, a URL or "
             "an archive path"
         )
-    if _is_url(spec):
+    if is_url(spec):
         name = unquote(urlsplit(spec).path.rsplit("/", 1)[-1])
         return Resolved(_build_for_name(catalog, name, spec), spec)
     path = local_path(spec)
@@ -210,7 +211,7 @@ class InstallPlan:
 
     @property
     def local(self) -> bool:
-        return self.source is not None and not _is_url(self.source)
+        return self.source is not None and not is_url(self.source)
 
     @property
     def size_text(self) -> str:
@@ -428,7 +429,7 @@ def _copy_local(
     holder = make_staging(settings)
     copy = holder / build.name
     try:
-        digest, done = _copy_hashing(path, copy, build.size, progress, cancel)
+        digest, done = copy_hashing(path, copy, build.size, progress, cancel)
     except BaseException:
         with contextlib.suppress(OSError):
             remove_tree(holder)
@@ -445,7 +446,7 @@ def _copy_local(
     return Fetched(copy, digest, done, verified, "file", str(path), owned=False), holder
 
 
-def _copy_hashing(
+def copy_hashing(
     path: Path,
     copy: Path,
     expected_size: int | None,
@@ -485,7 +486,7 @@ def _copy_hashing(
     return hasher.hexdigest(), done
 
 
-def _download(
+def download_build(
     settings: Settings,
     build: Build,
     source: str | None,
@@ -495,10 +496,11 @@ def _download(
     cancel: threading.Event | None,
     allow_unverified: bool,
     feed: PartFeed | None = None,
+    dest: Path | None = None,
 ) -> Fetched:
     """Download from each host in turn (astral's copy, then GitHub; or the mirror, or the
-    given URL) until one gives the verified archive. `feed` follows every byte (for
-    install.streaming)."""
+    given URL) until one gives the verified archive, into `dest` (default: the downloads
+    cache). `feed` follows every byte (for install.streaming)."""
     if source is not None:
         candidates = [("url", source)]
     elif build.url:
@@ -507,7 +509,7 @@ def _download(
         raise InstallError(f"no download URL is known for {build.name}")
     if build.sha256 is None and not allow_unverified:
         raise _no_checksum(settings, build)
-    dest = settings.downloads_dir / build.name
+    dest = dest or settings.downloads_dir / build.name
     http = client or make_client(settings)
     errors: list[str] = []
     try:
@@ -566,7 +568,7 @@ def _download_extracting(
         progress=progress,
         cancel=cancel,
     ) as streamed:
-        fetched = _download(
+        fetched = download_build(
             settings,
             build,
             source,
@@ -619,7 +621,7 @@ def install_build(
         if problem:
             raise InstallError(problem)
         build = _complete_checksum(settings, build, client, progress)
-        local = source is not None and not _is_url(source)
+        local = source is not None and not is_url(source)
         local_file = local_path(source).absolute() if local and source is not None else None
         plan = plan_install(settings, build, source=source, force=force)
         holder: Path | None = None  # the private copy's folder, for a local archive

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
-import hashlib
 import json
 import os
 import re
@@ -35,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import filelock
 import httpx
 
 from ..catalog import jsonsafe, sources
@@ -42,17 +41,16 @@ from ..catalog.group import FilterError, Host, parse_request
 from ..catalog.models import Build, Catalog
 from ..catalog.names import parse_name
 from ..catalog.select import UvPicks, uv_picks
-from ..fileops import HASH_CHUNK, NotARegularFile, atomic_write, hash_file, open_regular
+from ..fileops import atomic_write, hash_file
 from ..host import detect_host
 from ..install.root import check_asset_name
 from ..net.client import NetError, make_client
-from ..net.download import DownloadError, download
 from ..net.hosts import download_urls, tail_of
 from ..net.releases import fetch_sha256sums
 from ..progress import InstallError, Progress, ProgressCallback, check_cancel
 from ..settings import Settings
 from ..units import format_size
-from .install import SpecError, resolve_spec
+from .install import SpecError, copy_hashing, download_build, resolve_spec
 
 CATALOG_NAME = "pybs-catalog.json"
 UV_METADATA_NAME = "download-metadata.json"
@@ -241,15 +239,15 @@ def check_folder(folder: Path) -> Path:
 @contextlib.contextmanager
 def _export_lock(folder: Path) -> Iterator[None]:
     """One export at a time into a folder (a second one is refused, not queued)."""
-    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    lock = filelock.FileLock(folder / LOCK_NAME)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise MirrorError(f"another export into {folder} is running") from None
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        raise MirrorError(f"another export into {folder} is running") from None
+    try:
         yield
     finally:
-        os.close(fd)
+        lock.release()
 
 
 def _read_small(path: Path) -> bytes | None:
@@ -497,31 +495,24 @@ def _fetch_one(
     (path, sha256, size, verified, where from, what was done)."""
     if source is not None and not _is_url(source):
         return _copy_file(Path(source), dest, build, progress, cancel)
-    candidates = [source] if source else [url for _, url in download_urls(build.url, settings)]
-    if not candidates or not candidates[0]:
-        raise MirrorError(f"no download URL is known for {build.name}")
-    first_error = ""
-    for i, url in enumerate(candidates):
-        try:
-            result = download(
-                http,
-                settings,
-                url,
-                dest,
-                expected_sha256=build.sha256,
-                expected_size=build.size,
-                progress=progress,
-                cancel=cancel,
-                canonical_url=url,
-                allow_unverified=allow_unverified,
-            )
-        except DownloadError as exc:
-            first_error = first_error or str(exc)
-            if settings.offline or i == len(candidates) - 1:
-                raise
-            continue
-        return result.path, result.sha256, result.size, result.verified, url, "downloaded"
-    raise MirrorError(first_error)  # pragma: no cover (the loop returns or raises)
+    fetched = download_build(
+        settings,
+        build,
+        source,
+        client=http,
+        progress=progress,
+        cancel=cancel,
+        allow_unverified=allow_unverified,
+        dest=dest,
+    )
+    return (
+        fetched.path,
+        fetched.sha256,
+        fetched.size,
+        fetched.verified,
+        fetched.origin,
+        "downloaded",
+    )
 
 
 def _check_space(
@@ -571,39 +562,20 @@ def _copy_file(
             digest, size = hash_file(dest, cancel)
             _check_copy(build, digest, size)
             return dest, digest, size, expected is not None, str(path), "checked"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part.unlink(missing_ok=True)
     try:
-        fd, info = open_regular(path)
-    except NotARegularFile:
-        raise MirrorError(f"cannot read {path}: not a regular file") from None
-    except OSError as exc:
-        raise MirrorError(f"cannot read {path}: {exc.strerror or exc}") from None
-    hasher = hashlib.sha256()
-    size = 0
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-        with os.fdopen(fd, "rb") as src, os.fdopen(os.open(part, flags, 0o644), "wb") as out:
-            while chunk := src.read(HASH_CHUNK):
-                check_cancel(cancel)
-                size += len(chunk)
-                if build.size is not None and size > build.size:
-                    raise MirrorError(
-                        f"size mismatch for {path.name}: expected {build.size} bytes, got more"
-                    )
-                hasher.update(chunk)
-                out.write(chunk)
-                if progress is not None:
-                    progress(Progress("copy", size, info.st_size))
-            out.flush()
+        digest, size = copy_hashing(path, part, build.size, progress, cancel)
+        with part.open("rb+") as out:
             os.fsync(out.fileno())
-        _check_copy(build, hasher.hexdigest(), size)
+        _check_copy(build, digest, size)
         os.replace(part, dest)
     except BaseException as exc:
         part.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise MirrorError(f"cannot copy {path} to {dest}: {exc.strerror or exc}") from None
         raise
-    return dest, hasher.hexdigest(), size, expected is not None, str(path), "copied"
+    return dest, digest, size, expected is not None, str(path), "copied"
 
 
 def _check_copy(build: Build, digest: str, size: int) -> None:
