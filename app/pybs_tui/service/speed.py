@@ -16,7 +16,7 @@ import os
 import platform
 import shutil
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -432,6 +432,61 @@ def bench_one(
     result = result_of(target, measured, settings.clock())
     (store or SpeedStore(settings)).add(result)
     return result
+
+
+def bench_each(
+    settings: Settings,
+    interps: Sequence[Interpreter],
+    *,
+    cancel: threading.Event | None = None,
+    on_step: Callable[[int, str, str, int, int], None] | None = None,
+    runs: int = DEFAULT_RUNS,
+    **measure_options: Any,
+) -> tuple[list[str], bool]:
+    """Measure each interpreter in turn, keeping each result as it comes; (one line per
+    failure, whether it was cancelled). `on_step(index, label, step, done, total)`."""
+    from ..progress import Cancelled, InstallError
+
+    failures: list[str] = []
+    store = SpeedStore(settings)
+    for n, interp in enumerate(interps):
+        target = target_of(interp)
+        label = f"{interp.manager} {interp.label}"
+        if target is None:
+            failures.append(f"{label}: no python executable found in {interp.path}")
+            continue
+
+        def step(name: str, done: int, total: int, n: int = n, label: str = label) -> None:
+            if on_step is not None:
+                on_step(n, label, name, done, total)
+
+        try:
+            bench_one(settings, target, runs=runs, cancel=cancel, on_step=step, store=store,
+                      **measure_options)  # fmt: skip
+        except Cancelled:
+            return failures, True
+        except (InstallError, OSError) as exc:
+            failures.append(f"{label}: {exc}")
+    return failures, False
+
+
+def build_speeds(
+    settings: Settings, installed: dict[str, str]
+) -> Callable[[Any], tuple[str, Any] | None]:
+    """For the comparison: an installed build's (text, JSON) speed by its archive name
+    (`installed`: archive name -> install folder, as the receipts say); None when the build
+    is not installed."""
+    table, _ = load_speeds(settings)
+
+    def speed(build: Any) -> tuple[str, Any] | None:
+        folder = installed.get(build.name)
+        if not folder:
+            return None
+        found = speed_for(table, find_executable(Path(folder)))
+        text = found.text if found.relative is not None else f"? {found.why}"
+        return text, found.to_json()
+
+    return speed
 
 
 def attach_speeds(interps: Iterable[Interpreter], table: dict[str, Speed]) -> dict[str, Speed]:
