@@ -476,13 +476,15 @@ def build_speeds(
     """For the comparison: an installed build's (text, JSON) speed by its archive name
     (`installed`: archive name -> install folder, as the receipts say); None when the build
     is not installed."""
-    table, _ = load_speeds(settings)
+    table, problem = load_speeds(settings)
 
     def speed(build: Any) -> tuple[str, Any] | None:
         folder = installed.get(build.name)
         if not folder:
             return None
         found = speed_for(table, find_executable(Path(folder)))
+        if found.result is None and problem:
+            found = Speed(None, why="the kept results are unreadable")
         text = found.text if found.relative is not None else f"? {found.why}"
         return text, found.to_json()
 
