@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "bench",
         help="measure interpreters' speed (start-up, imports, small CPU kernels) and keep it",
         description="Run each interpreter through a short fixed set of measurements: start-up "
-        "(-I -S -c pass, and with site), the import time of json, typing, argparse and asyncio, "
+        "(-I -S -B -c pass, and with site), the import time of json, typing, argparse and asyncio, "
         "and six small pure-Python kernels shipped with pybs-tui (calls, attribute access, "
         "dicts and strings, a regex, json, a numeric loop). Each runs once unmeasured, then "
         "RUNS times: median and spread. The score is the geometric mean of the kernels' "
