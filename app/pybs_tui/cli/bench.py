@@ -23,6 +23,7 @@ from .common import (
     print_table,
     settings_from_args,
     stderr_console,
+    stdout_console,
 )
 
 if TYPE_CHECKING:
@@ -139,28 +140,43 @@ def speed_text(speed: Speed) -> str:
 
 
 def print_results(targets: list[Target], table: dict[str, Speed]) -> None:
+    """One row per interpreter with every median; on a terminal too narrow for that, a row
+    per interpreter (score and speed) and then one per measurement, a column per #."""
     from ..service.speed import speed_for
 
-    rows = []
-    for target in targets:
-        speed = speed_for(table, target.executable)
+    speeds = [speed_for(table, t.executable) for t in targets]
+    summary = []
+    medians = []
+    for target, speed in zip(targets, speeds, strict=True):
         result = speed.result
-        cells = [_ms(result, names) if result else "?" for _, names in COLUMNS]
+        medians.append([_ms(result, names) if result else "?" for _, names in COLUMNS])
         score = f"{result.score * 1000:.1f}" if result and result.score else "?"
         version = f"{result.version} {result.variant_word}" if result else "?"
-        rows.append([target.label, version, *cells, score, speed_text(speed)])
-    print_table(
-        ["interpreter", "is", *(h for h, _ in COLUMNS), "score", "speed"],
-        rows,
-        right=list(range(2, 3 + len(COLUMNS))),
-    )
-    runs = {t.runs for t in (table[t.key].result for t in targets if t.key in table) if t}
+        summary.append([target.label, version, score, speed_text(speed)])
+    headers = ["interpreter", "is", *(h for h, _ in COLUMNS), "score", "speed"]
+    rows = [[s[0], s[1], *m, s[2], s[3]] for s, m in zip(summary, medians, strict=True)]
+    needed = sum(max(len(h), *(len(r[i]) for r in rows)) + 2 for i, h in enumerate(headers))
+    if not sys.stdout.isatty() or needed <= _width():
+        print_table(headers, rows, right=list(range(2, 3 + len(COLUMNS))))
+    else:
+        numbered = [[f"#{n}", *row] for n, row in enumerate(summary, start=1)]
+        print_table(["", "interpreter", "is", "score", "speed"], numbered, right=[3], wrap=[1])
+        print_table(
+            ["ms", *(f"#{n}" for n in range(1, len(targets) + 1))],
+            [[h, *(m[i] for m in medians)] for i, (h, _) in enumerate(COLUMNS)],
+            right=list(range(1, len(targets) + 1)),
+        )
+    runs = {s.result.runs for s in speeds if s.result is not None}
     runs_text = "/".join(str(r) for r in sorted(runs)) or "?"
     note(
         f"milliseconds, median of {runs_text} runs; imports: json+typing+argparse+asyncio; "
         "score: geometric mean of the six kernels; speed: the fastest score of the same "
         "minor / this one, ± the kernels' mean spread (half the range of the runs)"
     )
+
+
+def _width() -> int:
+    return stdout_console().width
 
 
 def run(args: argparse.Namespace) -> int:
