@@ -100,9 +100,14 @@ def speed_lines(speed: Speed | None) -> list[tuple[str, str, str]]:
     if speed.relative is None or speed.fastest is None:
         return [("speed", f"? {printable(speed.why)}: b measures it again", "warn")]
     spread = f" ±{r.score_spread * 100:.0f}%" if r.score_spread is not None else ""
-    who = "the fastest" if speed.fastest.key == r.key else f"of {printable(speed.fastest.label)}"
+    minor = printable(r.minor)
+    who = (
+        f": the fastest {minor} here"
+        if speed.fastest.key == r.key
+        else f" the speed of the fastest {minor} here ({printable(speed.fastest.label)})"
+    )
     first = (
-        f"{r.variant_word} {speed.relative:.2f}x {who} {printable(r.minor)} here · score "
+        f"{r.variant_word} {speed.relative:.2f}x{who} · score "
         f"{(r.score or 0) * 1000:.1f} ms{spread} (geometric mean of 6 kernels, median of "
         f"{r.runs} runs)"
     )
