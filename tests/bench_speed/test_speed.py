@@ -268,3 +268,24 @@ def test_cli_sigint_during_a_step_cleans_up(tmp_path: Path) -> None:
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
     left = subprocess.run(["pgrep", "-f", str(exe)], capture_output=True, text=True)
     assert left.stdout.strip() == ""
+
+
+def test_cli_table_on_a_narrow_terminal_is_a_summary_and_a_column_per_interpreter(
+    tmp_path: Path, fast: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import sys
+
+    from pybs_tui.cli import bench as bench_cli
+
+    settings = settings_in(tmp_path)
+    bench_one(settings, Target(fast, str(fast)), runs=1)
+    table, _ = load_speeds(settings)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(bench_cli, "_width", lambda: 80)
+    monkeypatch.setenv("COLUMNS", "80")
+    bench_cli.print_results([Target(fast, str(fast))], table)
+    out = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("#1") and "release 1.00x" in line for line in out)
+    medians = {line.split()[0]: line.split()[-1] for line in out if line[:1].isalpha()}
+    assert set(medians) >= {"start", "imports", "calls", "numeric"}
+    assert float(medians["calls"]) > 0

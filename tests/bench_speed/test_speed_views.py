@@ -170,3 +170,32 @@ def test_installed_json_and_compare_show_the_speed_of_installed_builds(
     assert comp.row("speed").cells[0].text == "? the kept results are unreadable"
     done = run_cli("installed", "--own", home=home, HOME=str(tmp_path / "user"))
     assert done.returncode == 0 and "speed results corrupt" in done.stderr
+
+
+@pytest.mark.anyio
+async def test_compare_screen_shows_the_speed_of_the_installed_column(
+    tmp_path: Path, fast: Path
+) -> None:
+    from pybs_tui.ui.app import PybsApp
+    from pybs_tui.ui.screens.compare import CompareScreen
+    from tests.ui.test_compare_screen import row_line
+
+    settings = factory.make_settings(tmp_path / "home")
+    seed = "cpython-3.12.3+20240415-aarch64-unknown-linux-gnu-install_only.tar.gz"
+    folder, _ = make_own_install(settings, seed)
+    exe = folder / "bin" / "python3.12"
+    exe.write_text(f'#!/bin/sh\nexec "{fast}" "$@"\n')
+    exe.chmod(0o755)
+    bench_one(settings, Target(folder / "bin" / "python3", "own"), runs=1, steps=KERNELS)
+    app = PybsApp(settings, catalog=factory.seed_catalog(), host=factory.SEED_HOST)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        await pilot.pause()
+        assert screen.comparison is not None
+        cells = [c.text for c in screen.comparison.row("speed").cells]
+        assert cells == ["release 1.00x", "-", "-"]  # install_only is the first column
+        line = row_line(app, "speed")
+        assert "release 1.00x" in line and line.count(" - ") >= 1

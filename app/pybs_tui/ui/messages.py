@@ -110,7 +110,8 @@ class BenchStepped(_Quiet):
 
 
 class BenchFinished(_Quiet):
-    """A benchmark ended: the kept speeds read again, one line per failure, cancelled?"""
+    """A benchmark ended: every kept speed (by result key) read again, the store's note, one
+    line per failure, and whether it was cancelled."""
 
     def __init__(
         self, speeds: dict[str, Speed], note: str, failures: list[str], cancelled: bool

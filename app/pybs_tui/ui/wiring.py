@@ -324,7 +324,7 @@ class InventoryWiring(_Wired):
             self.inventory.bench.cancel.set()
 
     def _bench_thread(self, run: BenchRun, interps: list[Interpreter]) -> None:
-        from ..service.speed import attach_speeds, bench_each, load_speeds
+        from ..service.speed import bench_each, load_speeds
 
         throttle = Throttle()
 
@@ -332,15 +332,17 @@ class InventoryWiring(_Wired):
             if throttle.ready(f"{index}", step):
                 self.post_message(m.BenchStepped(index, label, step, done, total))
 
+        failures: list[str] = []
+        cancelled = False
         try:
             failures, cancelled = bench_each(
                 self.settings, interps, cancel=run.cancel, on_step=stepped
             )
         except Exception as exc:  # a store that cannot be written: one line, never a crash
-            failures, cancelled = [f"benchmark failed: {exc}"], False
-        table, note = load_speeds(self.settings)
-        speeds = attach_speeds(self.inventory.interps.values(), table)
-        self.post_message(m.BenchFinished(speeds, note, failures, cancelled))
+            failures = [f"benchmark failed: {exc}"]
+        finally:  # always: the screen must not wait for a benchmark that is over
+            table, note = load_speeds(self.settings)
+            self.post_message(m.BenchFinished(table, note, failures, cancelled))
 
     @on(m.BenchStepped)
     def _bench_stepped(self, message: m.BenchStepped) -> None:
@@ -352,8 +354,10 @@ class InventoryWiring(_Wired):
 
     @on(m.BenchFinished)
     def _bench_finished(self, message: m.BenchFinished) -> None:
+        from ..service.speed import attach_speeds
+
         run, self.inventory.bench = self.inventory.bench, None
-        self.inventory.speeds.update(message.speeds)
+        self.inventory.speeds = attach_speeds(self.inventory.interps.values(), message.speeds)
         self.inventory.speed_note = message.note
         for line in message.failures:
             self.notify(line, title="bench failed", severity="error", timeout=10)

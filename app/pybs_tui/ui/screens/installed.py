@@ -406,7 +406,7 @@ class InstalledScreen(Screen[None]):
             return "the venv scan stopped at its time limit: 'used by' may miss some"
         if not self.interps:
             return "nothing installed: press i on a build in the browser to install one"
-        return ""
+        return printable(self.pybs.inventory.speed_note)
 
     def _show_detail(self) -> None:
         key = self._cursor_key()
