@@ -221,13 +221,24 @@ def test_cli_bench_two_real_interpreters_table_json_and_store(tmp_path: Path, fa
 
 
 @posix_only
-def test_cli_broken_interpreter_is_one_line_and_exit_1(tmp_path: Path) -> None:
+def test_cli_broken_interpreter_is_one_line_and_exit_1(tmp_path: Path, fast: Path) -> None:
+    from tests.installed.fakes import make_own_install
+
     exe = broken(tmp_path, "broken", "echo 'Fatal Python error: boom' >&2\nexit 1")
-    done = run_cli("bench", str(exe), home=tmp_path / "home")
+    home = tmp_path / "home"
+    own, _ = make_own_install(settings_in(tmp_path), "cpython-3.12.3+20240415-x86_64-unknown-"
+                              "linux-gnu-install_only.tar.gz")  # fmt: skip
+    (own / "bin" / "python3.12").write_text(f'#!/bin/sh\nexec "{fast}" "$@"\n')
+    (own / "bin" / "python3.12").chmod(0o755)
+    done = run_cli("bench", str(exe), own.name, "--runs", "1", home=home, HOME=str(tmp_path))
     assert done.returncode == 1
-    assert done.stderr.count("\n") <= 3 and "Traceback" not in done.stderr
-    assert "Fatal Python error: boom" in done.stderr
-    as_json = run_cli("bench", str(exe), "--json", home=tmp_path / "home")
+    assert "Traceback" not in done.stderr
+    assert [line for line in done.stderr.splitlines() if "boom" in line] == [
+        f"bench: {exe}: step startup failed: Fatal Python error: boom"
+    ]
+    (row,) = [line for line in done.stdout.splitlines() if "release" in line]
+    assert row.startswith("pybs-tui 3.12.3 ") and "1.00x" in row
+    as_json = run_cli("bench", str(exe), "--json", home=home)
     assert as_json.returncode == 1 and as_json.stderr == ""
     assert "boom" in json.loads(as_json.stdout)["failed"][0]["error"]
 

@@ -255,7 +255,8 @@ def run(args: argparse.Namespace) -> int:
             }
         )
         return 1 if failed else 0
-    shown = [t for t in targets if t not in {f for f, _ in failed}]
+    broken = {t.key for t, _ in failed}
+    shown = [t for t in targets if t.key not in broken]
     if shown:
         print_results(shown, table)
     return 1 if failed else 0
