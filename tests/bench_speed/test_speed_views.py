@@ -199,3 +199,21 @@ async def test_compare_screen_shows_the_speed_of_the_installed_column(
         assert cells == ["release 1.00x", "-", "-"]  # install_only is the first column
         line = row_line(app, "speed")
         assert "release 1.00x" in line and line.count(" - ") >= 1
+
+
+@pytest.mark.anyio
+async def test_quitting_the_app_stops_a_running_benchmark(world) -> None:
+    from pybs_tui.ui.app import PybsApp
+
+    settings, roots, _, _ = world
+    app = PybsApp(settings, catalog=factory.catalog(), host=factory.HOST, roots=roots)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("I")
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.usage_known and len(app.inventory.interps) == 2)
+        await pilot.press("b")
+        await wait_until(pilot, lambda: app.inventory.bench is not None)
+        run = app.inventory.bench
+        assert run is not None and not run.cancel.is_set()
+    assert run.cancel.is_set()
