@@ -173,7 +173,7 @@ class InstalledScreen(Screen[None]):
             8,
             SIZE_WIDTH - 1,
             max([5, *(len(i.newer) for i in rows)]),
-            speed_width(wide) - 1,
+            max([speed_width(wide) - 1, *(self._speed_cell(i, wide).cell_len for i in rows)]),
         ]
         spare = width - sum(fixed) - len(COLUMNS) - 2  # one-space gaps, the scrollbar
         used = max(MIN_USED, min(40, spare * 2 // 5))
@@ -206,8 +206,9 @@ class InstalledScreen(Screen[None]):
             return f"{interp.options_label} {'-'.join(differ) or interp.triple}"
         return interp.options_label
 
-    def _speed_cell(self, interp: Interpreter) -> Text:
-        """'████ 1.00x', '?' (not measured: the detail pane says why), or the step running."""
+    def _speed_cell(self, interp: Interpreter, wide: bool | None = None) -> Text:
+        """'████ 1.00x', '█▌░░ debug 0.19x', '?' (not measured: the detail pane says why), or
+        the step running."""
         from ...service.speed import bar
 
         key = str(interp.path)
@@ -222,8 +223,12 @@ class InstalledScreen(Screen[None]):
         if speed is None or speed.relative is None:
             return Text("?", style="dim")
         style = "green" if speed.relative >= 0.95 else "yellow" if speed.relative >= 0.6 else "red"
-        wide = (self._layout or self._layout_for(self.size.width or 80))[0]
-        return Text(f"{bar(speed.relative, SPEED_BAR[wide])} {speed.relative:.2f}x", style=style)
+        if wide is None:
+            wide = (self._layout or self._layout_for(self.size.width or 80))[0]
+        # wide: the variant too ('debug 0.19x'); narrow, the version column's t/+debug says it
+        word = speed.result.variant_word if wide and speed.result is not None else "release"
+        ratio = f"{speed.relative:.2f}x" if word == "release" else f"{word} {speed.relative:.2f}x"
+        return Text(f"{bar(speed.relative, SPEED_BAR[wide])} {ratio}", style=style)
 
     def _used_cell(self, interp: Interpreter, budget: int) -> Text:
         if not self.usage_known and not interp.used_by:
