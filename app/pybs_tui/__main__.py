@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .cli import compare, install, installed, listing, mirror, sizes
+from .cli import bench, compare, install, installed, listing, mirror, sizes
 from .cli.common import add_catalog_options, run_guarded
 
 #: Modules with register(subparsers); each adds one subcommand.
-SUBCOMMANDS = [listing, compare, sizes, install, installed, mirror]
+SUBCOMMANDS = [listing, compare, sizes, install, installed, mirror, bench]
 
 
 def build_parser() -> argparse.ArgumentParser:

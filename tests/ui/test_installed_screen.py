@@ -130,6 +130,7 @@ async def test_columns_tell_installs_of_one_version_apart(make_app, world, size)
             "release",
             "size",
             "newer",
+            "speed",
             "used by",
             "path",
         ]
@@ -153,7 +154,7 @@ async def test_columns_tell_installs_of_one_version_apart(make_app, world, size)
         assert got[A3123]["path"].startswith("/") and "…" in got[A3123]["path"]
         # every column up to 'used by' is on screen at 80 wide; all of them at 160
         widths = [c.get_render_width(table) for c in table.columns.values()]
-        assert sum(widths[:9]) <= size[0] - 2
+        assert sum(widths[:10]) <= size[0] - 2
         if wide:
             assert sum(widths) <= size[0] - 2
         total = sum(i.size or 0 for i in app.inventory.interps.values())

@@ -8,6 +8,7 @@ inside functions too), and the core is also imported for real in a fresh interpr
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 import zipfile
@@ -134,6 +135,7 @@ def test_wheel_installs_and_finds_its_data(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "pybs_tui/_data/assets/catalog-snapshot.json" in names
     assert any(n.startswith("pybs_tui/_data/styles/") and n.endswith(".tcss") for n in names)
+    assert "pybs_tui/install/speed_kernels.py" in names  # run by path by `pybs-tui bench`
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     py = venv / "bin" / "python"
@@ -170,3 +172,13 @@ def test_wheel_installs_and_finds_its_data(tmp_path):
     )
     assert listing.returncode == 0, listing.stderr
     assert listing.stdout.lstrip().startswith("[")
+    bench = subprocess.run(
+        [str(venv / "bin" / "pybs-tui"), "bench", str(py), "--runs", "1", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "PYBS_TUI_HOME": str(tmp_path / "h")},
+    )
+    assert bench.returncode == 0, bench.stderr
+    assert json.loads(bench.stdout)["interpreters"][0]["relative"] == 1.0

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..units import format_size
 from .flags import FlagFact
@@ -110,6 +111,8 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     facts: dict[str, list[FlagFact]] = field(default_factory=dict)  # name -> flags
     picks: dict[str, str] = field(default_factory=dict)  # name -> uv request it answers
+    #: name -> (text, JSON) of the installed columns' measured speed (pybs-tui bench)
+    speeds: dict[str, tuple[str, Any]] = field(default_factory=dict)
 
     def row(self, attribute: str) -> Row:
         return next(r for r in self.rows if r.attribute == attribute)
@@ -143,6 +146,7 @@ class Comparison:
                     "version": b.version_str,
                     "platform": b.platform_key,
                     "uv_pick": self.picks.get(b.name),
+                    "speed": self.speeds[b.name][1] if b.name in self.speeds else None,
                     "derived": b.derived,
                 }
             )
@@ -201,6 +205,8 @@ def _value(build: Build, attribute: str, smallest: int | None, comp: Comparison)
         return build.release or "?"
     if attribute == "sha256":
         return short_sha(build.sha256)
+    if attribute == "speed":
+        return comp.speeds[build.name][0] if build.name in comp.speeds else "-"
     if attribute == "uv pick":
         request = comp.picks.get(build.name)
         return request.removeprefix("cpython-").split("-", 1)[0] if request else "-"
@@ -213,9 +219,12 @@ def comparison(
     *,
     facts: Callable[[Build], list[FlagFact]] | None = None,
     uv_request: Callable[[Build], str | None] | None = None,
+    speed: Callable[[Build], tuple[str, Any] | None] | None = None,
 ) -> Comparison:
     """Columns ordered by `column_key`; cells unlike their row's most common value marked.
-    `facts` and `uv_request` (a CatalogIndex's) add flags with sources and uv's picks."""
+    `facts` and `uv_request` (a CatalogIndex's) add flags with sources and uv's picks;
+    `speed` ((text, JSON) of an installed build's measured speed, None when not installed)
+    adds a 'speed' row when any column is installed."""
     cols = sorted({b.name: b for b in builds}.values(), key=column_key)
     known = [b for b in cols if b.size is not None]
     smallest = min(known, key=lambda b: b.size or 0) if known else None
@@ -229,7 +238,10 @@ def comparison(
         smallest,
         facts={b.name: facts(b) for b in cols} if facts else {},
         picks={b.name: r for b in cols if uv_request and (r := uv_request(b))},
+        speeds={b.name: v for b in cols if speed and (v := speed(b)) is not None},
     )
+    if comp.speeds and "speed" not in attributes:
+        attributes = (*attributes, "speed")
     for attribute in attributes:
         values = [_value(b, attribute, small_size, comp) for b in cols]
         common, count = Counter(values).most_common(1)[0] if values else ("", 0)

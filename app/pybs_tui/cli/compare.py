@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 from ..catalog.group import (
     FilterError,
@@ -14,6 +16,7 @@ from ..catalog.group import (
 )
 from ..catalog.models import Build
 from ..host import detect_host
+from ..settings import Settings
 from ..units import printable
 from .common import (
     UserError,
@@ -87,6 +90,14 @@ def choose(
     return chosen
 
 
+def _speeds(settings: Settings) -> Callable[[Build], tuple[str, Any] | None]:
+    """The measured speed (`pybs-tui bench`) of the columns that are installed."""
+    from ..install.receipts import installed_names
+    from ..service.speed import build_speeds
+
+    return build_speeds(settings, installed_names(settings))
+
+
 def run(args: argparse.Namespace) -> int:
     # imported here: every subcommand module is imported at start-up (`install` too)
     from ..catalog.compare import comparison, describe_selection, totals_line
@@ -109,7 +120,12 @@ def run(args: argparse.Namespace) -> int:
         chosen = choose(catalog.builds, args, host, release=chosen[0].release)
     chosen = fill_sizes(settings, catalog, chosen, quiet=args.json)
     index = CatalogIndex(catalog, host)
-    comp = comparison(chosen, facts=index.flag_facts, uv_request=index.uv_request)
+    comp = comparison(
+        chosen,
+        facts=index.flag_facts,
+        uv_request=index.uv_request,
+        speed=_speeds(settings),
+    )
     free, where = free_space(settings)
     if args.json:
         print_json({"selection": describe_selection(chosen), **comp.to_json(free)})

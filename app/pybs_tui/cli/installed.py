@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..install.registry import Interpreter, Roots
     from ..install.uninstall import Removed
     from ..service.inventory import PrunePlan
+    from ..service.speed import Speed
 
 # The registry, uninstall and humanize modules are imported by the commands that use them:
 # every subcommand module is imported at start-up, and `install` should not pay for them.
@@ -182,6 +183,21 @@ def _report_removed(removed: Sequence[Removed]) -> None:
         )
 
 
+def _speeds(settings: Settings, interps: Sequence[Interpreter]) -> dict[str, Speed]:
+    """str(path) -> the kept speed (`pybs-tui bench`); a corrupt store is one note."""
+    from ..service.speed import attach_speeds, load_speeds
+
+    table, problem = load_speeds(settings)
+    if problem:
+        print(printable(f"note: {problem}"), file=sys.stderr)
+    return attach_speeds(interps, table)
+
+
+def _speed(speed: Speed) -> str:
+    """'0.31x' relative to the fastest of the same minor; '?' when not measured."""
+    return "?" if speed.relative is None else f"{speed.relative:.2f}x"
+
+
 # -- installed ---------------------------------------------------------------------------------
 def run_installed(args: argparse.Namespace) -> int:
     from ..host import detect_host
@@ -194,10 +210,13 @@ def run_installed(args: argparse.Namespace) -> int:
     catalog = _catalog(args, settings)
     mark_newer(interps, catalog, detect_host())
     total = sum(i.size or 0 for i in interps)
+    speeds = _speeds(settings, interps)
     if args.json:
         print_json(
             {
-                "interpreters": [i.to_json() for i in interps],
+                "interpreters": [
+                    dict(i.to_json(), speed=speeds[str(i.path)].to_json()) for i in interps
+                ],
                 "count": len(interps),
                 "total_bytes": total,
                 "used_by_scan_complete": complete,
@@ -222,6 +241,7 @@ def run_installed(args: argparse.Namespace) -> int:
             "release",
             "size",
             "newer",
+            "speed",
             "used by",
             "path",
         ],
@@ -234,6 +254,7 @@ def run_installed(args: argparse.Namespace) -> int:
                 i.release or "?",
                 _size(i.size),
                 i.newer or "-",
+                _speed(speeds[str(i.path)]),
                 _users(i.used_by, home),
                 _short(i.path, home),
             ]

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
@@ -39,6 +40,8 @@ from ..units import format_size, printable
 PROBE_TIMEOUT = 20.0
 #: Bytes the probe may write to stdout, and again to stderr (its answer is ~200 bytes).
 PROBE_OUTPUT_CAP = 1 << 20
+#: What the output cap's error says a real CPython writes.
+PROBE_OUTPUT_HINT = "a real CPython answers the probe in one short line"
 #: The probe's PATH: where the system's own tools are, nothing of the user's.
 PROBE_PATH = "/usr/bin:/bin"
 #: How often the probe's state (exit, cancel, deadline) is looked at while it runs.
@@ -242,25 +245,59 @@ def run_probe(
     limits = limits or ProbeLimits()
     if timeout is not None:
         limits = replace(limits, timeout=timeout)
+    ran = run_contained(
+        Path(executable), ["-I", "-c", PROBE_SCRIPT], limits=limits, cancel=cancel,
+        scratch_in=scratch_in,
+    )  # fmt: skip
+    return _answer(Path(executable), ran.returncode, ran.stdout, ran.stderr)
+
+
+@dataclass(frozen=True)
+class Ran:
+    """How a contained run ended: its exit status (negative: killed by that signal) and its
+    output, each at most the limit's bytes."""
+
+    returncode: int | None
+    stdout: bytes
+    stderr: bytes
+
+
+def run_contained(
+    executable: Path,
+    arguments: Sequence[str],
+    *,
+    limits: ProbeLimits,
+    cancel: threading.Event | None = None,
+    scratch_in: Path | None = None,
+    too_much: str = PROBE_OUTPUT_HINT,
+) -> Ran:
+    """Run `executable arguments...` contained like the probe (own session and process group,
+    the probe's clean environment with HOME and TMPDIR in a scratch folder, rlimits, output
+    capped at `limits.output`, killed as a group at `limits.timeout`, on cancel and once it
+    has exited). InstallError past the deadline or the cap (`too_much` says what a real
+    CPython writes), Cancelled on cancel; the group is dead and the scratch folder gone when
+    this returns or raises."""
     check_cancel(cancel)
     scratch = Path(tempfile.mkdtemp(prefix="pybs-tui-probe-", dir=scratch_in))
     try:
         env = probe_env(scratch)
         for folder in (env["HOME"], env["TMPDIR"]):
             os.mkdir(folder, 0o700)
-        proc = _start(Path(executable), env, limits)
+        proc = _start(Path(executable), list(arguments), env, limits)
         try:
-            stdout, stderr = _collect(proc, limits, cancel)
+            stdout, stderr = _collect(proc, limits, cancel, too_much)
         finally:
             _end(proc)
     finally:
         _remove(scratch)
-    return _answer(Path(executable), proc.returncode, stdout, stderr)
+    return Ran(proc.returncode, stdout, stderr)
 
 
-def _start(executable: Path, env: dict[str, str], limits: ProbeLimits) -> subprocess.Popen[bytes]:
+def _start(
+    executable: Path, arguments: list[str], env: dict[str, str], limits: ProbeLimits
+) -> subprocess.Popen[bytes]:
     """The probe, started in a session (and process group) of its own, limits set first."""
-    probe = [os.fspath(executable), "-I", "-c", PROBE_SCRIPT]
+    probe = [os.fspath(executable), *arguments]
     posix = os.name == "posix"
     argv = (
         [sys.executable, "-I", "-S", "-c", _LIMITER % (limits.rlimits(), _EXEC_FAILED), *probe]
@@ -285,15 +322,18 @@ def _start(executable: Path, env: dict[str, str], limits: ProbeLimits) -> subpro
 
 
 def _collect(
-    proc: subprocess.Popen[bytes], limits: ProbeLimits, cancel: threading.Event | None
+    proc: subprocess.Popen[bytes],
+    limits: ProbeLimits,
+    cancel: threading.Event | None,
+    too_much: str = PROBE_OUTPUT_HINT,
 ) -> tuple[bytes, bytes]:
     """stdout and stderr of the probe until it exits; InstallError at the deadline or past the
     output cap, Cancelled on cancel. Never waits for a pipe's end: a child the probe left
     behind may hold it (it is killed with the group once the probe has exited)."""
     assert proc.stdout is not None and proc.stderr is not None
     outputs = [
-        _Output("stdout", proc.stdout, limits.output),
-        _Output("stderr", proc.stderr, limits.output),
+        _Output("stdout", proc.stdout, limits.output, too_much),
+        _Output("stderr", proc.stderr, limits.output, too_much),
     ]
     deadline = time.monotonic() + limits.timeout
     if os.name != "posix":
@@ -322,8 +362,9 @@ def _collect(
 class _Output:
     """One of the probe's pipes, read without blocking into a buffer of at most `cap` bytes."""
 
-    def __init__(self, name: str, pipe: IO[bytes], cap: int) -> None:
+    def __init__(self, name: str, pipe: IO[bytes], cap: int, hint: str) -> None:
         self.name, self.pipe, self.fd, self.cap = name, pipe, pipe.fileno(), cap
+        self.hint = hint
         self.data = bytearray()
 
     def read(self) -> bool:
@@ -343,7 +384,7 @@ class _Output:
         if len(self.data) > self.cap:
             raise InstallError(
                 f"the installed interpreter wrote more than {format_size(self.cap)} to "
-                f"{self.name} (a real CPython answers the probe in one short line)"
+                f"{self.name} ({self.hint})"
             )
         return True
 

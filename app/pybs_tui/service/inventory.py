@@ -7,8 +7,10 @@ yields the stages as they finish so a screen fills in progressively.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..catalog.group import Host
 from ..catalog.models import Catalog, Version
@@ -17,6 +19,9 @@ from ..install.registry import Interpreter, Roots, attach_usage, discover, find_
 from ..install.uninstall import LOCK_TIMEOUT, Removed, UninstallError, uninstall_many
 from ..settings import Settings
 from ..units import format_size
+
+if TYPE_CHECKING:
+    from .speed import Speed
 
 
 def newer_available(interp: Interpreter, catalog: Catalog | None, host: Host | None = None) -> str:
@@ -137,8 +142,10 @@ def execute_prune(
 class Step:
     """One stage of loading the inventory."""
 
-    kind: str  # "found", "used", "size"
+    kind: str  # "found", "speed", "used", "size"
     interps: list[Interpreter] = field(default_factory=list)  # found
+    speeds: dict[str, Speed] = field(default_factory=dict)  # speed: path -> kept speed
+    note: str = ""  # speed: why the kept results could not be read
     used_by: dict[str, list[str]] = field(default_factory=dict)  # used: path -> users
     complete: bool = True  # used: the venv scan finished within its time limit
     path: str = ""  # size
@@ -153,10 +160,14 @@ def load_steps(
     *,
     others: bool = True,
 ) -> Iterator[Step]:
-    """Discover and mark 'newer'; then who uses what; then each one's disk use (cached)."""
+    """Discover and mark 'newer'; the kept speeds; who uses what; each one's disk use."""
+    from .speed import attach_speeds, load_speeds
+
     interps = discover(settings, roots, others=others)
     mark_newer(interps, catalog, host)
     yield Step("found", interps=interps)
+    table, note = load_speeds(settings)
+    yield Step("speed", speeds=attach_speeds(interps, table), note=note)
     usage = find_usage(roots, [i.path for i in interps])
     attach_usage(interps, usage)
     yield Step(
@@ -200,6 +211,9 @@ class Inventory:
     """
 
     interps: dict[str, Interpreter] = field(default_factory=dict)  # str(path) -> interpreter
+    speeds: dict[str, Speed] = field(default_factory=dict)  # str(path) -> kept speed
+    speed_note: str = ""  # why the kept speeds could not be read
+    bench: BenchRun | None = None  # a benchmark under way
     complete: bool = True
     usage_known: bool = False
     busy: str = ""
@@ -215,6 +229,8 @@ class Inventory:
             self.interps = {str(i.path): i for i in step.interps}
             if self.busy == "loading":
                 self.busy = ""
+        elif step.kind == "speed":
+            self.speeds, self.speed_note = dict(step.speeds), step.note
         elif step.kind == "used":
             self.complete, self.usage_known = step.complete, True
             for path, users in step.used_by.items():
@@ -244,6 +260,31 @@ class Inventory:
             if r.leftover is not None
         ]  # fmt: skip
         return out
+
+
+@dataclass
+class BenchRun:
+    """A benchmark of some interpreters under way (the Installed screen's `b`)."""
+
+    paths: list[str]  # str(interp.path) of each, in order
+    cancel: threading.Event = field(default_factory=threading.Event)
+    index: int = 0  # which one runs now
+    label: str = ""
+    step: str = ""
+    done: int = 0
+    total: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def current(self) -> str:
+        return self.paths[self.index] if self.index < len(self.paths) else ""
+
+    def describe(self) -> str:
+        """'benchmarking pyenv 3.12.1 (1 of 2): regex 6/9'."""
+        count = len(self.paths)
+        which = f" ({self.index + 1} of {count})" if count > 1 else ""
+        step = f": {self.step} {self.done}/{self.total}" if self.total else ""
+        return f"benchmarking {self.label}{which}{step}"
 
 
 def measure_and_plan(own: list[Interpreter], settings: Settings, include_used: bool) -> PrunePlan:

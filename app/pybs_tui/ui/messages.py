@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # httpx and the pipeline: not before first paint
     from ..install.uninstall import Removed
     from ..service.inventory import PrunePlan, Step
     from ..service.jobs import Outcome
+    from ..service.speed import Speed
 
 
 class _Quiet(Message, bubble=False):
@@ -100,6 +101,26 @@ class RemovalFinished(_Quiet):
         self.error = error
 
 
+class BenchStepped(_Quiet):
+    """A benchmark moved on: interpreter `index` (of the run), at `step`, `done` of `total`."""
+
+    def __init__(self, index: int, label: str, step: str, done: int, total: int) -> None:
+        super().__init__()
+        self.index, self.label, self.step, self.done, self.total = index, label, step, done, total
+
+
+class BenchFinished(_Quiet):
+    """A benchmark ended: every kept speed (by result key) read again, the store's note, one
+    line per failure, and whether it was cancelled."""
+
+    def __init__(
+        self, speeds: dict[str, Speed], note: str, failures: list[str], cancelled: bool
+    ) -> None:
+        super().__init__()
+        self.speeds, self.note = speeds, note
+        self.failures, self.cancelled = failures, cancelled
+
+
 class PrunePlanned(_Quiet):
     def __init__(self, plan: PrunePlan) -> None:
         super().__init__()
@@ -144,7 +165,8 @@ class JobsChanged(_Quiet):
 
 
 class InventoryChanged(_Quiet):
-    """`app.inventory` has news: 'found', 'used', 'size', 'removing', 'removed', 'failed'."""
+    """`app.inventory` has news: 'found', 'speed', 'used', 'size', 'removing', 'removed',
+    'failed', 'bench' (a benchmark moved on or ended)."""
 
     def __init__(self, kind: str, path: str = "") -> None:
         super().__init__()

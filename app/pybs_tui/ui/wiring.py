@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import App
+from textual.events import Unmount
 from textual.message import Message
 from textual.worker import Worker, get_current_worker
 
@@ -31,7 +32,8 @@ from . import messages as m
 if TYPE_CHECKING:
     import httpx
 
-    from ..install.registry import Roots
+    from ..install.registry import Interpreter, Roots
+    from ..service.inventory import BenchRun
 
 
 class _Wired(App[None]):
@@ -301,6 +303,75 @@ class InventoryWiring(_Wired):
 
         work = partial(measure_and_plan, self.inventory.own(), self.settings, include_used)
         self._call(work, m.PrunePlanned, "planning prune", "prune-plan", exclusive=True)
+
+    def bench_interpreters(self, interps: list[Interpreter]) -> bool:
+        """Measure these interpreters' speed in an App worker (one at a time, contained like
+        the probe); the Installed screen hears InventoryChanged('bench') as it goes. False
+        when a benchmark is under way already."""
+        from ..service.inventory import BenchRun
+
+        if self.inventory.bench is not None or not interps:
+            return False
+        run = BenchRun([str(i.path) for i in interps])
+        self.inventory.bench = run
+        self.broadcast(partial(m.InventoryChanged, "bench"))
+        self._spawn(partial(self._bench_thread, run, list(interps)), "benchmarking", "bench")
+        return True
+
+    def cancel_bench(self) -> None:
+        """Stop the benchmark: the running step's process group is killed within ~50 ms."""
+        if self.inventory.bench is not None:
+            self.inventory.bench.cancel.set()
+
+    def _bench_thread(self, run: BenchRun, interps: list[Interpreter]) -> None:
+        from ..service.speed import bench_each, load_speeds
+
+        throttle = Throttle()
+
+        def stepped(index: int, label: str, step: str, done: int, total: int) -> None:
+            if throttle.ready(f"{index}", step):
+                self.post_message(m.BenchStepped(index, label, step, done, total))
+
+        failures: list[str] = []
+        cancelled = False
+        try:
+            failures, cancelled = bench_each(
+                self.settings, interps, cancel=run.cancel, on_step=stepped
+            )
+        except Exception as exc:  # a store that cannot be written: one line, never a crash
+            failures = [f"benchmark failed: {exc}"]
+        finally:  # always: the screen must not wait for a benchmark that is over
+            table, note = load_speeds(self.settings)
+            self.post_message(m.BenchFinished(table, note, failures, cancelled))
+
+    @on(m.BenchStepped)
+    def _bench_stepped(self, message: m.BenchStepped) -> None:
+        run = self.inventory.bench
+        if run is not None:
+            run.index, run.label, run.step = message.index, message.label, message.step
+            run.done, run.total = message.done, message.total
+            self.broadcast(partial(m.InventoryChanged, "bench", run.current))
+
+    @on(m.BenchFinished)
+    def _bench_finished(self, message: m.BenchFinished) -> None:
+        from ..service.speed import attach_speeds
+
+        run, self.inventory.bench = self.inventory.bench, None
+        self.inventory.speeds = attach_speeds(self.inventory.interps.values(), message.speeds)
+        self.inventory.speed_note = message.note
+        for line in message.failures:
+            self.notify(line, title="bench failed", severity="error", timeout=10)
+        if message.cancelled:
+            self.notify("benchmark cancelled; finished results are kept", title="bench")
+        elif run is not None and not message.failures:
+            count = len(run.paths)
+            self.notify(f"benchmarked {count} interpreter{'s' if count != 1 else ''}",
+                        title="bench", timeout=4)  # fmt: skip
+        self.broadcast(partial(m.InventoryChanged, "speed"))
+
+    @on(Unmount)
+    def _stop_bench(self) -> None:
+        self.cancel_bench()
 
     @on(m.PrunePlanned)
     def _prune_planned(self, message: m.PrunePlanned) -> None:

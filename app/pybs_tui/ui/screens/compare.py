@@ -2,8 +2,9 @@
 
 Columns are archives (install_only_stripped, install_only, each full build, the free-threaded
 ones); rows are size, ratio to the smallest, unpacked estimate, flags (* = inferred), options,
-flavor, format, release, sha256 and uv's pick. Online it first asks for the release's own
-listing (every archive, with sizes and digests) and the download host for what is missing.
+flavor, format, release, sha256 and uv's pick, and the measured speed of installed columns.
+Online it first asks for the release's own listing (every archive, with sizes and digests)
+and the download host for what is missing.
 """
 
 from __future__ import annotations
@@ -95,10 +96,13 @@ class CompareScreen(Screen[None]):
         index = self.pybs.index
         builds = self._all_of_release(self.builds())
         self.names = [b.name for b in builds]
+        from ...service.speed import build_speeds  # a small file: the kept speeds
+
         comp = comparison(
             builds,
             facts=index.flag_facts if index is not None else None,
             uv_request=index.uv_request if index is not None else None,
+            speed=build_speeds(self.pybs.settings, index.installed) if index else None,
         )
         self.comparison = comp
         table = self.query_one("#compare-table", DataTable)

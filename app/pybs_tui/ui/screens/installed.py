@@ -1,5 +1,9 @@
-"""InstalledScreen: pybs-tui's installs and other tools' interpreters, disk use, newer, used by,
-with a detail pane for the highlighted one; uninstall (u) and prune (p).
+"""InstalledScreen: pybs-tui's installs and other tools' interpreters, disk use, newer, speed,
+used by, with a detail pane for the highlighted one; uninstall (u), prune (p) and bench (b).
+
+The speed column is the kept result of `pybs-tui bench` (or of b here): a bar and the ratio to
+the fastest interpreter of the same minor version; '?' when there is none (the detail pane
+says why).
 
 The screen runs no worker: the App loads the inventory (`app.load_inventory`), removes
 (`app.remove_installs`) and plans prunes (`app.plan_prune`), and tells every screen what
@@ -43,6 +47,7 @@ COLUMNS = (
     ("release", "release"),
     ("size", "size"),
     ("newer", "newer"),
+    ("speed", "speed"),
     ("used", "used by"),
     ("path", "path"),
 )
@@ -52,6 +57,12 @@ SHORT_FLAVOR = {"install_only": "install", "install_only_stripped": "stripped", 
 PENDING = "…"
 MIN_USED, MIN_PATH = 14, 16
 SIZE_WIDTH = len(" 99.9 MB")  # a size column's least width (sizes arrive after the layout)
+#: The speed column: a bar (eighths of a cell), then the ratio; a shorter bar below WIDE.
+SPEED_BAR = {True: 4, False: 2}
+
+
+def speed_width(wide: bool) -> int:
+    return len(" 1.00x") + 1 + SPEED_BAR[wide]
 
 
 def _gap(cell: Text) -> Text:
@@ -94,6 +105,14 @@ class InstalledScreen(Screen[None]):
             id="installed.prune",
             tooltip="Remove older pybs-tui installs; what something uses is kept unless checked",
         ),
+        Binding(
+            "b",
+            "bench",
+            "Bench",
+            id="installed.bench",
+            tooltip="Measure the speed of the selected (or highlighted) interpreters",
+        ),
+        Binding("x", "cancel_bench", "Stop bench", id="installed.cancel_bench"),
         Binding("r", "reload", "Rescan", id="installed.reload", tooltip="Look again"),
         Binding("escape", "back", "Back", id="installed.back"),
     ]
@@ -154,6 +173,7 @@ class InstalledScreen(Screen[None]):
             8,
             SIZE_WIDTH - 1,
             max([5, *(len(i.newer) for i in rows)]),
+            max([speed_width(wide) - 1, *(self._speed_cell(i, wide).cell_len for i in rows)]),
         ]
         spare = width - sum(fixed) - len(COLUMNS) - 2  # one-space gaps, the scrollbar
         used = max(MIN_USED, min(40, spare * 2 // 5))
@@ -186,6 +206,30 @@ class InstalledScreen(Screen[None]):
             return f"{interp.options_label} {'-'.join(differ) or interp.triple}"
         return interp.options_label
 
+    def _speed_cell(self, interp: Interpreter, wide: bool | None = None) -> Text:
+        """'████ 1.00x', '█▌░░ debug 0.19x', '?' (not measured: the detail pane says why), or
+        the step running."""
+        from ...service.speed import bar
+
+        key = str(interp.path)
+        run = self.pybs.inventory.bench
+        if run is not None and key in run.paths:
+            if run.current == key:
+                step = f"{run.done}/{run.total}" if run.total else "…"
+                return Text(f"run {step}", style="yellow")
+            if run.paths.index(key) > run.index:
+                return Text("queued", style="dim")
+        speed = self.pybs.inventory.speeds.get(key)
+        if speed is None or speed.relative is None:
+            return Text("?", style="dim")
+        style = "green" if speed.relative >= 0.95 else "yellow" if speed.relative >= 0.6 else "red"
+        if wide is None:
+            wide = (self._layout or self._layout_for(self.size.width or 80))[0]
+        # wide: the variant too ('debug 0.19x'); narrow, the version column's t/+debug says it
+        word = speed.result.variant_word if wide and speed.result is not None else "release"
+        ratio = f"{speed.relative:.2f}x" if word == "release" else f"{word} {speed.relative:.2f}x"
+        return Text(f"{bar(speed.relative, SPEED_BAR[wide])} {ratio}", style=style)
+
     def _used_cell(self, interp: Interpreter, budget: int) -> Text:
         if not self.usage_known and not interp.used_by:
             return Text(PENDING, style="dim")
@@ -206,6 +250,7 @@ class InstalledScreen(Screen[None]):
             plain(interp.release or "?"),
             Text(format_size(interp.size, PENDING), justify="right"),
             plain(interp.newer or "-", "green" if interp.newer else "dim"),
+            self._speed_cell(interp),
             self._used_cell(interp, used),
             plain(_ellipsis_middle(printable(short_path(interp.path, self._home)), path)),
         ]
@@ -224,9 +269,8 @@ class InstalledScreen(Screen[None]):
         for n, (key, label) in enumerate(COLUMNS):
             header = Text(f" {label}")
             widest = max([header.cell_len, *(row[n].cell_len for row in cells)])
-            table.add_column(
-                header, key=key, width=max(widest, SIZE_WIDTH) if key == "size" else widest
-            )
+            least = {"size": SIZE_WIDTH, "speed": speed_width(self._layout[0])}.get(key, 0)
+            table.add_column(header, key=key, width=max(widest, least))
         for interp, row in zip(rows, cells, strict=True):
             table.add_row(*row, key=str(interp.path))
         if cursor in self.interps:
@@ -261,6 +305,10 @@ class InstalledScreen(Screen[None]):
             self._update_totals()
             if message.path == self._cursor_key():
                 self._show_detail()
+        elif kind == "speed":
+            self._rebuild()
+        elif kind == "bench":
+            self._bench_cells()
         elif kind == "removed":
             self.selected &= set(self.interps)
             self._rebuild()
@@ -307,6 +355,21 @@ class InstalledScreen(Screen[None]):
             ConfirmPrune(plan, home=self._home, complete=self.pybs.inventory.complete), done
         )
 
+    def _bench_cells(self) -> None:
+        """The speed cells of the interpreters a benchmark measures, and the status."""
+        run = self.pybs.inventory.bench
+        width = self.table.columns[ColumnKey("speed")].width
+        for key in run.paths if run is not None else []:
+            interp = self.interps.get(key)
+            if interp is None or key not in self.table.rows:
+                continue
+            cell = _gap(self._speed_cell(interp))
+            if cell.cell_len > width:
+                self._rebuild()
+                return
+            self.table.update_cell(key, "speed", cell)
+        self._update_totals()
+
     # -- totals, status, detail ------------------------------------------------------------
     def _update_totals(self) -> None:
         rows = list(self.interps.values())
@@ -332,6 +395,9 @@ class InstalledScreen(Screen[None]):
         self.query_one("#installed-status", Static).update(Text(self._status(), style="dim"))
 
     def _status(self) -> str:
+        run = self.pybs.inventory.bench
+        if run is not None:
+            return f"{printable(run.describe())} · x stops"
         busy = self.pybs.inventory.busy
         if busy == "removing":
             return "removing… (the result arrives even if you leave this screen)"
@@ -345,7 +411,7 @@ class InstalledScreen(Screen[None]):
             return "the venv scan stopped at its time limit: 'used by' may miss some"
         if not self.interps:
             return "nothing installed: press i on a build in the browser to install one"
-        return ""
+        return printable(self.pybs.inventory.speed_note)
 
     def _show_detail(self) -> None:
         key = self._cursor_key()
@@ -354,6 +420,7 @@ class InstalledScreen(Screen[None]):
             self._home,
             usage_known=self.usage_known,
             complete=self.pybs.inventory.complete,
+            speed=self.pybs.inventory.speeds.get(key) if key else None,
         )
 
     @on(DataTable.RowHighlighted)
@@ -399,6 +466,11 @@ class InstalledScreen(Screen[None]):
             return None
         if action == "reload" and busy == "removing":
             return None
+        running = self.pybs.inventory.bench is not None
+        if action == "bench" and running:
+            return None
+        if action == "cancel_bench":
+            return running  # hidden unless a benchmark runs
         return True
 
     def _load(self) -> None:
@@ -463,6 +535,19 @@ class InstalledScreen(Screen[None]):
             ConfirmUninstall(targets, home=self._home, complete=self.pybs.inventory.complete),
             done,
         )
+
+    def action_bench(self) -> None:
+        """Measure the selected (or highlighted) interpreters, one after the other."""
+        targets = self.targets()
+        if not targets:
+            self.notify("Nothing to benchmark: no interpreter is listed", title="bench")
+            return
+        if self.pybs.bench_interpreters(targets):
+            self._bench_cells()
+            self.refresh_bindings()
+
+    def action_cancel_bench(self) -> None:
+        self.pybs.cancel_bench()
 
     def action_prune(self) -> None:
         if self._still_looking():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +20,9 @@ from textual.widgets import Static
 from ...install.registry import Interpreter, short_user
 from ...units import format_size, printable
 from .plain import plain
+
+if TYPE_CHECKING:
+    from ...service.speed import Speed
 
 #: Line styles by kind: a user of the install is something its removal would break.
 STYLES = {"used": "bold red", "warn": "yellow", "muted": "dim", "name": "bold"}
@@ -86,8 +89,42 @@ def users_lines(
     return lines
 
 
+def speed_lines(speed: Speed | None) -> list[tuple[str, str, str]]:
+    """'speed' and, when measured, the medians: what `pybs-tui bench` kept for it."""
+    from ...service.speed import SHORT
+
+    if speed is None or speed.result is None:
+        why = speed.why if speed is not None and speed.why else "not benchmarked yet"
+        return [("speed", f"? {why}: b measures it", "muted")]
+    r = speed.result
+    if speed.relative is None or speed.fastest is None:
+        return [("speed", f"? {printable(speed.why)}: b measures it again", "warn")]
+    spread = f" ±{r.score_spread * 100:.0f}%" if r.score_spread is not None else ""
+    minor = printable(r.minor)
+    who = (
+        f": the fastest {minor} here"
+        if speed.fastest.key == r.key
+        else f" the speed of the fastest {minor} here ({printable(speed.fastest.label)})"
+    )
+    first = (
+        f"{r.variant_word} {speed.relative:.2f}x{who} · score "
+        f"{(r.score or 0) * 1000:.1f} ms{spread} (geometric mean of 6 kernels, median of "
+        f"{r.runs} runs)"
+    )
+    medians = " · ".join(
+        f"{SHORT.get(name, name)} {m.median * 1000:.1f}" for name, m in r.measurements.items()
+    )
+    when = f"measured {printable(r.measured_at)} on {printable(r.host)}, pybs-tui {r.pybs_tui}"
+    return [("speed", first, ""), ("", f"ms: {medians}", "muted"), ("", when, "muted")]
+
+
 def interpreter_lines(
-    interp: Interpreter, home: Path | str, *, usage_known: bool = True, complete: bool = True
+    interp: Interpreter,
+    home: Path | str,
+    *,
+    usage_known: bool = True,
+    complete: bool = True,
+    speed: Speed | None = None,
 ) -> list[tuple[str, str, str]]:
     """(label, text, kind) for the detail pane of one interpreter; kind picks a style."""
     lines: list[tuple[str, str, str]] = [("name", printable(interp.name), "name")]
@@ -109,6 +146,7 @@ def interpreter_lines(
     lines.append(("size", size, ""))
     if interp.newer:
         lines.append(("newer", f"{printable(interp.newer)} is available", ""))
+    lines.extend(speed_lines(speed))
     if interp.flags:
         lines.append(("flags", printable(" ".join(interp.flags)), ""))
     receipt = interp.receipt or {}
@@ -159,6 +197,7 @@ class InterpreterDetail(VerticalScroll):
         *,
         usage_known: bool = True,
         complete: bool = True,
+        speed: Speed | None = None,
     ) -> None:
         """Show `interp` (None: a hint that nothing is highlighted)."""
         text = self.query_one("#interp-detail-text", Static)
@@ -166,7 +205,9 @@ class InterpreterDetail(VerticalScroll):
             self.lines = []
             text.update(Text("No interpreter highlighted.", style="dim"))
             return
-        self.lines = interpreter_lines(interp, home, usage_known=usage_known, complete=complete)
+        self.lines = interpreter_lines(
+            interp, home, usage_known=usage_known, complete=complete, speed=speed
+        )
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(overflow="fold")
