@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..catalog.models import Catalog
-from ..service.catalog import CatalogUnavailable, describe_source, load_catalog
-from ..settings import Settings, SettingsError
 from ..units import printable
 
-if TYPE_CHECKING:  # rich loads when something is printed with it
+if TYPE_CHECKING:  # rich and the catalog code load when used, not for --help
     from rich.console import Console
+
+    from ..catalog.models import Catalog
+    from ..settings import Settings
 
 
 class UserError(Exception):
@@ -54,6 +54,8 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Settings from the environment and the options; a bad URL or a home that cannot hold
     folders is one line and exit 2."""
+    from ..settings import Settings, SettingsError
+
     try:
         settings = Settings.from_env(
             offline=True if getattr(args, "offline", False) else None,
@@ -66,6 +68,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def catalog_from_args(args: argparse.Namespace, settings: Settings) -> Catalog:
+    from ..service.catalog import CatalogUnavailable, describe_source, load_catalog
+
     try:
         catalog = load_catalog(settings, getattr(args, "catalog", None))
     except CatalogUnavailable as exc:
