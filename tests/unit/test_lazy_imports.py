@@ -65,9 +65,14 @@ def test_the_check_sees_a_library_that_is_imported(tmp_path):
     assert "httpx" in offenders(modules, HEAVY)
 
 
-def test_the_app_does_not_import_the_command_line_code(tmp_path):
-    code = "import sys, pybs_tui.ui.app\nprint([m for m in sys.modules if 'pybs_tui.cli' in m])"
+def test_the_app_imports_no_command_line_network_or_install_code(tmp_path):
+    """The TUI paints its first rows before it needs httpx, zstandard or the installer."""
+    code = "import sys, json, pybs_tui.ui.app\nprint(json.dumps(sorted(sys.modules)))"
     run = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(tmp_path)
     )
-    assert run.stdout.strip() == "[]", run.stderr[-2000:]
+    assert run.returncode == 0, run.stderr[-2000:]
+    modules = set(json.loads(run.stdout))
+    assert "textual" in modules
+    assert offenders(modules, ("httpx", "zstandard", *INSTALL, *NETWORK)) == []
+    assert not [m for m in modules if m.startswith("pybs_tui.cli")]
