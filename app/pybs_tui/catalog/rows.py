@@ -76,9 +76,7 @@ def _sorted_options(options: frozenset[str]) -> list[str]:
 def _flag_maps(index: CatalogIndex, build: Build) -> tuple[dict[str, Any], dict[str, str]]:
     """The row's "flags" and "flags_source", shared by the archives whose facts are the same
     (FlagFacts computes them once per release, platform, options and flavor)."""
-    cache: dict[tuple, tuple[dict[str, Any], dict[str, str]]] = index.__dict__.setdefault(
-        "_row_flag_maps", {}
-    )
+    cache = index.flag_maps
     key = facts_key(build)
     found = cache.get(key)
     if found is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 from typing import TYPE_CHECKING
 
 from .common import (
@@ -11,7 +12,7 @@ from .common import (
     add_json_option,
     catalog_from_args,
     note,
-    print_json,
+    print_json_list,
     print_table,
     settings_from_args,
 )
@@ -160,9 +161,11 @@ def run(args: argparse.Namespace) -> int:
     rows = fill_sizes(settings, catalog, rows, quiet=args.json)
     others = [b for b in catalog.others if filters.match(b)] if args.other else []
     if args.json:
-        print_json(
-            [build_row(b, index, installed.get(b.name)) for b in rows]
-            + [build_row(b, index, None) for b in others]
+        print_json_list(
+            itertools.chain(
+                (build_row(b, index, installed.get(b.name)) for b in rows),
+                (build_row(b, index, None) for b in others),
+            )
         )
         return 0
     if not rows and not others:
