@@ -81,10 +81,15 @@ def load_snapshot() -> tuple[sources.Parsed, float | None, str]:
 
 
 def snapshot_digest() -> str:
-    """sha256 of the embedded snapshot's bytes (what its packed form is tied to)."""
+    """sha256 of the embedded snapshot's bytes (what packed forms are tied to); read once."""
     path = snapshot_path()
     stat = path.stat()
-    return _read_snapshot(str(path), stat.st_mtime_ns, stat.st_size)[2]
+    return _digest_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=2)
+def _digest_of(path: str, mtime_ns: int, size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @functools.lru_cache(maxsize=2)
@@ -92,13 +97,12 @@ def _read_snapshot(path: str, mtime_ns: int, size: int) -> tuple[sources.Parsed,
     """The snapshot from its packed form (assets/catalog-snapshot.packed.json) when that was
     made from these very bytes, else by parsing every name (a checkout whose snapshot was
     edited without `scripts/build_snapshot.py --repack`)."""
-    data = Path(path).read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
+    digest = _digest_of(path, mtime_ns, size)
     try:
         payload = json.loads(packed_snapshot_path().read_bytes())  # ours, shipped with the code
         parsed = packed.unpack(payload, digest)
     except (OSError, ValueError):  # PackedError and JSONDecodeError are ValueErrors
-        payload = jsonsafe.loads(data)
+        payload = jsonsafe.loads(Path(path).read_bytes())
         parsed = sources.parse_snapshot(payload)
     generated = None
     with contextlib.suppress(ValueError, TypeError):
