@@ -10,8 +10,13 @@ filled from whichever source has them):
                        --output-format json --only-downloads`; without it, uv on PATH is run,
                        and asked for each pre-release too (its list hides those)
   --live               also the live index and every page of the GitHub releases API (sizes)
+  --repack             only write the packed form of the snapshot at --out (see below)
 Then names PBS's release pattern implies are derived, marked as such (see `derive`).
 A per-release table of what each source contributed is printed.
+
+Next to the snapshot goes its packed form (catalog-snapshot.packed.json, see
+app/pybs_tui/catalog/packed.py): what parsing the snapshot's names gives, in tables, tied to
+the snapshot's bytes by their sha256. The app reads that instead of parsing 23k names.
 
 python scripts/build_snapshot.py --ndjson ../shared/data/pbs-versions-v1-20260127.ndjson \\
     --uv-metadata ../shared/data/uv-download-metadata.json \\
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import shutil
 import subprocess
@@ -32,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "app"))
 
-from pybs_tui.catalog import sources  # noqa: E402
+from pybs_tui.catalog import packed, sources  # noqa: E402
 from pybs_tui.catalog.models import Build  # noqa: E402
 
 #: From this release on PBS publishes install_only and install_only_stripped side by side.
@@ -203,7 +209,11 @@ def main() -> int:
     parser.add_argument("--no-uv", action="store_true", help="do not run uv")
     parser.add_argument("--live", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "assets" / "catalog-snapshot.json")
+    parser.add_argument("--repack", action="store_true", help="only write the packed form")
     args = parser.parse_args()
+    if args.repack:
+        print(write_packed(args.out))
+        return 0
 
     parts: list[tuple[str, sources.Parsed]] = []
     if args.live:
@@ -244,7 +254,25 @@ def main() -> int:
         f"({stats['first']}..{stats['last']}), {stats['sha256']} with sha256, "
         f"{stats['derived']} derived, {stats['sizes']} with a size"
     )
+    print(write_packed(args.out))
     return 0
+
+
+def packed_path(snapshot: Path) -> Path:
+    return snapshot.with_name(snapshot.name.removesuffix(".json") + ".packed.json")
+
+
+def write_packed(snapshot: Path) -> Path:
+    """The packed form of the snapshot as written: parsed from its bytes, tied to their
+    digest (tests/unit/test_packed.py holds it equal to parsing the names)."""
+    data = snapshot.read_bytes()
+    payload = json.loads(data)
+    parsed = sources.parse_snapshot(payload)
+    digest = hashlib.sha256(data).hexdigest()
+    form = packed.pack(parsed, digest, generated=str(payload.get("generated", "")))
+    out = packed_path(snapshot)
+    out.write_text(json.dumps(form, separators=(",", ":")) + "\n")
+    return out
 
 
 def snapshot_stats(payload: dict) -> dict:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .cli import bench, compare, install, installed, listing, mirror, sizes
 from .cli.common import add_catalog_options, run_guarded
 
-#: Modules with register(subparsers); each adds one subcommand.
-SUBCOMMANDS = [listing, compare, sizes, install, installed, mirror, bench]
+#: Modules of cli/ with register(subparsers); each adds one subcommand. All of them are
+#: imported for every command line (`--help` lists them), so a module imports at its top only
+#: what registering needs; the work's imports go inside its run function (see
+#: tests/unit/test_lazy_imports.py). A new subcommand: its module name here.
+SUBCOMMANDS = ["listing", "compare", "sizes", "install", "installed", "mirror", "bench"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,8 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pybs-tui {__version__}")
     add_catalog_options(parser, top_level=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in SUBCOMMANDS:
-        module.register(subparsers)
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"{__package__}.cli.{name}").register(subparsers)
     return parser
 
 

@@ -27,3 +27,8 @@ def assets_dir() -> Path:
 
 def snapshot_path() -> Path:
     return assets_dir() / "catalog-snapshot.json"
+
+
+def packed_snapshot_path() -> Path:
+    """The snapshot parsed, in the form `catalog.packed` reads (scripts/build_snapshot.py)."""
+    return assets_dir() / "catalog-snapshot.packed.json"

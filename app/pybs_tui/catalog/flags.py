@@ -71,6 +71,11 @@ def label(options: frozenset[str]) -> str:
     return "+".join(o for o in ("pgo", "lto", "noopt") if o in options) or "plain"
 
 
+def facts_key(build: Build) -> tuple[str, str, str, str]:
+    """What a build's flags depend on: archives with the same key have the same facts."""
+    return (build.release, build.triple, build.options_text, build.flavor)
+
+
 class FlagFacts:
     """Answers `facts(build)` for every build of a catalog (built once, O(n))."""
 
@@ -135,7 +140,7 @@ class FlagFacts:
     def facts(self, build: Build) -> list[FlagFact]:
         """Every flag of `build` with its source, in FLAG_NAMES order (the same for every
         archive of one release, platform, options and flavor: computed once for each)."""
-        key = (build.release, build.triple, build.options_text, build.flavor)
+        key = facts_key(build)
         found = self._facts.get(key)
         if found is None:
             found = self._facts[key] = self._facts_of(build)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .group import FilterError, Filters, Host, Request, incompatibility, sort_key
 from .models import MUSL_DYNAMIC_SINCE, Build
@@ -33,30 +34,49 @@ _UV_FLAVORS = ("install_only_stripped", "install_only")
 
 
 def uv_os(build: Build) -> str:
-    return _UV_OS.get(build.os, build.os)
+    return uv_words(build.os, build.arch, build.arch_level, build.libc)[0]
 
 
 def uv_arch(build: Build) -> str:
     """uv's arch word: 'x86_64', 'x86_64_v3', 'aarch64', 'x86', 'powerpc64le'..."""
-    if build.arch == "x86_64" and build.arch_level not in ("", "v1"):
-        return f"x86_64_{build.arch_level}"
-    return _UV_ARCH.get(build.arch, build.arch)
+    return uv_words(build.os, build.arch, build.arch_level, build.libc)[1]
 
 
 def uv_libc(build: Build) -> str:
     """uv's libc word: 'gnu', 'musl', 'gnueabihf', and 'none' on macOS and Windows."""
-    return _UV_LIBC.get(build.libc, build.libc)
+    return uv_words(build.os, build.arch, build.arch_level, build.libc)[2]
 
 
 def uv_platform(build: Build) -> str:
     """'linux-x86_64_v3-gnu', 'macos-aarch64-none', 'windows-x86-none'."""
-    return f"{uv_os(build)}-{uv_arch(build)}-{uv_libc(build)}"
+    return uv_words(build.os, build.arch, build.arch_level, build.libc)[3]
+
+
+@lru_cache(maxsize=1024)
+def uv_words(os_name: str, arch: str, level: str, libc: str) -> tuple[str, str, str, str]:
+    """uv's os, arch and libc words and its platform, for one platform of ours (computed
+    once per platform: every archive asks)."""
+    uv_os_word = _UV_OS.get(os_name, os_name)
+    if arch == "x86_64" and level not in ("", "v1"):
+        uv_arch_word = f"x86_64_{level}"
+    else:
+        uv_arch_word = _UV_ARCH.get(arch, arch)
+    uv_libc_word = _UV_LIBC.get(libc, libc)
+    return uv_os_word, uv_arch_word, uv_libc_word, f"{uv_os_word}-{uv_arch_word}-{uv_libc_word}"
+
+
+VARIANT_SUFFIX = {
+    "default": "",
+    "freethreaded": "+freethreaded",
+    "debug": "+debug",
+    "freethreaded+debug": "+freethreaded+debug",
+}
 
 
 def uv_key(build: Build) -> str:
     """uv's key of a download, also a request `uv python install` accepts."""
-    variant = "" if build.variant == "default" else f"+{build.variant}"
-    return f"cpython-{build.version_str}{variant}-{uv_platform(build)}"
+    platform = uv_words(build.os, build.arch, build.arch_level, build.libc)[3]
+    return f"cpython-{build.version_str}{VARIANT_SUFFIX[build.variant]}-{platform}"
 
 
 def uv_offers(build: Build) -> bool:

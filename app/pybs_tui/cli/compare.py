@@ -4,19 +4,8 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..catalog.group import (
-    FilterError,
-    Host,
-    normalise_arch,
-    normalise_libc,
-    normalise_os,
-    parse_request,
-)
-from ..catalog.models import Build
-from ..host import detect_host
-from ..settings import Settings
 from ..units import printable
 from .common import (
     UserError,
@@ -28,6 +17,11 @@ from .common import (
     print_table,
     settings_from_args,
 )
+
+if TYPE_CHECKING:  # the catalog code loads when the command runs, not for --help
+    from ..catalog.group import Host
+    from ..catalog.models import Build
+    from ..settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,6 +52,13 @@ def choose(
 ) -> list[Build]:
     """The builds to compare for the command line's request (UserError when none)."""
     from ..catalog.compare import pick_builds  # not imported at start-up (see run)
+    from ..catalog.group import (
+        FilterError,
+        normalise_arch,
+        normalise_libc,
+        normalise_os,
+        parse_request,
+    )
 
     try:
         request = parse_request(args.version)
@@ -102,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     # imported here: every subcommand module is imported at start-up (`install` too)
     from ..catalog.compare import comparison, describe_selection, totals_line
     from ..catalog.index import CatalogIndex
+    from ..host import detect_host
     from ..service.catalog import with_release
     from ..service.install import free_space
     from .sizes import fill_sizes

@@ -10,17 +10,14 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..catalog.group import FilterError, normalise_flavor, parse_options
-from ..catalog.index import CatalogIndex
-from ..catalog.models import Build, Catalog
-from ..catalog.select import uv_key
-from ..host import detect_host
 from ..progress import Cancelled, InstallError, Progress, Throttle
-from ..settings import Settings
 from ..units import format_size, printable
 
-if TYPE_CHECKING:  # httpx and the install code: only when `install` runs
+if TYPE_CHECKING:  # httpx, the catalog and the install code: only when `install` runs
+    from ..catalog.index import CatalogIndex
+    from ..catalog.models import Build, Catalog
     from ..install.pipeline import InstallResult
+    from ..settings import Settings
 
 from .common import (
     UserError,
@@ -200,6 +197,9 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..catalog.group import FilterError, normalise_flavor, parse_options
+    from ..catalog.index import CatalogIndex
+    from ..host import detect_host
     from ..service.install import SpecError, inferred_promises, install_build, resolve_spec
 
     try:
@@ -285,6 +285,7 @@ def _dry_run(
     source: str | None,
 ) -> int:
     """What the install would do; nothing is downloaded or written."""
+    from ..catalog.select import uv_key
     from ..service.install import plan_install
     from .sizes import fill_sizes
 

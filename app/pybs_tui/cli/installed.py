@@ -8,9 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..catalog.models import Catalog
-from ..service.catalog import CatalogUnavailable, load_catalog, load_offline
-from ..settings import Settings
 from ..units import printable
 from .common import (
     UserError,
@@ -22,10 +19,12 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from ..catalog.models import Catalog
     from ..install.registry import Interpreter, Roots
     from ..install.uninstall import Removed
     from ..service.inventory import PrunePlan
     from ..service.speed import Speed
+    from ..settings import Settings
 
 # The registry, uninstall and humanize modules are imported by the commands that use them:
 # every subcommand module is imported at start-up, and `install` should not pay for them.
@@ -96,6 +95,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 # -- helpers -----------------------------------------------------------------------------------
 def _catalog(args: argparse.Namespace, settings: Settings) -> Catalog | None:
     """The catalog for 'newer available', or None (the listing works without it)."""
+    from ..service.catalog import CatalogUnavailable, load_catalog, load_offline
+
     try:
         if getattr(args, "catalog", None):
             return load_catalog(settings, args.catalog)

@@ -3,35 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import itertools
+from typing import TYPE_CHECKING
 
-from ..catalog.group import (
-    FilterError,
-    Filters,
-    Host,
-    newest_per_minor,
-    normalise_arch,
-    normalise_flavor,
-    normalise_libc,
-    normalise_os,
-    parse_options,
-    parse_request,
-    sort_key,
-)
-from ..catalog.index import CatalogIndex
-from ..catalog.models import Build
-from ..catalog.select import Platform, newest_picks
-from ..host import detect_host
-from ..units import format_size
 from .common import (
     UserError,
     add_catalog_options,
     add_json_option,
     catalog_from_args,
     note,
-    print_json,
+    print_json_list,
     print_table,
     settings_from_args,
 )
+
+if TYPE_CHECKING:  # the catalog code loads when the command runs, not for --help
+    from ..catalog.group import Filters, Host
+    from ..catalog.index import CatalogIndex
+    from ..catalog.models import Build
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -75,6 +64,17 @@ def add_filter_options(p: argparse.ArgumentParser) -> None:
 
 def filters_from_args(args: argparse.Namespace) -> Filters:
     """Validated Filters from list-style options; FilterError -> one line, exit 2."""
+    from ..catalog.group import (
+        FilterError,
+        Filters,
+        normalise_arch,
+        normalise_flavor,
+        normalise_libc,
+        normalise_os,
+        parse_options,
+        parse_request,
+    )
+
     try:
         return Filters(
             request=parse_request(args.request) if args.request else None,
@@ -91,6 +91,8 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
 
 
 def _level(value: str) -> str:
+    from ..catalog.group import FilterError
+
     level = value.lower().removeprefix("x86_64_").removeprefix("x86-64-")
     if level not in ("v1", "v2", "v3", "v4"):
         raise FilterError(f"unknown x86-64 level {value!r}: use v1, v2, v3 or v4")
@@ -102,6 +104,9 @@ def select(index: CatalogIndex, filters: Filters, host: Host, show_all: bool) ->
     platform (baseline x86-64), uv's pick of the newest patch of each minor per variant
     (default and free-threaded; debug when asked for), unless --flavor/--options ask for
     other archives."""
+    from ..catalog.group import newest_per_minor
+    from ..catalog.select import Platform, newest_picks
+
     if show_all:
         return [b for b in index.builds if filters.match(b)]
     request = filters.request
@@ -135,9 +140,13 @@ def select(index: CatalogIndex, filters: Filters, host: Host, show_all: bool) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    # imported here: every subcommand module is imported at start-up (`install` too)
+    # imported here: every subcommand module is imported at start-up (`--help` too)
+    from ..catalog.group import sort_key
+    from ..catalog.index import CatalogIndex
     from ..catalog.rows import build_row
+    from ..host import detect_host
     from ..install.receipts import installed_names
+    from ..units import format_size
     from .sizes import fill_sizes
 
     filters = filters_from_args(args)
@@ -152,9 +161,11 @@ def run(args: argparse.Namespace) -> int:
     rows = fill_sizes(settings, catalog, rows, quiet=args.json)
     others = [b for b in catalog.others if filters.match(b)] if args.other else []
     if args.json:
-        print_json(
-            [build_row(b, index, installed.get(b.name)) for b in rows]
-            + [build_row(b, index, None) for b in others]
+        print_json_list(
+            itertools.chain(
+                (build_row(b, index, installed.get(b.name)) for b in rows),
+                (build_row(b, index, None) for b in others),
+            )
         )
         return 0
     if not rows and not others:

@@ -8,10 +8,8 @@ import shlex
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..catalog.group import FilterError, normalise_flavor, parse_options
-from ..catalog.models import Build
-from ..catalog.select import uv_picks
 from ..progress import Cancelled, InstallError
 from ..units import format_size, printable
 from .common import (
@@ -24,6 +22,9 @@ from .common import (
     settings_from_args,
 )
 from .install import InstallProgress, _run_cancellable
+
+if TYPE_CHECKING:
+    from ..catalog.models import Build
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -83,6 +84,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    # imported here: every subcommand module is imported at start-up (see __main__)
+    from ..catalog.group import FilterError, normalise_flavor, parse_options
+    from ..catalog.select import uv_picks
     from ..service.install import SpecError
     from ..service.mirror import (
         ExportResult,

@@ -12,9 +12,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from ..catalog.models import Build, Catalog
 from ..progress import Cancelled, Progress
-from ..settings import Settings
 from ..units import format_size, printable
 from .common import (
     add_catalog_options,
@@ -27,7 +25,9 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from ..catalog.models import Build, Catalog
     from ..service.sizes import SizeReport
+    from ..settings import Settings
 
 OFFLINE_HINT = "run `pybs-tui sizes` online to fetch and keep them"
 

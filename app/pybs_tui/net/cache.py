@@ -14,8 +14,6 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import filelock
-
 from ..catalog import jsonsafe
 from ..fileops import atomic_write
 
@@ -152,12 +150,16 @@ class SizeCache:
         A folder that cannot be written keeps nothing (the sizes are asked again next run)."""
         if not sizes:
             return 0
+        import filelock  # only for writing sizes (list and --help start without it)
+
         try:
             return self._update(sizes)
         except (OSError, filelock.Timeout):
             return 0
 
     def _update(self, sizes: dict[str, tuple[int, str]]) -> int:
+        import filelock
+
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with filelock.FileLock(str(self.path) + ".lock", timeout=30):

@@ -9,14 +9,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import hashlib
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..catalog import jsonsafe, sources
+from ..catalog import jsonsafe, packed, sources
 from ..catalog.models import Build, Catalog
+from ..fileops import atomic_write, read_bounded
 from ..net.cache import INDEX_KEY, SizeCache, drop_entry, read_entry
-from ..resources import snapshot_path
+from ..resources import packed_snapshot_path, snapshot_path
 from ..settings import Settings
 
 if TYPE_CHECKING:  # httpx and the request code load only when the network is used
@@ -72,23 +75,75 @@ def load_snapshot() -> tuple[sources.Parsed, float | None, str]:
     """The embedded snapshot: (parsed, generated time, path); read once per process."""
     path = snapshot_path()
     stat = path.stat()
-    parsed, generated = _read_snapshot(str(path), stat.st_mtime_ns, stat.st_size)
+    parsed, generated, _ = _read_snapshot(str(path), stat.st_mtime_ns, stat.st_size)
     copy = sources.Parsed(list(parsed.builds), list(parsed.others), dict(parsed.published))
     return copy, generated, str(path)
 
 
+def snapshot_digest() -> str:
+    """sha256 of the embedded snapshot's bytes (what packed forms are tied to); read once."""
+    path = snapshot_path()
+    stat = path.stat()
+    return _digest_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
 @functools.lru_cache(maxsize=2)
-def _read_snapshot(path: str, mtime_ns: int, size: int) -> tuple[sources.Parsed, float | None]:
-    payload = jsonsafe.loads(Path(path).read_bytes())
-    parsed = sources.parse_snapshot(payload)
+def _digest_of(path: str, mtime_ns: int, size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@functools.lru_cache(maxsize=2)
+def _read_snapshot(path: str, mtime_ns: int, size: int) -> tuple[sources.Parsed, float | None, str]:
+    """The snapshot from its packed form (assets/catalog-snapshot.packed.json) when that was
+    made from these very bytes, else by parsing every name (a checkout whose snapshot was
+    edited without `scripts/build_snapshot.py --repack`)."""
+    digest = _digest_of(path, mtime_ns, size)
+    try:
+        payload = json.loads(packed_snapshot_path().read_bytes())  # ours, shipped with the code
+        parsed = packed.unpack(payload, digest)
+    except (OSError, ValueError):  # PackedError and JSONDecodeError are ValueErrors
+        payload = jsonsafe.loads(Path(path).read_bytes())
+        parsed = sources.parse_snapshot(payload)
     generated = None
-    with contextlib.suppress(ValueError):
+    with contextlib.suppress(ValueError, TypeError):
         generated = (
             dt.datetime.fromisoformat(payload.get("generated", ""))
             .replace(tzinfo=dt.UTC)
             .timestamp()
         )
-    return parsed, generated
+    return parsed, generated, digest
+
+
+#: The cached index merged over the snapshot, packed: read instead of parsing the index.
+PARSED_INDEX_FILE = "release-index.packed.json"
+
+
+def _cached_index(settings: Settings, body: bytes, notes: list[str]) -> sources.Parsed:
+    """The cached release index merged over the embedded snapshot. From the packed form kept
+    beside it when that was made from these bytes and this snapshot; else parsed, and the
+    packed form (re)written. The packed file is read like anything from outside: bounded,
+    depth-checked, every field checked (`catalog.packed`); one that does not check out is
+    ignored with a note and replaced."""
+    key = hashlib.sha256(
+        f"{packed.PACKED_SCHEMA}\n{snapshot_digest()}\n".encode() + body
+    ).hexdigest()
+    path = settings.catalog_cache_dir / PARSED_INDEX_FILE
+    limit = settings.limits.max_answer_bytes
+    data = read_bounded(path, limit + 1)
+    if data is not None:
+        try:
+            if len(data) > limit:
+                raise packed.PackedError(f"more than {limit} bytes")
+            return packed.unpack(jsonsafe.loads(data), key)
+        except packed.PackedStale:
+            pass  # the index or the snapshot changed since: parse again
+        except ValueError as exc:  # PackedError, JSONRefused
+            notes.append(f"the parsed catalog in the cache was unusable ({exc}): parsed again")
+    merged = sources.merge(sources.parse_ndjson_index(body), fallback=load_snapshot()[0])
+    form = json.dumps(packed.pack(merged, key), separators=(",", ":")).encode()
+    with contextlib.suppress(OSError):
+        atomic_write(path, form)
+    return merged
 
 
 def read_catalog_arg(arg: str, settings: Settings) -> Catalog:
@@ -141,20 +196,12 @@ def load_offline(settings: Settings, notes: list[str] | None = None) -> Catalog:
     entry = read_entry(settings.catalog_cache_dir, INDEX_KEY)
     if entry is not None:
         try:
-            parsed = sources.parse_ndjson_index(entry.body)
+            merged = _cached_index(settings, entry.body, notes)
         except sources.CatalogFormatError:
             drop_entry(settings.catalog_cache_dir, INDEX_KEY)
             notes.append("the cached catalog was corrupt and has been dropped")
         else:
-            snap, _, _ = load_snapshot()
-            return _catalog(
-                sources.merge(parsed, fallback=snap),
-                "cache",
-                entry.url,
-                entry.fetched_at,
-                settings,
-                notes,
-            )
+            return _catalog(merged, "cache", entry.url, entry.fetched_at, settings, notes)
     parsed, generated, path = load_snapshot()
     return _catalog(parsed, "snapshot", path, generated, settings, notes)
 
@@ -163,13 +210,13 @@ def load_catalog(
     settings: Settings, catalog_arg: str | None = None, client: httpx.Client | None = None
 ) -> Catalog:
     """The catalog for this run, never raising for network trouble (it falls back)."""
-    from ..net.client import NetError, make_client
-    from ..net.releases import fetch_index, fetch_recent_releases
-
     if catalog_arg:
         return read_catalog_arg(catalog_arg, settings)
     if settings.offline:
         return load_offline(settings)
+    from ..net.client import NetError, make_client  # httpx: only when the network is used
+    from ..net.releases import fetch_index, fetch_recent_releases
+
     own = client is None
     client = client or make_client(settings)
     notes: list[str] = []

@@ -14,13 +14,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog.models import Build
-from ..install.pipeline import InstallResult
-from ..install.probe import ProbeCheck, ProbeMismatch
 from ..progress import Cancelled, InstallError, Progress, ProgressCallback
 from ..settings import Settings
+
+if TYPE_CHECKING:  # the install code loads with the first install (the TUI starts without)
+    from ..install.pipeline import InstallResult
+    from ..install.probe import ProbeCheck
 
 #: Phases in the order a job goes through them; the last three are where it ends.
 PHASES = (
@@ -39,7 +41,7 @@ PHASES = (
 ENDED = frozenset({"done", "failed", "cancelled"})
 
 #: install_build's signature (tests wrap it to slow a phase down).
-Installer = Callable[..., InstallResult]
+Installer = Callable[..., "InstallResult"]
 
 
 @dataclass
@@ -218,6 +220,7 @@ def run_job(
     **kwargs: Any,
 ) -> Outcome:
     """Run one job's install (in a worker thread); never raises for an install failure."""
+    from ..install.probe import ProbeMismatch
     from .install import install_build
 
     install = installer or install_build

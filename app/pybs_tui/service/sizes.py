@@ -17,16 +17,18 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-
-import httpx
+from typing import TYPE_CHECKING
 
 from ..catalog.models import Build
 from ..net.cache import SizeCache
-from ..net.client import NetError, RateLimited, make_client
-from ..net.hosts import download_urls
-from ..net.releases import RateInfo, head_size, iter_release_pages
 from ..progress import Progress, check_cancel
 from ..settings import Settings
+
+if TYPE_CHECKING:  # httpx and the request code load when a size is asked for (the TUI
+    # paints its first rows without them)
+    import httpx
+
+    from ..net.releases import RateInfo
 
 #: HEAD requests at once (a command); the TUI runs fewer (SizeScheduler.max_in_flight).
 HEAD_WORKERS = 8
@@ -69,6 +71,9 @@ def pages_needed(tags: Iterable[str], releases_newest_first: Sequence[str]) -> i
 def head_one(client: httpx.Client, settings: Settings, build: Build) -> tuple[int | None, str]:
     """The size of one archive by HEAD on each download host in turn (the mirror alone when
     one is set; a file:// mirror's file is asked by its size); (None, why) if none says it."""
+    from ..net.hosts import download_urls
+    from ..net.releases import head_size
+
     reasons = []
     for _, url in download_urls(build.url, settings):
         size, why = head_size(client, url, settings)
@@ -99,6 +104,8 @@ def fetch_sizes(
     if settings.offline:
         report.unknown = {name: "offline" for name in todo}
         return report
+    from ..net.client import make_client
+
     http = client or make_client(settings)
     cache = SizeCache(settings.catalog_cache_dir)
     total = len(todo)
@@ -136,6 +143,9 @@ def _from_pages(
     """Walk the release list until every wanted release was seen (sizes kept as they come).
     A wanted archive its release's listing does not name is not asked for again by HEAD: the
     listing is the release's whole content (derived names PBS did not publish end here)."""
+    from ..net.client import NetError, RateLimited
+    from ..net.releases import iter_release_pages
+
     wanted_tags = {b.release for b in todo.values()}
     seen: set[str] = set()
 

@@ -9,6 +9,7 @@ lands in `on_worker_state_changed` and becomes a notification, never a crash.
 
 from __future__ import annotations
 
+import threading
 import time
 from functools import partial
 from typing import TYPE_CHECKING
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 STYLE_FILES = ("app", "browse", "compare", "help", "installs", "installed")
 QUIT_AGAIN = 3.0  # seconds in which a second q quits while installs run
+FIRST_ROWS_WAIT = 10.0  # seconds the live catalog waits at most for the quick one's rows
 
 
 class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
@@ -79,6 +81,9 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
         self.index: CatalogIndex | None = None
         self.catalog_status, self.loading_catalog = "", False
         self.timings: dict[str, float] = {"created": time.perf_counter()}
+        #: set once the quick (offline) catalog's rows are on screen: the live catalog's
+        #: requests start only then, so the first rows never wait for the network
+        self.first_rows_shown = threading.Event()
         self.sizes = SizeScheduler()
         self.jobs = JobQueue(settings.limits.max_concurrent_installs, settings.clock)
         self.inventory = Inventory()
@@ -91,14 +96,17 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
         return BrowseScreen()
 
     def screen_painted(self, screen: Screen) -> None:
-        """The browser's first paint: now load the catalog in the background."""
+        """The browser's first paint (the catalog is loading since the App was mounted)."""
         self.timings.setdefault("first_paint", time.perf_counter())
+
+    def on_mount(self) -> None:
+        """Load the catalog at once, in a thread beside the first paint: the embedded or
+        cached snapshot first (its rows are painted before anything goes to the network),
+        then the live catalog."""
         if self.catalog is None and not self.loading_catalog:
             given = self._given_catalog is not None
             online = not (given or self.catalog_arg or self.settings.offline)
             self._load(["offline", "catalog"] if online else ["given" if given else "catalog"])
-
-    def on_mount(self) -> None:
         self.set_interval(60, self._tick_status)
 
     def on_unmount(self) -> None:
@@ -126,12 +134,19 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
                     exclusive=True)  # fmt: skip
 
     def _load_thread(self, steps: list[str]) -> None:
-        """Thread: each step's catalog, indexed here; the last one is final."""
+        """Thread: each step's catalog, indexed here; the last one is final. A step after a
+        quick one waits until the quick one's rows are painted (FIRST_ROWS_WAIT at most)."""
         from ..install.receipts import installed_names
         from ..service.catalog import load_step
 
         worker = get_current_worker()
+        self.timings.setdefault("load_started", time.perf_counter())
+        posted = False
         for i, step in enumerate(steps):
+            if posted:  # a quick catalog went to the screen: its rows first, then the rest
+                self.first_rows_shown.wait(FIRST_ROWS_WAIT)
+            if worker.is_cancelled:
+                return
             try:
                 catalog = load_step(self.settings, step, self.catalog_arg, self._given_catalog)
             except Exception as exc:
@@ -142,6 +157,7 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
             self.timings.setdefault("catalog_read", time.perf_counter())
             index = CatalogIndex(catalog, self.host, installed_names(self.settings))
             if not worker.is_cancelled:
+                posted = True
                 self.post_message(m.CatalogLoaded(catalog, index, final=i == len(steps) - 1))
 
     @on(m.CatalogLoaded)
@@ -157,9 +173,12 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
         self._tick_status()
         self.refresh_bindings()
         self.timings.setdefault("catalog_handled", time.perf_counter())
-        self.call_after_refresh(
-            lambda: self.timings.setdefault("catalog_shown", time.perf_counter())
-        )
+        self.call_after_refresh(self._rows_shown)
+
+    def _rows_shown(self) -> None:
+        """The frame with the catalog's rows is painted."""
+        self.timings.setdefault("catalog_shown", time.perf_counter())
+        self.first_rows_shown.set()
 
     def _tick_status(self) -> None:
         from ..service.catalog import describe_source
