@@ -24,6 +24,7 @@ Run after the README set-up plus `pip install uv`:
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime
 import hashlib
 import io
@@ -263,6 +264,15 @@ class Tool:
     samples: dict[float, list[Sample]] = field(default_factory=dict)
 
 
+def _isal_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("isal")
+    except Exception:
+        return "not installed (zlib inflates)"
+
+
 def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -285,6 +295,19 @@ def main() -> int:
         "--baseline",
         metavar="APP_DIR",
         help="also run pybs-tui with PYTHONPATH=APP_DIR (an older version's app/), as 'before'",
+    )
+    parser.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="do not compile pybs-tui's modules to bytecode first (as pip does when it "
+        "installs a wheel); with PYTHONDONTWRITEBYTECODE set, every start then compiles them",
+    )
+    parser.add_argument(
+        "--remove-between-runs",
+        action="store_true",
+        help="remove each install right after its run (default: all at the end; on ext4 "
+        "without a journal, inodes freed seconds earlier are skipped by every create, which "
+        "adds about 1 s of system time to each install of either tool)",
     )
     parser.add_argument(
         "--workdir",
@@ -310,7 +333,20 @@ def main() -> int:
         f"machine: {platform.machine()} {platform.system()} {platform.release()}, "
         f"{os.cpu_count()} cpus; bench Python {platform.python_version()}; {uv_version}"
     )
-    print(f"installs in {work}; load average at start: {_load()}")
+    when = "after each run" if args.remove_between_runs else "at the end"
+    print(f"installs in {work} (removed {when}); load average at start: {_load()}")
+    apps = [Path(__import__("pybs_tui").__file__).parent]
+    if args.baseline:
+        apps.append(Path(args.baseline) / "pybs_tui")
+    if not args.no_compile:
+        for app in apps:
+            compileall.compile_dir(app, quiet=1)
+    print(
+        f"pybs-tui modules: {', '.join(map(str, apps))}, "
+        f"{'not ' if args.no_compile else ''}compiled to bytecode first (PYTHONDONTWRITEBYTECODE="
+        f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}); python-isal "
+        f"{_isal_version()}"
+    )
     raw_tar = pack_install_only(prefix, ver)
     with tarfile.open(fileobj=io.BytesIO(raw_tar)) as tar:
         members = tar.getmembers()
@@ -414,12 +450,13 @@ def main() -> int:
                     for tool in order:
                         env = dict(os.environ, **tool.env)
                         for var in tool.home_vars:
-                            env[var] = str(work / f"{tool.name}-{var.lower()}")
+                            env[var] = str(work / f"{tool.name}-{fmt}-{rate:g}-{run}-{var.lower()}")
                         try:
                             sample = run_measured(tool.command, env)
                         finally:
-                            for var in tool.home_vars:
-                                shutil.rmtree(env[var], ignore_errors=True)
+                            if args.remove_between_runs:
+                                for var in tool.home_vars:
+                                    shutil.rmtree(env[var], ignore_errors=True)
                         tool.samples.setdefault(rate, []).append(sample)
                 report(fmt, rate, len(data), tools, args.runs)
     print(f"load average at end: {_load()}")
