@@ -8,6 +8,7 @@ import io
 import os
 import random
 import struct
+import sys
 import zlib
 from pathlib import Path
 
@@ -149,3 +150,11 @@ def test_archive_extracts_and_corrupt_one_is_refused(inflater: object, tmp_path:
     with pytest.raises(ArchiveRefused, match=r"corrupt|truncated"):
         extract_archive(settings, path)
     assert staging_left(settings.install_dir) == []
+
+
+def test_zlib_is_the_inflater_where_isal_is_missing() -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "isal", None)  # import isal raises ImportError
+        patch.setitem(sys.modules, "isal.isal_zlib", None)
+        assert extract._inflater() is zlib
+    assert extract._inflater() is (isal_zlib or zlib)
