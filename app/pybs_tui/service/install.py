@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 import httpx
 
@@ -88,6 +87,8 @@ def is_url(text: str) -> bool:
 
 def local_path(text: str) -> Path:
     if urlsplit(text).scheme == "file":
+        from urllib.request import url2pathname  # pulls in http.client: only when needed
+
         return Path(url2pathname(urlsplit(text).path))
     return Path(text).expanduser()
 
