@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from .progress import InstallError
@@ -44,6 +45,10 @@ class StreamInterrupted(InstallError):
 
 class StreamFailed(InstallError):
     """The download ended without a verified file."""
+
+
+class StreamBroken(InstallError):
+    """The part could not be read (a fault of the stream, never of the archive)."""
 
 
 class PartFeed:
@@ -78,9 +83,11 @@ class PartFeed:
             self.path, self.size, self.final = None, 0, False
             self.cond.notify_all()
 
-    def finished(self, path: Path, size: int) -> None:
-        """The part was verified and renamed to `path` (the same file; generation kept)."""
+    def finished(self, rename: Callable[[], object], path: Path, size: int) -> None:
+        """The part was verified: `rename` moves it to `path` (the same file; generation
+        kept). Done under the lock, so a reader never opens the old name once it is gone."""
         with self.cond:
+            rename()
             self.path, self.size, self.final = path, size, True
             self.cond.notify_all()
 
@@ -125,7 +132,10 @@ class FeedReader:
                     raise StreamRestarted()
                 if self.fd is None and feed.path is not None:
                     # opened under the lock: the file is the one of this generation
-                    self.fd = os.open(feed.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+                    try:
+                        self.fd = os.open(feed.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+                    except OSError as exc:
+                        raise StreamBroken(f"cannot read {feed.path}: {exc.strerror}") from None
                     self.generation = feed.generation
                 if self.fd is not None:
                     ready = feed.size - self.pos
@@ -141,7 +151,10 @@ class FeedReader:
         if count == 0:
             return b""
         assert self.fd is not None
-        data = os.pread(self.fd, count, self.pos)
+        try:
+            data = os.pread(self.fd, count, self.pos)
+        except OSError as exc:
+            raise StreamBroken(f"cannot read the download: {exc.strerror}") from None
         if len(data) != count:  # the file shrank under us: not the file the feed describes
             raise StreamRestarted()
         end = self.pos + len(data)

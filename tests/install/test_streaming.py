@@ -262,10 +262,28 @@ def test_the_staged_tree_is_kept_only_for_the_bytes_that_were_verified(
                     fh.write(archive.data[start : start + 7000])
                     fh.flush()
                     streamed.feed.grew(min(archive.size, start + 7000))
-            streamed.feed.finished(part, archive.size)
+            streamed.feed.finished(lambda: None, part, archive.size)
             staged = streamed.result(digest, archive.size)
         assert (staged is not None) == kept
         if staged is not None:
             assert (staged.root / "lib" / "blob01").is_file()
             pipeline.remove_tree(staged.staging)
         assert staging_left(settings.install_dir) == []
+
+
+def test_a_part_the_extraction_cannot_read_is_the_streams_fault_not_the_archives(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The reader could not open the part (renamed away under it, say): that error is never
+    reported as the archive's; the verified file is extracted instead."""
+    name, archive = pbs_archive(extra=blobs(2, 10_000))
+    gone = tmp_path / (name + ".part")  # never created
+    dest = tmp_path / name
+    with streaming.StreamedExtraction(
+        settings, dest, flavor="install_only", progress=None, cancel=None
+    ) as streamed:
+        streamed.feed.started(gone, archive.size)
+        wait_for(lambda: streamed.ended.is_set())  # the extraction failed to read
+        streamed.feed.finished(lambda: dest.write_bytes(archive.data), dest, archive.size)
+        assert streamed.result(archive.sha256, archive.size) is None
+    assert staging_left(settings.install_dir) == []

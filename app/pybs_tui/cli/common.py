@@ -47,6 +47,22 @@ def add_catalog_options(parser: argparse.ArgumentParser, *, top_level: bool = Fa
     )
 
 
+def add_archive_options(parser: argparse.ArgumentParser, *, unverified_help: str) -> None:
+    """--flavor, --options, --mirror and --allow-unverified, as install and mirror take them."""
+    parser.add_argument("--flavor", help="full, install_only or install_only_stripped")
+    parser.add_argument(
+        "--options",
+        help="build options the archive must have, e.g. debug, "
+        "pgo+lto, freethreaded; 'none' for plain builds",
+    )
+    parser.add_argument(
+        "--mirror",
+        metavar="URL",
+        help="download from this mirror of the PBS releases instead of GitHub",
+    )
+    parser.add_argument("--allow-unverified", action="store_true", help=unverified_help)
+
+
 def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
 

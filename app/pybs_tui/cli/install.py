@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # httpx, the catalog and the install code: only when `install
 
 from .common import (
     UserError,
+    add_archive_options,
     add_catalog_options,
     add_json_option,
     catalog_from_args,
@@ -40,21 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "file name, a URL, or the path of an archive on disk.",
     )
     p.add_argument("spec", metavar="SPEC", help="version request, asset name, URL or file")
-    p.add_argument("--flavor", help="full, install_only or install_only_stripped")
-    p.add_argument(
-        "--options",
-        help="build options the archive must have, e.g. debug, "
-        "pgo+lto, freethreaded; 'none' for plain builds",
-    )
-    p.add_argument(
-        "--mirror",
-        metavar="URL",
-        help="download from this mirror of the PBS releases instead of GitHub",
-    )
-    p.add_argument(
-        "--allow-unverified",
-        action="store_true",
-        help="install even when no sha256 is known (the receipt says so)",
+    add_archive_options(
+        p, unverified_help="install even when no sha256 is known (the receipt says so)"
     )
     p.add_argument(
         "--force", action="store_true", help="reinstall or replace what is in the install folder"

@@ -14,6 +14,7 @@ from ..progress import Cancelled, InstallError
 from ..units import format_size, printable
 from .common import (
     UserError,
+    add_archive_options,
     add_catalog_options,
     add_json_option,
     catalog_from_args,
@@ -53,8 +54,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="version request, asset name, URL, or an archive file on disk (copied, checked "
         "against the catalog's sha256)",
     )
-    e.add_argument("--flavor", help="full, install_only or install_only_stripped")
-    e.add_argument("--options", help="build options the archives must have, e.g. debug")
+    add_archive_options(
+        e,
+        unverified_help="export archives with no published sha256 (the sha256 of what was "
+        "downloaded is recorded, and said so)",
+    )
     e.add_argument("--os", dest="target_os", metavar="OS", help="linux, macos or windows")
     e.add_argument("--arch", metavar="ARCH", help="x86_64, x86_64_v3, aarch64, ...")
     e.add_argument("--libc", metavar="LIBC", help="gnu, musl, ... (Linux)")
@@ -62,15 +66,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--all-platforms",
         action="store_true",
         help="each SPEC for every platform the catalog has a build for",
-    )
-    e.add_argument(
-        "--mirror", metavar="URL", help="download from this mirror instead of the usual hosts"
-    )
-    e.add_argument(
-        "--allow-unverified",
-        action="store_true",
-        help="export archives with no published sha256 (the sha256 of what was downloaded is "
-        "recorded, and said so)",
     )
     e.add_argument(
         "--dry-run",

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
@@ -187,8 +187,9 @@ def _flag(value: object) -> int:
     return 0
 
 
-def parse_probe_output(stdout: str) -> dict[str, Any]:
-    """The probe dict from the interpreter's output (last JSON object line)."""
+def json_objects_from_end(stdout: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects printed one per line by an interpreter we ran, last first (lines that
+    are not a JSON object are skipped)."""
     for line in reversed(stdout.strip().splitlines()):
         line = line.strip()
         if not line.startswith("{"):
@@ -197,7 +198,14 @@ def parse_probe_output(stdout: str) -> dict[str, Any]:
             data = jsonsafe.loads(line)
         except ValueError:
             continue
-        if isinstance(data, dict) and isinstance(data.get("version"), str):
+        if isinstance(data, dict):
+            yield data
+
+
+def parse_probe_output(stdout: str) -> dict[str, Any]:
+    """The probe dict from the interpreter's output (last JSON object line)."""
+    for data in json_objects_from_end(stdout):
+        if isinstance(data.get("version"), str):
             config = data.get("CONFIG_ARGS")
             config = config if isinstance(config, str) else None
             pgo, lto = parse_config_args(config)

@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..catalog import jsonsafe
 from ..progress import InstallError, check_cancel
 from ..units import printable
-from .probe import ProbeLimits, run_contained, run_probe
+from .probe import ProbeLimits, json_objects_from_end, run_contained, run_probe
 
 KERNELS_SCRIPT = Path(__file__).with_name("speed_kernels.py")
 SCHEMA = "pybs-tui-bench/1"
@@ -132,15 +131,8 @@ def fingerprint(executable: Path) -> str | None:
 def parse_step(step: str, stdout: bytes, runs: int) -> dict[str, Measurement]:
     """The measurements of one step's answer (its last JSON line); InstallError if there is
     none, or if it is not what the step measures."""
-    for line in reversed(stdout.decode("utf-8", "replace").strip().splitlines()):
-        line = line.strip()
-        if not line.startswith("{"):
-            continue
-        try:
-            data = jsonsafe.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(data, dict) or data.get("schema") != SCHEMA or data.get("step") != step:
+    for data in json_objects_from_end(stdout.decode("utf-8", "replace")):
+        if data.get("schema") != SCHEMA or data.get("step") != step:
             continue
         times = data.get("times")
         if not isinstance(times, dict):

@@ -19,11 +19,21 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from ..feed import FeedReader, PartFeed, StreamFailed, StreamInterrupted, StreamRestarted
+from ..feed import (
+    FeedReader,
+    PartFeed,
+    StreamBroken,
+    StreamFailed,
+    StreamInterrupted,
+    StreamRestarted,
+)
 from ..progress import Cancelled, InstallError, Progress, ProgressCallback
 from ..settings import Settings
 from .extract import ExtractResult, extract_archive, wait_for_threads
 from .root import remove_tree
+
+#: Failures of the stream itself: the verified file is extracted instead.
+_STREAM_FAULTS = (StreamRestarted, StreamInterrupted, StreamFailed, StreamBroken)
 
 
 class StreamedExtraction:
@@ -111,10 +121,10 @@ class StreamedExtraction:
         try:
             if isinstance(self.error, Cancelled):
                 raise self.error
-            if self.error is not None and not isinstance(
-                self.error, StreamRestarted | StreamInterrupted | StreamFailed | InstallError
-            ):
+            if self.error is not None and not isinstance(self.error, InstallError):
                 raise self.error  # a bug, not a property of the archive: never hidden
+            # the generation the extraction was reading (None: it never opened the part)
+            reading = self.reader.generation if self.reader.fd is not None else None
             try:
                 digest, total, generation = self.reader.finish()
             except InstallError:
@@ -125,9 +135,9 @@ class StreamedExtraction:
                 return self.extracted
             self._discard()
             genuine = isinstance(self.error, InstallError) and not isinstance(
-                self.error, StreamRestarted | StreamInterrupted | StreamFailed
+                self.error, _STREAM_FAULTS
             )
-            if genuine and generation == self.feed.generation and same_bytes:
+            if genuine and reading == generation == self.feed.generation and same_bytes:
                 raise self.error  # type: ignore[misc]  # refused from the verified bytes
             return None
         finally:

@@ -369,7 +369,7 @@ def download(
             if digest == expected and (expected_size is None or size == expected_size):
                 if feed is not None:
                     feed.started(dest, size)
-                    feed.finished(dest, size)
+                    feed.finished(lambda: None, dest, size)
                 return DownloadResult(dest, digest, size, True, False, 0)
             dest.unlink()  # a stale or corrupt copy: never left looking valid
         folder = local.is_file_url(url)
@@ -491,9 +491,10 @@ def _publish(
         )
     with part.path.open("rb+") as fh:
         os.fsync(fh.fileno())
-    os.replace(part.path, dest)
-    if part.feed is not None:
-        part.feed.finished(dest, part.size)
+    if part.feed is not None:  # a reader following the part learns of the rename atomically
+        part.feed.finished(lambda: os.replace(part.path, dest), dest, part.size)
+    else:
+        os.replace(part.path, dest)
     with contextlib.suppress(FileNotFoundError):
         part.sidecar.unlink()
     return DownloadResult(dest, digest, part.size, expected is not None, resumed, attempts)

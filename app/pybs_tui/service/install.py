@@ -560,7 +560,7 @@ def _download_extracting(
     cancel: threading.Event | None,
     allow_unverified: bool,
 ) -> tuple[Fetched, ExtractResult | None]:
-    """`_download` with the extraction following the bytes as they arrive (see
+    """`download_build` with the extraction following the bytes as they arrive (see
     install.streaming): the verified archive, and its staged tree when the stream gave one."""
     with StreamedExtraction(
         settings,
