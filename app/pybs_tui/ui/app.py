@@ -155,9 +155,19 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
                 self.call_from_thread(self.notify, f"quick catalog unavailable: {exc}")
                 continue
             self.timings.setdefault("catalog_read", time.perf_counter())
-            index = CatalogIndex(catalog, self.host, installed_names(self.settings))
+            installed = installed_names(self.settings)
+            if not self.first_rows_shown.is_set():
+                # the default view's rows from this host's own archives first (exactly the
+                # full index's rows); the full index once they are painted
+                early = CatalogIndex.early(catalog, self.host, installed)
+                if worker.is_cancelled:
+                    return
+                self.post_message(m.CatalogLoaded(catalog, early, final=False))
+                self.first_rows_shown.wait(FIRST_ROWS_WAIT)
+            index = CatalogIndex(catalog, self.host, installed)
             if not worker.is_cancelled:
                 posted = True
+                self.timings.setdefault("full_index", time.perf_counter())
                 self.post_message(m.CatalogLoaded(catalog, index, final=i == len(steps) - 1))
 
     @on(m.CatalogLoaded)
@@ -173,11 +183,16 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
         self._tick_status()
         self.refresh_bindings()
         self.timings.setdefault("catalog_handled", time.perf_counter())
-        self.call_after_refresh(self._rows_shown)
+        if not message.index.partial:
+            self.timings.setdefault("full_index_handled", time.perf_counter())
+        self.call_after_refresh(self._rows_shown, message.index.partial)
 
-    def _rows_shown(self) -> None:
+    def _rows_shown(self, partial: bool = False) -> None:
         """The frame with the catalog's rows is painted."""
-        self.timings.setdefault("catalog_shown", time.perf_counter())
+        now = time.perf_counter()
+        self.timings.setdefault("catalog_shown", now)
+        if not partial:
+            self.timings.setdefault("full_index_shown", now)
         self.first_rows_shown.set()
 
     def _tick_status(self) -> None:
