@@ -13,7 +13,7 @@ import pytest
 from pybs_tui.settings import PBS_REPO
 from tests.support.server import Route
 from tests.ui import factory
-from tests.ui.conftest import screen_lines, until
+from tests.ui.conftest import ready, screen_lines, until
 from tests.ui.test_background import online, table_text
 
 pytestmark = pytest.mark.anyio
@@ -169,3 +169,25 @@ async def test_a_filter_typed_before_the_full_index_shows_indexing_not_wrong_row
             assert INDEXING not in table_text(app)
     finally:
         held.release.set()
+
+
+async def test_the_facets_panel_is_filled_when_first_shown_with_the_choices_made(make_app):
+    from textual.widgets import Checkbox, Select
+
+    app, _ = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(app, pilot)
+        screen = app.screen
+        panel = screen.facets_panel
+        assert not panel.filled and not panel.query(Select)  # nothing mounted for the first paint
+        await pilot.press("p")  # pre-releases on, before the panel exists
+        await until(pilot, lambda: screen.view.facets.prereleases, "p")
+        await pilot.press("f")
+        await until(pilot, lambda: panel.filled and panel.has_class("-shown"), "the panel")
+        assert panel.query_one("#facet-prereleases", Checkbox).value
+        os_select = panel.query_one("#facet-os", Select)
+        assert "linux" in [value for _, value in os_select._options]  # the catalog's values
+        await pilot.press("escape")  # back to the table, the panel closes on a second escape
+        await pilot.press("escape")
+        await until(pilot, lambda: not panel.has_class("-shown"), "closed")
+        assert screen.view.facets.prereleases  # the choice kept

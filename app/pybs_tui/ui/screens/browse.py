@@ -91,7 +91,7 @@ class BrowseScreen(Screen[None]):
         self.view: BrowseView | None = None
         self.find = ""
         #: actions asked for while only the early index was there: run when the full one is
-        self._waiting: list[Callable[[], None]] = []
+        self._waiting: list[Callable[[], object]] = []
 
     @property
     def pybs(self) -> PybsApp:
@@ -178,10 +178,10 @@ class BrowseScreen(Screen[None]):
             if not index.partial:
                 waiting, self._waiting = self._waiting, []
                 for action in waiting:
-                    action()
+                    self.call_later(action)
         self.update_status()
 
-    def _early(self, action: Callable[[], None], what: str) -> bool:
+    def _early(self, action: Callable[[], object], what: str) -> bool:
         """True (and `action` remembered, run when the full index arrives) while only the
         early index is there."""
         view = self.view
@@ -383,7 +383,7 @@ class BrowseScreen(Screen[None]):
     def action_focus_filter(self) -> None:
         self.set_focus(self.filter_input)  # now: Widget.focus would wait for queued keys
 
-    def action_escape(self) -> None:
+    async def action_escape(self) -> None:
         """Filter focused: back to the table (text kept). Table: clear the filter."""
         if self.focused in (self.filter_input, self.version_tree):  # has_focus lags a burst
             self.set_focus(self.table)
@@ -391,7 +391,7 @@ class BrowseScreen(Screen[None]):
             self.filter_input.value = ""
             self.notify("filter cleared", timeout=2)
         elif self.query_one("#facets").has_class("-shown"):
-            self.action_toggle_facets()
+            await self.action_toggle_facets()
 
     def action_toggle_mode(self) -> None:
         if self.view is None or self._early(self.action_toggle_mode, "every archive"):
@@ -416,11 +416,13 @@ class BrowseScreen(Screen[None]):
         what, _ = TOGGLES[name]
         self.notify(f"{'showing' if shown else 'hiding'} {what}", timeout=2)
 
-    def action_toggle_facets(self) -> None:
+    async def action_toggle_facets(self) -> None:
         if self._early(self.action_toggle_facets, "facets"):
             return
         panel = self.facets_panel
         shown = not panel.has_class("-shown")
+        if shown:
+            await panel.fill()
         panel.set_class(shown, "-shown")
         self.set_class(shown, "-facets")
         if shown:
