@@ -76,3 +76,6 @@ def test_the_app_imports_no_command_line_network_or_install_code(tmp_path):
     assert "textual" in modules
     assert offenders(modules, ("httpx", "zstandard", *INSTALL, *NETWORK)) == []
     assert not [m for m in modules if m.startswith("pybs_tui.cli")]
+    # the Installed screen's inventory (install registry, disk use, filelock) comes when asked
+    inventory = ("filelock", "pybs_tui.service.inventory", "pybs_tui.install.registry")
+    assert offenders(modules, inventory) == []

@@ -9,6 +9,7 @@ lands in `on_worker_state_changed` and becomes a notification, never a crash.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from functools import partial
@@ -24,7 +25,6 @@ from ..catalog.group import Host
 from ..catalog.index import CatalogIndex
 from ..catalog.models import Catalog
 from ..resources import styles_dir
-from ..service.inventory import Inventory
 from ..service.jobs import Installer, JobQueue
 from ..service.sizes import SizeScheduler
 from ..settings import Settings
@@ -86,7 +86,6 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
         self.first_rows_shown = threading.Event()
         self.sizes = SizeScheduler()
         self.jobs = JobQueue(settings.limits.max_concurrent_installs, settings.clock)
-        self.inventory = Inventory()
         self._client: httpx.Client | None = None
         self._releases_asked: set[str] = set()
         self._notes_shown: set[str] = set()
@@ -110,6 +109,7 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
         self.set_interval(60, self._tick_status)
 
     def on_unmount(self) -> None:
+        gc.unfreeze()  # what the app held may be collected again (tests run many apps)
         self.jobs.cancel_all()  # their threads stop within a second and clean up
         if self._client is not None:
             self._client.close()
@@ -185,6 +185,10 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
         self.timings.setdefault("catalog_handled", time.perf_counter())
         if not message.index.partial:
             self.timings.setdefault("full_index_handled", time.perf_counter())
+            # the catalog's ~100k objects live as long as the app: out of the collector's
+            # full scans, which otherwise land on a keystroke now and then (50-100 ms each);
+            # given back to it when the app ends (on_unmount)
+            gc.freeze()
         self.call_after_refresh(self._rows_shown, message.index.partial)
 
     def _rows_shown(self, partial: bool = False) -> None:
