@@ -117,7 +117,7 @@ async def test_the_early_rows_are_the_full_indexs_and_keys_wait_for_it(make_app,
             assert early_rows and "3.13.1" in early_text
             # a key that needs every archive waits, says so, and is not lost
             await pilot.press("a")
-            assert "indexing" in recorder.joined()
+            assert "every archive: as soon as every archive is indexed" in recorder.joined()
             assert screen.view.mode == "picks" and [b.name for b in screen.table.rows] == early_rows
             held.release.set()
             await until(pilot, lambda: not app.loading_catalog, "the full index")

@@ -188,7 +188,7 @@ class BrowseScreen(Screen[None]):
         if view is None or not view.index.partial:
             return False
         self._waiting.append(action)
-        self.notify(f"{what}: {INDEXING}", timeout=2)
+        self.notify(f"{what}: as soon as every archive is indexed (a moment)", timeout=2)
         return True
 
     @on(SizesChanged)
