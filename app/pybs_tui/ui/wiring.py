@@ -376,7 +376,8 @@ class InventoryWiring(_Wired):
 
     @on(Unmount)
     def _stop_bench(self) -> None:
-        self.cancel_bench()
+        if "inventory" in self.__dict__:  # made (cached_property): a bench may run
+            self.cancel_bench()
 
     @on(m.PrunePlanned)
     def _prune_planned(self, message: m.PrunePlanned) -> None:
