@@ -110,6 +110,7 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
 
     def on_unmount(self) -> None:
         gc.unfreeze()  # what the app held may be collected again (tests run many apps)
+        self.first_rows_shown.set()  # a catalog worker waiting for a paint: it ends now
         self.jobs.cancel_all()  # their threads stop within a second and clean up
         if self._client is not None:
             self._client.close()
@@ -164,6 +165,8 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
                     return
                 self.post_message(m.CatalogLoaded(catalog, early, final=False))
                 self.first_rows_shown.wait(FIRST_ROWS_WAIT)
+                if worker.is_cancelled:
+                    return
             index = CatalogIndex(catalog, self.host, installed)
             if not worker.is_cancelled:
                 posted = True
