@@ -76,3 +76,41 @@ def test_the_app_imports_no_command_line_network_or_install_code(tmp_path):
     assert "textual" in modules
     assert offenders(modules, ("httpx", "zstandard", *INSTALL, *NETWORK)) == []
     assert not [m for m in modules if m.startswith("pybs_tui.cli")]
+    # the Installed screen's inventory (install registry, disk use, filelock) comes when asked
+    inventory = ("filelock", "pybs_tui.service.inventory", "pybs_tui.install.registry")
+    assert offenders(modules, inventory) == []
+
+
+def test_a_tui_session_that_never_opens_the_installed_screen_never_loads_the_inventory(tmp_path):
+    """Launch, show the rows, quit: `service.inventory` (install registry, filelock) is never
+    imported, not even on the way out."""
+    code = """
+import asyncio, json, os, sys
+from pybs_tui.catalog.group import Host
+from pybs_tui.settings import Settings
+from pybs_tui.ui.app import PybsApp
+
+async def main():
+    app = PybsApp(Settings.from_env(offline=True), host=Host("linux", "x86_64", "gnu", 3))
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(1000):
+            await asyncio.sleep(0.01)
+            if app.index is not None and not app.loading_catalog:
+                break
+        assert app.screen.table.rows
+        await pilot.press("q")
+
+asyncio.run(main())
+print(json.dumps(sorted(sys.modules)))
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=cli_env(tmp_path),
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    modules = set(json.loads(run.stdout.strip().splitlines()[-1]))
+    assert "pybs_tui.catalog.index" in modules
+    assert offenders(modules, ("filelock", "pybs_tui.service.inventory")) == []

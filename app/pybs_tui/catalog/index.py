@@ -3,6 +3,13 @@ once per catalog and host (pure; safe to build in a worker thread).
 
 Host fit, uv's picks, flags with their sources, groups of the same version and platform,
 column widths and facet values.
+
+`CatalogIndex.early` indexes only the archives of this host's os, arch and libc (a fifth of
+the catalog, a fifth of the time): enough for the browser's default view, exactly. Every
+fact it holds is the full index's: uv's picks are kept per platform, flags are inferred per
+triple, groups are one platform's, host fit is per archive, and each of those keys lies inside
+one (os, arch, uv libc) family. The browser paints its first rows from it and swaps in the
+full index when that is built.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from typing import Any
 from .flags import FlagFact, FlagFacts
 from .group import Host, incompatibility, sort_key
 from .models import Build, Catalog
-from .select import UvPicks, uv_key, uv_picks
+from .select import UvPicks, uv_key, uv_picks, uv_words
 
 
 def group_key(b: Build) -> tuple:
@@ -21,18 +28,40 @@ def group_key(b: Build) -> tuple:
     return (b.version, b.release, b.os, b.arch, b.libc)
 
 
+def _family(b: Build) -> tuple[str, str, str]:
+    return (b.os, b.arch, uv_words(b.os, b.arch, "", b.libc)[2])
+
+
+def host_family(host: Host) -> tuple[str, str, str]:
+    """The host's os, arch and uv's libc word: every fact of an archive of this family (uv's
+    pick of its key, its flags' inference, its group) depends on archives of the family only."""
+    return (host.os, host.arch, uv_words(host.os, host.arch, "", host.libc)[2])
+
+
 class CatalogIndex:
     """Per-build facts for one catalog and host."""
 
     def __init__(
-        self, catalog: Catalog, host: Host, installed: dict[str, str] | None = None
+        self,
+        catalog: Catalog,
+        host: Host,
+        installed: dict[str, str] | None = None,
+        *,
+        host_family_only: bool = False,
     ) -> None:
+        """`host_family_only`: index only the archives of the host's os, arch and libc (see
+        `early`); `partial` is then True and `len()` still counts the whole catalog."""
         self.catalog = catalog
         self.host = host
         self.installed = dict(installed or {})
-        self.builds: list[Build] = sorted(
-            (b for b in catalog.builds if b.version is not None), key=sort_key
-        )
+        self.partial = host_family_only
+        versioned = [b for b in catalog.builds if b.version is not None]
+        #: archives in the whole catalog (what "N rows of M archives" counts)
+        self.total = len(versioned)
+        if host_family_only:
+            family = host_family(host)
+            versioned = [b for b in versioned if _family(b) == family]
+        self.builds: list[Build] = sorted(versioned, key=sort_key)
         self.by_name: dict[str, Build] = {b.name: b for b in self.builds}
         self.lower: dict[str, str] = {b.name: b.name.lower() for b in self.builds}
         self.reason: dict[str, str | None] = {b.name: incompatibility(b, host) for b in self.builds}
@@ -65,7 +94,16 @@ class CatalogIndex:
         }
 
     def __len__(self) -> int:
-        return len(self.builds)
+        """Archives of the whole catalog (also for an early, partial index)."""
+        return self.total
+
+    @classmethod
+    def early(
+        cls, catalog: Catalog, host: Host, installed: dict[str, str] | None = None
+    ) -> CatalogIndex:
+        """An index of the host's own archives only (`partial`): the browser's default view
+        over it equals the full index's, row for row; anything wider waits for the full one."""
+        return cls(catalog, host, installed, host_family_only=True)
 
     # -- sizes ---------------------------------------------------------------------------
     def set_sizes(self, sizes: dict[str, int], source: str = "") -> list[str]:

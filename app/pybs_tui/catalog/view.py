@@ -250,16 +250,7 @@ class BrowseView:
         if f.debug or f.options == "debug":
             variants |= {"debug", "freethreaded+debug"}
         if self.mode == "picks":
-            # like `uv python list`: this machine's own platform, unless the user names others
-            own_only = not (
-                query.words
-                or any(r.has_platform for r in query.requests)
-                or f.os
-                or f.arch
-                or f.libc
-                or f.level
-                or f.show_incompatible
-            )
+            own_only = self._own_platform_only(query)
             candidates, elsewhere = [], []  # elsewhere: picks of platforms h would add
             for b in index.builds:
                 if index.uv_request(b) is None or b.variant not in variants:
@@ -292,6 +283,31 @@ class BrowseView:
         self._hidden = hidden
         self._pool = out
         return out
+
+    def _own_platform_only(self, query: TextQuery) -> bool:
+        """Picks of this machine's own platform only (like `uv python list`), unless the
+        user names others (words, a platform in a request, facets, h)."""
+        f = self.facets
+        return not (
+            query.words
+            or any(r.has_platform for r in query.requests)
+            or f.os
+            or f.arch
+            or f.libc
+            or f.level
+            or f.show_incompatible
+        )
+
+    @property
+    def complete(self) -> bool:
+        """Whether rows() over this index are the whole catalog's answer: always for a full
+        index; for an early (partial) one only in uv's picks of this machine's own platform,
+        and with rows to show (an empty answer's "N hidden" counts every platform)."""
+        if not self.index.partial:
+            return True
+        if self.mode != "picks" or not self._own_platform_only(self.query):
+            return False
+        return bool(self.rows())
 
     def hidden_matching(self) -> int:
         """Builds the text and node would show but this machine cannot run (h shows them)."""
@@ -395,7 +411,7 @@ class BrowseView:
         'a: +23,334 archives', 'p: pre-releases' (hidden now) or 'p: hide pre-releases'."""
         f = self.facets
         if self.mode == "picks":
-            keys = [f"a: +{len(self.index.builds) - len(self.rows()):,} archives"]
+            keys = [f"a: +{len(self.index) - len(self.rows()):,} archives"]
         else:
             keys = ["a: uv's picks only"]
         for key, on, what in (

@@ -46,7 +46,9 @@ class PybsCommands(Provider):
         if index is None:
             return []
         query = parse_text(pattern)
-        pools = [getattr(self.screen, "rows", lambda: [])(), index.builds]
+        pools: list[list[Build]] = [getattr(self.screen, "rows", lambda: [])()]
+        if not index.partial:  # an early index holds this host's archives only
+            pools.append(index.builds)
         for pool in pools:
             found = [b for b in pool if query.match(b, index.lower[b.name])][:MAX_INSTALL_HITS]
             if found:

@@ -9,7 +9,7 @@ told.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -22,7 +22,6 @@ from ..catalog.group import Host
 from ..catalog.index import CatalogIndex
 from ..catalog.models import Build, Catalog
 from ..progress import Progress, Throttle
-from ..service.inventory import Inventory
 from ..service.jobs import Installer, InstallJob, JobQueue, outcome_notices
 from ..service.sizes import SizeScheduler
 from ..settings import Settings
@@ -33,7 +32,7 @@ if TYPE_CHECKING:
     import httpx
 
     from ..install.registry import Interpreter, Roots
-    from ..service.inventory import BenchRun
+    from ..service.inventory import BenchRun, Inventory
 
 
 class _Wired(App[None]):
@@ -254,7 +253,13 @@ class InstallWiring(_Wired):
 class InventoryWiring(_Wired):
     """service.inventory.Inventory: installed marks, the inventory, removal and prune."""
 
-    inventory: Inventory
+    @cached_property
+    def inventory(self) -> Inventory:
+        """The installed interpreters (made when first asked for: its module brings the
+        install code and filelock, which the first paint does not need)."""
+        from ..service.inventory import Inventory
+
+        return Inventory()
 
     def load_inventory(self) -> None:
         """Discover installed interpreters, then who uses them, then their disk use."""
@@ -371,7 +376,8 @@ class InventoryWiring(_Wired):
 
     @on(Unmount)
     def _stop_bench(self) -> None:
-        self.cancel_bench()
+        if "inventory" in self.__dict__:  # made (cached_property): a bench may run
+            self.cancel_bench()
 
     @on(m.PrunePlanned)
     def _prune_planned(self, message: m.PrunePlanned) -> None:

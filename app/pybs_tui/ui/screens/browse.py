@@ -3,10 +3,17 @@
 It opens on uv's picks for this machine (one row per minor version and variant, with size and
 flags) and says what is hidden and the key that shows it. Enter (or c) on a row opens the
 comparison of every archive of that version, platform and release.
+
+The first rows come from an early index of this host's own archives (`CatalogIndex.early`),
+the full index follows a moment later. Until it is there, what the early index cannot answer
+exactly waits: a filter that names other platforms shows "indexing" instead of rows, and the
+keys that widen the view or open another screen are remembered and run when it arrives.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -37,6 +44,8 @@ TOGGLES = {
     "debug": ("debug builds", "d"),
     "show_incompatible": ("builds this machine cannot run, greyed with the reason", "h"),
 }
+#: the table's text while the early index cannot answer the filter
+INDEXING = "indexing every archive… (a moment)"
 
 
 class BrowseScreen(Screen[None]):
@@ -81,6 +90,8 @@ class BrowseScreen(Screen[None]):
         super().__init__(id="browse")
         self.view: BrowseView | None = None
         self.find = ""
+        #: actions asked for while only the early index was there: run when the full one is
+        self._waiting: list[Callable[[], object]] = []
 
     @property
     def pybs(self) -> PybsApp:
@@ -132,7 +143,7 @@ class BrowseScreen(Screen[None]):
 
     def rows(self) -> list[Build]:
         """The rows shown (the command palette offers these first)."""
-        return self.view.rows() if self.view is not None else []
+        return self.view.rows() if self.view is not None and self.view.complete else []
 
     def on_mount(self) -> None:
         self.facets_panel.border_title = "facets"
@@ -158,12 +169,27 @@ class BrowseScreen(Screen[None]):
                 self.view.set_text(self.filter_input.value)
             else:
                 self.view.set_index(index)
-            self.facets_panel.set_index(index)
+            if not index.partial:  # the facets' values are the whole catalog's
+                self.facets_panel.set_index(index)
             self.table.set_index(index, self.view.facets.show_incompatible)
             self._show_rows(keep=keep)
             self.refresh_bindings()
             self.pybs.want_sizes(self.table.visible_builds())
+            if not index.partial:
+                waiting, self._waiting = self._waiting, []
+                for action in waiting:
+                    self.call_later(action)
         self.update_status()
+
+    def _early(self, action: Callable[[], object], what: str) -> bool:
+        """True (and `action` remembered, run when the full index arrives) while only the
+        early index is there."""
+        view = self.view
+        if view is None or not view.index.partial:
+            return False
+        self._waiting.append(action)
+        self.notify(f"{what}: as soon as every archive is indexed (a moment)", timeout=2)
+        return True
 
     @on(SizesChanged)
     def _sizes_changed(self, message: SizesChanged) -> None:
@@ -193,7 +219,10 @@ class BrowseScreen(Screen[None]):
         if view is None:
             return
         rows = view.rows()
-        if not rows:
+        if not view.complete:  # only the early index, and the answer needs the whole catalog
+            rows = []
+            self.table.empty_text = INDEXING
+        elif not rows:
             self.table.empty_text = self._empty_text()
         self.table.set_rows(rows, keep=keep)
         self.version_tree.populate(view.tree_counts(), keep=view.node)
@@ -223,7 +252,7 @@ class BrowseScreen(Screen[None]):
         view = self.view
         parts = []
         if view is not None:
-            shown = len(view.rows())
+            shown = len(self.table.rows)
             parts.append(
                 f"{shown:,} row{'s' if shown != 1 else ''} of {len(view.index):,} archives"
             )
@@ -248,6 +277,8 @@ class BrowseScreen(Screen[None]):
         if self.table.marked:
             return f"{len(self.table.marked)} marked: c compares them · u unmarks · space marks"
         head = "uv's picks" if view.mode == "picks" else "every archive"
+        if not view.complete:
+            return f"{head} · {INDEXING}"
         return f"{head} · {' · '.join(view.hint_keys())}"
 
     # -- events --------------------------------------------------------------------------
@@ -268,7 +299,10 @@ class BrowseScreen(Screen[None]):
         if event.node.data != self.view.node:
             self.view.set_node(event.node.data)
             rows = self.view.rows()
-            if not rows:
+            if not self.view.complete:
+                rows = []
+                self.table.empty_text = INDEXING
+            elif not rows:
                 self.table.empty_text = self._empty_text()
             self.table.set_rows(rows)
             self.update_status()
@@ -349,7 +383,7 @@ class BrowseScreen(Screen[None]):
     def action_focus_filter(self) -> None:
         self.set_focus(self.filter_input)  # now: Widget.focus would wait for queued keys
 
-    def action_escape(self) -> None:
+    async def action_escape(self) -> None:
         """Filter focused: back to the table (text kept). Table: clear the filter."""
         if self.focused in (self.filter_input, self.version_tree):  # has_focus lags a burst
             self.set_focus(self.table)
@@ -357,10 +391,10 @@ class BrowseScreen(Screen[None]):
             self.filter_input.value = ""
             self.notify("filter cleared", timeout=2)
         elif self.query_one("#facets").has_class("-shown"):
-            self.action_toggle_facets()
+            await self.action_toggle_facets()
 
     def action_toggle_mode(self) -> None:
-        if self.view is None:
+        if self.view is None or self._early(self.action_toggle_mode, "every archive"):
             return
         self.view.set_mode("all" if self.view.mode == "picks" else "picks")
         self._show_rows(keep=self._highlighted_name())
@@ -372,7 +406,7 @@ class BrowseScreen(Screen[None]):
         )
 
     def action_flip(self, name: str) -> None:
-        if self.view is None:
+        if self.view is None or self._early(partial(self.action_flip, name), TOGGLES[name][0]):
             return
         shown = self.view.toggle(name)
         self.facets_panel.set_checkbox(name, shown)
@@ -382,9 +416,13 @@ class BrowseScreen(Screen[None]):
         what, _ = TOGGLES[name]
         self.notify(f"{'showing' if shown else 'hiding'} {what}", timeout=2)
 
-    def action_toggle_facets(self) -> None:
+    async def action_toggle_facets(self) -> None:
+        if self._early(self.action_toggle_facets, "facets"):
+            return
         panel = self.facets_panel
         shown = not panel.has_class("-shown")
+        if shown:
+            await panel.fill()
         panel.set_class(shown, "-shown")
         self.set_class(shown, "-facets")
         if shown:
@@ -393,7 +431,7 @@ class BrowseScreen(Screen[None]):
             self.set_focus(self.table)
 
     def action_cycle_sort(self) -> None:
-        if self.view is None:
+        if self.view is None or self._early(self.action_cycle_sort, "sort"):
             return
         sort = self.view.next_sort()
         self._show_rows(keep=self._highlighted_name())
@@ -411,6 +449,8 @@ class BrowseScreen(Screen[None]):
 
     def action_install(self) -> None:
         build = self.table.highlighted
+        if self._early(self.action_install, "install"):
+            return
         if build is not None and self.view is not None:
             self.post_message(InstallRequested(self.view.index.by_name.get(build.name, build)))
 
@@ -420,7 +460,7 @@ class BrowseScreen(Screen[None]):
         names = sorted(self.table.marked) if self.table.marked else []
         if not names and self.table.highlighted is not None:
             names = [self.table.highlighted.name]
-        if view is None or not names:
+        if view is None or not names or self._early(self.action_export_marked, "export"):
             return
         from .export_mirror import ExportMirror
 
@@ -431,6 +471,8 @@ class BrowseScreen(Screen[None]):
         self.app.push_screen(ExportMirror(builds, app.settings, known, published))
 
     def action_compare(self) -> None:
+        if self._early(self.action_compare, "compare"):
+            return
         builds = self._compare_target()
         if not builds:
             self.notify("nothing to compare: highlight a row", severity="warning")

@@ -1,10 +1,19 @@
-"""FacetsPanel: the sidebar of Selects and Checkboxes that narrow the build list."""
+"""FacetsPanel: the sidebar of Selects and Checkboxes that narrow the build list.
+
+It starts empty: it is hidden until f, and its fifty widgets would cost the first paint a
+tenth of a second. `fill` mounts them when the panel is first shown; until then the choices
+live in `facets` alone (p, d and h still change them).
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Checkbox, Label, Select
 
 from ...catalog.index import CatalogIndex
@@ -50,20 +59,37 @@ class FacetsPanel(VerticalScroll):
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.facets = facets or Facets()
+        #: whether the facet widgets are mounted (`fill`)
+        self.filled = False
+        self._index: CatalogIndex | None = None
 
-    def compose(self) -> ComposeResult:
+    def _widgets(self) -> Iterator[Widget]:
         for field, label, _ in SELECT_FACETS:
-            with Horizontal():
-                yield Label(label)
-                choices = [(c, c) for c in OPTION_CHOICES] if field == "options" else []
-                yield Select(
-                    choices, prompt="any", id=f"facet-{field}", compact=True, allow_blank=True
-                )
+            choices = [(c, c) for c in OPTION_CHOICES] if field == "options" else []
+            select: Select[str] = Select(
+                choices, prompt="any", id=f"facet-{field}", compact=True, allow_blank=True
+            )
+            yield Horizontal(Label(label), select)
         for field, label in CHECK_FACETS:
             yield Checkbox(label, getattr(self.facets, field), id=f"facet-{field}", compact=True)
 
+    async def fill(self) -> None:
+        """Mount the facet widgets (once), showing the current choices and the values of the
+        index given last."""
+        if self.filled:
+            return
+        self.filled = True
+        await self.mount_all(list(self._widgets()))
+        if self._index is not None:
+            self._offer(self._index)
+
     def set_index(self, index: CatalogIndex) -> None:
         """Offer the values present in this catalog; keep current choices that still exist."""
+        self._index = index
+        if self.filled:
+            self._offer(index)
+
+    def _offer(self, index: CatalogIndex) -> None:
         for field, _, key in SELECT_FACETS:
             if not key:
                 continue
@@ -83,7 +109,11 @@ class FacetsPanel(VerticalScroll):
         return Facets(**values)  # type: ignore[arg-type]
 
     def set_checkbox(self, field: str, value: bool) -> None:
-        self.query_one(f"#facet-{field}", Checkbox).value = value
+        if self.filled:
+            self.query_one(f"#facet-{field}", Checkbox).value = value
+        else:
+            changes: dict[str, Any] = {field: value}
+            self.facets = replace(self.facets, **changes)
 
     def _changed(self) -> None:
         """Post Changed only when the value differs (set_options fires Changed too)."""
