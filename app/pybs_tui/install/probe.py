@@ -490,6 +490,19 @@ def _remove(scratch: Path) -> None:
         remove_tree(scratch)
 
 
+def why_it_ended(returncode: int | None, stderr: str) -> str:
+    """The last line a failed process wrote to stderr, else how it ended (not yet escaped)."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    if lines:
+        return lines[-1]
+    if returncode is not None and returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit status {returncode}"
+
+
 def _answer(
     executable: Path, returncode: int | None, stdout: bytes, stderr: bytes
 ) -> dict[str, Any]:
@@ -499,15 +512,7 @@ def _answer(
         reason = err[len(_EXEC_FAILED) :].strip()
         raise InstallError(f"cannot run the installed interpreter {executable}: {_line(reason)}")
     if returncode != 0:
-        if returncode is not None and returncode < 0:
-            try:
-                fallback = f"killed by {signal.Signals(-returncode).name}"
-            except ValueError:
-                fallback = f"killed by signal {-returncode}"
-        else:
-            fallback = f"exit status {returncode}"
-        lines = [line.strip() for line in err.strip().splitlines() if line.strip()]
-        last = lines[-1] if lines else fallback
+        last = why_it_ended(returncode, err)
         raise InstallError(f"the installed interpreter failed to start: {_line(last)}")
     return parse_probe_output(stdout.decode("utf-8", "replace"))
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..progress import InstallError, check_cancel
 from ..units import printable
-from .probe import ProbeLimits, json_objects_from_end, run_contained, run_probe
+from .probe import ProbeLimits, json_objects_from_end, run_contained, run_probe, why_it_ended
 
 KERNELS_SCRIPT = Path(__file__).with_name("speed_kernels.py")
 SCHEMA = "pybs-tui-bench/1"
@@ -158,17 +158,8 @@ def parse_step(step: str, stdout: bytes, runs: int) -> dict[str, Measurement]:
 
 def _failure(step: str, returncode: int | None, stderr: bytes) -> InstallError:
     """One printable line: why a step did not answer."""
-    import signal
-
-    if returncode is not None and returncode < 0:
-        try:
-            fallback = f"killed by {signal.Signals(-returncode).name}"
-        except ValueError:
-            fallback = f"killed by signal {-returncode}"
-    else:
-        fallback = f"exit status {returncode}"
-    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-    last = printable(" ".join(lines[-1].split())) if lines else fallback
+    ended = why_it_ended(returncode, stderr.decode("utf-8", "replace"))
+    last = printable(" ".join(ended.split()))
     if len(last) > 200:
         last = last[:199] + "…"
     return InstallError(f"step {step} failed: {last}")
