@@ -186,9 +186,13 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 def run(args: argparse.Namespace) -> int:
     from ..catalog.group import FilterError, normalise_flavor, parse_options
-    from ..catalog.index import CatalogIndex
     from ..host import detect_host
-    from ..service.install import SpecError, inferred_promises, install_build, resolve_spec
+    from ..service.install import (
+        SpecError,
+        inferred_promises,
+        install_build,
+        resolve_with_index,
+    )
 
     try:
         flavor = normalise_flavor(args.flavor) if args.flavor else None
@@ -198,10 +202,9 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     catalog = catalog_from_args(args, settings)
     host = detect_host()
-    index = CatalogIndex(catalog, host)
     try:
-        resolved = resolve_spec(
-            catalog, args.spec, flavor=flavor, options=options, host=host, picks=index.picks
+        resolved, index = resolve_with_index(
+            catalog, args.spec, host, flavor=flavor, options=options
         )
     except SpecError as exc:
         raise UserError(str(exc), 2) from None
