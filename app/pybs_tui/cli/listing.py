@@ -20,7 +20,8 @@ from .common import (
 if TYPE_CHECKING:  # the catalog code loads when the command runs, not for --help
     from ..catalog.group import Filters, Host
     from ..catalog.index import CatalogIndex
-    from ..catalog.models import Build
+    from ..catalog.models import Build, Catalog
+    from ..catalog.select import Platform
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -99,18 +100,13 @@ def _level(value: str) -> str:
     return level
 
 
-def select(index: CatalogIndex, filters: Filters, host: Host, show_all: bool) -> list[Build]:
-    """The rows `list` shows, newest first. Without --all, like `uv python list`: this
-    platform (baseline x86-64), uv's pick of the newest patch of each minor per variant
-    (default and free-threaded; debug when asked for), unless --flavor/--options ask for
-    other archives."""
-    from ..catalog.group import newest_per_minor
-    from ..catalog.select import Platform, newest_picks
+def list_platform(filters: Filters, host: Host) -> Platform:
+    """The one platform `list` without --all shows: the filters' and the request's words,
+    else this host's."""
+    from ..catalog.select import Platform
 
-    if show_all:
-        return [b for b in index.builds if filters.match(b)]
     request = filters.request
-    platform = Platform(
+    return Platform(
         filters.os or (request.os if request else "") or host.os,
         filters.arch or (request.arch if request else "") or host.arch,
         filters.libc
@@ -118,6 +114,36 @@ def select(index: CatalogIndex, filters: Filters, host: Host, show_all: bool) ->
         or (host.libc if (filters.os or host.os) == host.os else ""),
         filters.level or (request.level if request else ""),
     )
+
+
+def index_for(
+    catalog: Catalog, filters: Filters, host: Host, show_all: bool, installed: dict[str, str]
+) -> CatalogIndex:
+    """The index `select` needs: of this host's own archives only (a fifth of the catalog,
+    the same facts for them) when the rows are of this host's os, arch and libc; else all."""
+    from ..catalog.group import Host as PlatformHost
+    from ..catalog.index import CatalogIndex, host_family
+
+    if not show_all:
+        platform = list_platform(filters, host)
+        wanted = PlatformHost(platform.os, platform.arch, platform.libc)
+        if platform.libc and host_family(wanted) == host_family(host):
+            return CatalogIndex.early(catalog, host, installed)
+    return CatalogIndex(catalog, host, installed)
+
+
+def select(index: CatalogIndex, filters: Filters, host: Host, show_all: bool) -> list[Build]:
+    """The rows `list` shows, newest first. Without --all, like `uv python list`: this
+    platform (baseline x86-64), uv's pick of the newest patch of each minor per variant
+    (default and free-threaded; debug when asked for), unless --flavor/--options ask for
+    other archives."""
+    from ..catalog.group import newest_per_minor
+    from ..catalog.select import newest_picks
+
+    if show_all:
+        return [b for b in index.builds if filters.match(b)]
+    request = filters.request
+    platform = list_platform(filters, host)
     if filters.flavor is None and filters.options is None:
         variants = {request.variant} if request and request.variant else {"default", "freethreaded"}
         if (request and request.exact) or filters.release:
@@ -142,7 +168,6 @@ def select(index: CatalogIndex, filters: Filters, host: Host, show_all: bool) ->
 def run(args: argparse.Namespace) -> int:
     # imported here: every subcommand module is imported at start-up (`--help` too)
     from ..catalog.group import sort_key
-    from ..catalog.index import CatalogIndex
     from ..catalog.rows import build_row
     from ..host import detect_host
     from ..install.receipts import installed_names
@@ -154,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     catalog = catalog_from_args(args, settings)
     host = detect_host()
     installed = installed_names(settings)
-    index = CatalogIndex(catalog, host, installed)
+    index = index_for(catalog, filters, host, args.all, installed)
     rows = select(index, filters, host, args.all)
     if not args.all:  # --all keeps the index's order, which is this one
         rows.sort(key=sort_key)
