@@ -167,8 +167,7 @@ class FeedReader:
     def read(self, size: int = -1) -> bytes:
         return self._read(size, stoppable=True)
 
-    def read1(self, size: int = -1) -> bytes:
-        return self._read(size, stoppable=True)
+    read1 = read  # what zstandard's stream reader prefers
 
     def readable(self) -> bool:
         return True

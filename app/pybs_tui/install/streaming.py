@@ -134,11 +134,10 @@ class StreamedExtraction:
             if self.error is None and same_bytes:
                 return self.extracted
             self._discard()
-            genuine = isinstance(self.error, InstallError) and not isinstance(
-                self.error, _STREAM_FAULTS
-            )
-            if genuine and reading == generation == self.feed.generation and same_bytes:
-                raise self.error  # type: ignore[misc]  # refused from the verified bytes
+            error = self.error  # by now None or an InstallError: the archive's or the stream's
+            from_verified_bytes = same_bytes and reading == generation == self.feed.generation
+            if error is not None and not isinstance(error, _STREAM_FAULTS) and from_verified_bytes:
+                raise error  # the archive's own refusal
             return None
         finally:
             self.reader.close()
