@@ -490,3 +490,62 @@ def test_case35_cancel_mid_download_leaves_nothing(server, settings, client, des
     # the same build downloads at once afterwards
     result = download(client, settings, url, dest, expected_sha256=sha256(big))
     assert result.size == len(big) and not result.resumed
+
+
+@pytest.mark.parametrize("where", ["before the headers", "mid-body"])
+def test_case35_cancel_while_the_server_sends_nothing(server, settings, dest, where):
+    """A server gone silent (no headers yet, or a body stopped half-way) does not hold a
+    cancel for the read timeout: the download stops while the server is still silent."""
+    settings.limits.http_timeout = 60.0  # far longer than this test waits for the cancel
+    silent = threading.Event()  # the server has sent what it will before going quiet
+    resume = threading.Event()  # set only once the test is over
+
+    def route(_req: Request) -> Route:
+        if where == "before the headers":
+            silent.set()
+            resume.wait(60)
+            return Route(BODY)
+        return Route(BODY, gate=resume, gate_after=200_000)
+
+    server.add("/a.tar.gz", route)
+    cancel = threading.Event()
+    outcome: dict[str, BaseException] = {}
+
+    def run() -> None:
+        try:
+            with make_client(settings) as client:
+                download(
+                    client,
+                    settings,
+                    server.url("/a.tar.gz"),
+                    dest,
+                    expected_sha256=SHA,
+                    cancel=cancel,
+                )
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    def went_quiet() -> bool:
+        if where == "before the headers":
+            return silent.wait(20)
+        part = dest.with_name(NAME + ".part")
+        ends = time.monotonic() + 20
+        while not (part.is_file() and part.stat().st_size >= 200_000):
+            if time.monotonic() > ends:
+                return False
+            time.sleep(0.02)
+        return True
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    try:
+        assert went_quiet()
+        cancel.set()
+        worker.join(20)  # the server stays silent all this time
+        assert not worker.is_alive(), "the cancel waited for the server"
+        assert not resume.is_set()
+    finally:
+        resume.set()
+        worker.join(30)
+    assert isinstance(outcome.get("error"), Cancelled)
+    assert leftovers(dest) == []

@@ -3,6 +3,8 @@
 Every request runs under a `deadline`: each network read, write and connect waits at most
 what is left of it, so a server dripping bytes (into the headers or the body) cannot hold a
 request longer than the deadline, and each answer held in memory is read up to a byte cap.
+A deadline may carry a cancel event: a read then waits in short slices and raises
+`Cancelled` as soon as it is set, so a silent server never holds a cancel for the read timeout.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +23,7 @@ import httpcore
 import httpx
 
 from .. import __version__
+from ..progress import Cancelled
 from ..settings import Limits, Settings
 
 USER_AGENT = f"pybs-tui/{__version__} (+https://github.com/astral-sh/python-build-standalone)"
@@ -45,6 +49,7 @@ class Deadline:
     """The time one request (with its redirects and body) may take in all."""
 
     seconds: float
+    cancel: threading.Event | None = None  # a set event ends any network wait at once
     at: float = field(init=False)
     hit: bool = False  # a read stopped because the deadline, not the read timeout, ran out
 
@@ -72,10 +77,15 @@ def current_deadline() -> Deadline | None:
     return _CURRENT.get()
 
 
+#: Seconds a read waits at a time before it looks at the cancel event again.
+CANCEL_SLICE = 0.2
+
+
 @contextlib.contextmanager
-def deadline(seconds: float) -> Iterator[Deadline]:
-    """Every network wait in this block (this thread) ends by `seconds` from now."""
-    current = Deadline(seconds)
+def deadline(seconds: float, cancel: threading.Event | None = None) -> Iterator[Deadline]:
+    """Every network wait in this block (this thread) ends by `seconds` from now; a read
+    raises `Cancelled` soon after `cancel` is set."""
+    current = Deadline(seconds, cancel)
     token = _CURRENT.set(current)
     try:
         yield current
@@ -106,7 +116,22 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+        bounded = _bounded(timeout, httpcore.ReadTimeout)
+        current = _CURRENT.get()
+        cancel = current.cancel if current is not None else None
+        if cancel is None:
+            return self._inner.read(max_bytes, bounded)
+        # in slices: a timed-out socket read consumed nothing, so it is simply asked again
+        ends = None if bounded is None else time.monotonic() + bounded
+        while True:
+            if cancel.is_set():
+                raise Cancelled()
+            wait = CANCEL_SLICE if ends is None else min(CANCEL_SLICE, ends - time.monotonic())
+            try:
+                return self._inner.read(max_bytes, max(wait, 0.0))
+            except httpcore.ReadTimeout:
+                if ends is not None and time.monotonic() >= ends:
+                    raise
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))

@@ -581,7 +581,7 @@ class _Downloader:
             headers["Range"] = f"bytes={offset}-"
             if part.validator:
                 headers["If-Range"] = part.validator
-        with deadline(self.settings.limits.download_deadline):
+        with deadline(self.settings.limits.download_deadline, self.cancel):
             try:
                 response, hops = open_following(self.client, request_url, headers)
             except httpx.HTTPError as exc:
