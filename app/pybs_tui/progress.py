@@ -42,6 +42,11 @@ class Cancelled(InstallError):
         super().__init__(message)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt, so that every
+    cleanup written for Ctrl-C runs for it too (the TUI raises it once its loop has ended)."""
+
+
 def check_cancel(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise Cancelled()

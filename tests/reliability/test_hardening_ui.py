@@ -634,3 +634,33 @@ def test_case48_sigterm_ends_the_tui_and_restores_the_terminal(tmp_path):
     tail = out[out.rindex("uv's picks") :]
     assert "\x1b[?1049l" in tail  # left the alternate screen
     assert "pybs-tui: terminated" in tail and "Traceback" not in out
+
+
+@pytest.mark.parametrize("moment", ["starting", "loading", "typing"])
+def test_case48_sigterm_at_any_moment_is_one_line_never_a_traceback(tmp_path, moment):
+    """SIGTERM lands wherever the app is (starting, painting the first rows, handling a burst
+    of keys that repaint the table): never a traceback out of a textual task, always the
+    terminal restored, one line and 143."""
+    user = tmp_path / "user"
+    user.mkdir()
+    term = Terminal(["-m", "pybs_tui", "--offline"], child_env(tmp_path), user)
+    try:
+        if moment == "starting":
+            assert term.read_until(b"\x1b[?1049h"), term.out[-3000:]  # the alternate screen
+        elif moment == "loading":
+            assert term.read_until(b"loading"), term.out[-3000:]
+        else:
+            assert term.read_until(b"uv's picks"), term.out[-3000:]
+            for _ in range(6):
+                term.send(b"/3.12 aarch64\x1b" + b"\x7f" * 4)
+            term.read_until(b"\x00never", timeout=0.1)
+        term.proc.send_signal(signal.SIGTERM)
+        status = term.finish()
+    finally:
+        term.kill()
+    out = term.out.decode("utf-8", "replace")
+    assert "Traceback" not in out, out[-3000:]
+    assert status == 143, out[-2000:]
+    tail = out[out.rindex("\x1b[?1049h") :]
+    assert "\x1b[?1049l" in tail  # left the alternate screen
+    assert "pybs-tui: terminated" in tail

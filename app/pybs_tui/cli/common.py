@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..progress import Terminated
 from ..units import printable
 
 if TYPE_CHECKING:  # rich and the catalog code load when used, not for --help
@@ -189,11 +190,6 @@ def print_table(
 def note(text: str) -> None:
     """One line on stderr for the human reading (never on stdout, which scripts read)."""
     print(printable(text), file=sys.stderr)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt, so that every
-    cleanup written for Ctrl-C runs for it too."""
 
 
 def _terminate(_signum: int, _frame: object) -> None:

@@ -9,11 +9,15 @@ lands in `on_worker_state_changed` and becomes a notification, never a crash.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
+import signal
 import threading
 import time
+from collections.abc import Iterator
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import App
@@ -24,6 +28,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ..catalog.group import Host
 from ..catalog.index import CatalogIndex
 from ..catalog.models import Catalog
+from ..progress import Terminated
 from ..resources import styles_dir
 from ..service.jobs import Installer, JobQueue
 from ..service.sizes import SizeScheduler
@@ -90,6 +95,20 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
         self._releases_asked: set[str] = set()
         self._notes_shown: set[str] = set()
         self._quit_asked = -QUIT_AGAIN
+        self.terminated = False  # SIGTERM ended the app (run_app then raises Terminated)
+
+    async def run_async(self, **kwargs: Any) -> Any:
+        """Textual's run, with SIGTERM taken on the event loop: it ends the app like a quit
+        (installs cancelled, the terminal restored) instead of raising in whichever of
+        textual's tasks happens to run."""
+        with _sigterm_ends(self):
+            return await super().run_async(**kwargs)
+
+    def terminate(self) -> None:
+        """SIGTERM: cancel every install and leave as `q q` does."""
+        self.terminated = True
+        self.jobs.cancel_all()
+        self.exit()
 
     def get_default_screen(self) -> Screen:
         return BrowseScreen()
@@ -274,9 +293,31 @@ def _detect_host() -> Host:
     return detect_host()
 
 
+@contextlib.contextmanager
+def _sigterm_ends(app: PybsApp) -> Iterator[None]:
+    """While the app's loop runs, SIGTERM calls `app.terminate` from the loop (main thread
+    only); the Python-level handler of before is put back afterwards."""
+    loop = asyncio.get_running_loop()
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        loop.add_signal_handler(signal.SIGTERM, app.terminate)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, no signals
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)  # which leaves SIG_DFL behind
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
 def run_app(settings: Settings, catalog_arg: str | None = None) -> int:
     """`pybs-tui` without a subcommand: open the browser. Its exit status: 0, or non-zero
-    when an exception ended the app (textual has then printed the traceback)."""
+    when an exception ended the app (textual has then printed the traceback). SIGTERM ends
+    it like a quit, then raises `Terminated` (the caller's one line and exit 143)."""
     app = PybsApp(settings, catalog_arg=catalog_arg)
     app.run()
+    if app.terminated:
+        raise Terminated
     return app.return_code or 0
