@@ -105,10 +105,12 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
             return await super().run_async(**kwargs)
 
     def terminate(self) -> None:
-        """SIGTERM: cancel every install and leave as `q q` does."""
+        """SIGTERM: cancel every install and leave as `q q` does; before the browser's first
+        paint, right after it (an exit while the first screen mounts races its on_mount)."""
         self.terminated = True
         self.jobs.cancel_all()
-        self.exit()
+        if "first_paint" in self.timings:
+            self.exit()
 
     def get_default_screen(self) -> Screen:
         return BrowseScreen()
@@ -116,6 +118,8 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
     def screen_painted(self, screen: Screen) -> None:
         """The browser's first paint (the catalog is loading since the App was mounted)."""
         self.timings.setdefault("first_paint", time.perf_counter())
+        if self.terminated:  # SIGTERM came while the screen was being mounted
+            self.exit()
 
     def on_mount(self) -> None:
         """Load the catalog at once, in a thread beside the first paint: the embedded or

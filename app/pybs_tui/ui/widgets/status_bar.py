@@ -48,7 +48,7 @@ class StatusBar(Horizontal):
             self.busy = loading
             self.set_class(loading, "-loading")
             # mounted only while loading: an idle spinner would still animate
-            if loading:
+            if loading and self.is_attached:  # not while the app is being torn down
                 self.mount(LoadingIndicator(id="status-spinner"), before=0)
             else:
                 self.query("#status-spinner").remove()
