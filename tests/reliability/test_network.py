@@ -530,7 +530,8 @@ def test_case35_cancel_while_the_server_sends_nothing(server, settings, dest, wh
             return silent.wait(20)
         part = dest.with_name(NAME + ".part")
         ends = time.monotonic() + 20
-        while not (part.is_file() and part.stat().st_size >= 200_000):
+        # most of the 200,000 bytes sent (the last few KiB may sit in the file's buffer)
+        while not (part.is_file() and part.stat().st_size >= 150_000):
             if time.monotonic() > ends:
                 return False
             time.sleep(0.02)
