@@ -2,6 +2,7 @@
 filter keystrokes, facet changes. Prints numbers; not a test.
 
     PYTHONPATH=app python bench/ui_bench.py            # numbers
+    PYTHONPATH=app python bench/ui_bench.py --floor    # a trivial Textual App, for comparison
     PYTHONPATH=app python bench/ui_bench.py --screenshot assets/screenshot-browse.svg
 
 Runs headless (Textual's test driver) at 120x36, offline, in a throw-away PYBS_TUI_HOME, so
@@ -163,12 +164,39 @@ async def _pose(pilot, screen, facets_cls) -> None:
     await pilot.pause(0.3)
 
 
+async def floor() -> None:
+    """The floor: a trivial Textual App (one Static) in the same driver and size, from
+    process start to its first paint."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    t_imported = time.perf_counter()
+    painted: list[float] = []
+
+    class Trivial(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("hello")
+
+        def on_mount(self) -> None:
+            self.call_after_refresh(lambda: painted.append(time.perf_counter()))
+
+    async with Trivial().run_test(size=(120, 36)):
+        for _ in range(1000):
+            await asyncio.sleep(0.01)
+            if painted:
+                break
+    print(f"load average                 {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"trivial App: textual imported{ms(t_imported - T0):>10}")
+    print(f"trivial App: first paint     {ms(painted[0] - T0):>10}   (from process start)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--screenshot", metavar="SVG", help="also save the browse screen")
     parser.add_argument("--keys", default="3.12 aarch64 musl", help="what to type")
+    parser.add_argument("--floor", action="store_true", help="time a trivial Textual App")
     args = parser.parse_args()
-    asyncio.run(run(args.screenshot, args.keys))
+    asyncio.run(floor() if args.floor else run(args.screenshot, args.keys))
 
 
 if __name__ == "__main__":

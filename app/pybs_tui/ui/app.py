@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
     from ..install.registry import Roots
 
-STYLE_FILES = ("app", "browse", "compare", "help", "installs", "installed")
+#: the first screen's styles; every other screen loads its own when first shown (CSS_PATH)
+STYLE_FILES = ("app", "browse")
 QUIT_AGAIN = 3.0  # seconds in which a second q quits while installs run
 FIRST_ROWS_WAIT = 10.0  # seconds the live catalog waits at most for the quick one's rows
 
