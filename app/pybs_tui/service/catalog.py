@@ -251,14 +251,14 @@ def load_catalog(
 
 def describe_source(catalog: Catalog, now: float) -> str:
     """'live', 'cached (3 h old)' or 'embedded snapshot (2026-11-27)' for status lines."""
-    import humanize
-
     if catalog.source == "live":
         return "live catalog"
     if catalog.source == "file":
         return f"catalog file {catalog.origin}"
     when = catalog.fetched_at
     if catalog.source == "cache":
+        import humanize  # 10-40 ms of imports: only when a cached catalog is shown
+
         age = humanize.naturaldelta(dt.timedelta(seconds=max(0.0, now - (when or now))))
         return f"cached catalog ({age} old)"
     day = dt.datetime.fromtimestamp(when, dt.UTC).date().isoformat() if when else "unknown date"
