@@ -53,3 +53,22 @@ async def test_the_first_rows_come_from_the_family_and_the_whole_catalog_follows
             assert region_text(app, screen.table) == first_text
     finally:
         held.release.set()
+
+
+async def test_a_family_read_that_fails_falls_back_to_the_whole_read(
+    make_app, monkeypatch, tmp_path
+):
+    from pybs_tui.service import catalog as service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the family read")
+
+    monkeypatch.setattr(service, "load_family", broken)
+    settings = factory.make_settings(tmp_path / "home", offline=True)
+    app, recorder = make_app(settings=settings, catalog=None)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, app.first_rows_shown.is_set, "the first rows")
+        assert app.screen.table.rows
+        assert app.catalog is not None and not isinstance(app.catalog, FamilyCatalog)
+        await until(pilot, lambda: not app.loading_catalog, "the whole catalog")
+        assert not app.index.partial and "failed" not in recorder.joined()

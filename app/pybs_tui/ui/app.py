@@ -153,8 +153,11 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
             if not self.first_rows_shown.is_set() and step != "given":
                 # the host's own archives of the packed form, made before the rest: the
                 # early index needs only them (each equal to the whole read's)
-                family = load_family(self.settings, step, in_host_family(self.host),
-                                     self.catalog_arg)  # fmt: skip
+                try:
+                    family = load_family(self.settings, step, in_host_family(self.host),
+                                         self.catalog_arg)  # fmt: skip
+                except Exception:  # never worse than before: the step's own load answers
+                    family = None
             if family is not None:
                 self.timings.setdefault("catalog_read", time.perf_counter())
                 early = CatalogIndex.early(family, self.host, installed_names(self.settings),
