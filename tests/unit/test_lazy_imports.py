@@ -114,3 +114,5 @@ print(json.dumps(sorted(sys.modules)))
     modules = set(json.loads(run.stdout.strip().splitlines()[-1]))
     assert "pybs_tui.catalog.index" in modules
     assert offenders(modules, ("filelock", "pybs_tui.service.inventory")) == []
+    # the status line of the embedded snapshot needs no humanize (a cached catalog's age does)
+    assert offenders(modules, ("humanize",)) == []

@@ -14,6 +14,7 @@ full index when that is built.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -38,6 +39,17 @@ def host_family(host: Host) -> tuple[str, str, str]:
     return (host.os, host.arch, uv_words(host.os, host.arch, "", host.libc)[2])
 
 
+def in_host_family(host: Host) -> Callable[[str, str, str], bool]:
+    """keep(os, arch, libc): True for an archive of the host's family (`catalog.packed`
+    reads those first)."""
+    family = host_family(host)
+
+    def keep(os_name: str, arch: str, libc: str) -> bool:
+        return (os_name, arch, uv_words(os_name, arch, "", libc)[2]) == family
+
+    return keep
+
+
 class CatalogIndex:
     """Per-build facts for one catalog and host."""
 
@@ -48,16 +60,18 @@ class CatalogIndex:
         installed: dict[str, str] | None = None,
         *,
         host_family_only: bool = False,
+        total: int | None = None,
     ) -> None:
         """`host_family_only`: index only the archives of the host's os, arch and libc (see
-        `early`); `partial` is then True and `len()` still counts the whole catalog."""
+        `early`); `partial` is then True and `len()` still counts the whole catalog (`total`
+        when `catalog` holds only the family's archives: the whole one's count)."""
         self.catalog = catalog
         self.host = host
         self.installed = dict(installed or {})
         self.partial = host_family_only
         versioned = [b for b in catalog.builds if b.version is not None]
         #: archives in the whole catalog (what "N rows of M archives" counts)
-        self.total = len(versioned)
+        self.total = len(versioned) if total is None else total
         if host_family_only:
             family = host_family(host)
             versioned = [b for b in versioned if _family(b) == family]
@@ -99,11 +113,17 @@ class CatalogIndex:
 
     @classmethod
     def early(
-        cls, catalog: Catalog, host: Host, installed: dict[str, str] | None = None
+        cls,
+        catalog: Catalog,
+        host: Host,
+        installed: dict[str, str] | None = None,
+        total: int | None = None,
     ) -> CatalogIndex:
         """An index of the host's own archives only (`partial`): the browser's default view
-        over it equals the full index's, row for row; anything wider waits for the full one."""
-        return cls(catalog, host, installed, host_family_only=True)
+        over it equals the full index's, row for row; anything wider waits for the full one.
+        `catalog` may hold the family's archives only (`catalog.packed.unpack_family`); then
+        `total` is the whole catalog's count of archives."""
+        return cls(catalog, host, installed, host_family_only=True, total=total)
 
     # -- sizes ---------------------------------------------------------------------------
     def set_sizes(self, sizes: dict[str, int], source: str = "") -> list[str]:

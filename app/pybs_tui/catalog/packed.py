@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import fields, replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from itertools import repeat
 from typing import Any
 
@@ -125,18 +126,57 @@ def _canonical_url(tag: str, name: str) -> str:
     return f"{PBS_DOWNLOAD_PREFIX}/{tag}/{name.replace('+', '%2B')}"
 
 
+#: keep(os, arch, libc) of a family read first: True for the archives wanted
+Keep = Callable[[str, str, str], bool]
+
+
+@dataclass
+class Family:
+    """The archives of one family of a packed form (`unpack_family`), and what the whole
+    form holds that a partial catalog must still tell: its count and its releases."""
+
+    parsed: Parsed  # the family's archives (`others` left out)
+    archives: int  # archives with a version in the whole form (CatalogIndex.total)
+    releases: list[str]  # every release tag of an archive in the whole form, sorted
+
+
 def unpack(payload: object, source_sha256: str, today: dt.date | None = None) -> Parsed:
     """The Parsed catalog held by a packed form made from the bytes with this digest.
     PackedError for anything else (another source, another schema, a field out of place)."""
+    result = _guarded(payload, source_sha256, today, None)
+    assert isinstance(result, Parsed)
+    return result
+
+
+def unpack_family(
+    payload: object, source_sha256: str, keep: Keep, today: dt.date | None = None
+) -> Family:
+    """Only the archives whose (os, arch, libc) `keep` accepts, made as `unpack` makes them
+    (each one equal to `unpack`'s): a fifth of the catalog for one host's family, a fifth of
+    the time. Every row of that family is checked as `unpack` checks it; rows of other
+    families are not made (`unpack` of the same form reads and checks them later)."""
+    result = _guarded(payload, source_sha256, today, keep)
+    assert isinstance(result, Family)
+    return result
+
+
+def _guarded(
+    payload: object, source_sha256: str, today: dt.date | None, keep: Keep | None
+) -> Parsed | Family:
     try:
-        return _unpack(payload, source_sha256, today or dt.date.today())
+        return _unpack(payload, source_sha256, today or dt.date.today(), keep)
     except PackedError:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         raise PackedError(f"malformed packed catalog ({type(exc).__name__})") from None
 
 
-def _unpack(payload: Any, source_sha256: str, today: dt.date) -> Parsed:
+def _select(columns: dict[str, list[Any]], rows: list[int]) -> dict[str, list[Any]]:
+    """The columns' values at these rows only."""
+    return {name: [columns[name][i] for i in rows] for name in COLUMNS}
+
+
+def _unpack(payload: Any, source_sha256: str, today: dt.date, keep: Keep | None) -> Parsed | Family:
     if not isinstance(payload, dict) or payload.get("schema") != PACKED_SCHEMA:
         raise PackedError("not a packed catalog of this version")
     if payload.get("source_sha256") != source_sha256:
@@ -150,6 +190,24 @@ def _unpack(payload: Any, source_sha256: str, today: dt.date) -> Parsed:
     count = len(columns["format"])
     if any(len(columns[name]) != count for name in COLUMNS):
         raise PackedError("columns of different lengths")
+    extras: dict[str, Any] = payload["extras"]
+    if keep is not None:  # one family: its rows only, numbered anew (extras too)
+        archives = count  # every modern row has a version
+        used_tags = set(columns["tag"])
+        if used_tags and (set(map(type, used_tags)) != {int} or min(used_tags) < 0):
+            raise PackedError("a malformed tag index")
+        releases = {tags[i] for i in used_tags}
+        body_col = columns["body"]
+        if count and (
+            set(map(type, body_col)) != {int} or min(body_col) < 0 or max(body_col) >= len(bodies)
+        ):
+            raise PackedError("a malformed body index")  # no row may drop out unseen
+        wanted = {i for i, (_, shape) in enumerate(bodies) if keep(shape[3], shape[1], shape[4])}
+        rows = [i for i, body in enumerate(columns["body"]) if body in wanted]
+        renumbered = {str(old): str(new) for new, old in enumerate(rows)}
+        columns = _select(columns, rows)
+        count = len(rows)
+        extras = {renumbered[k]: v for k, v in extras.items() if k in renumbered}
     # Whole columns at once, in C where it can be: indices in range, types exact.
     for name in ("version", "tag", "body", "format", "size_source"):
         if count and (set(map(type, columns[name])) != {int} or min(columns[name]) < 0):
@@ -203,12 +261,12 @@ def _unpack(payload: Any, source_sha256: str, today: dt.date) -> Parsed:
             repeat(()),  # conflict
         )
     )
-    for key, extra in payload["extras"].items():
+    for key, extra in extras.items():
         i = int(key)
         if not 0 <= i < count:
             raise PackedError("extras of a row that is not there")
         url, conflict = _extra(extra, built[i].url)
-        built[i] = replace(built[i], url=url, conflict=conflict)
+        built[i] = _with(built[i], url=url, conflict=conflict)
     builds = {b.name: b for b in built}
     others: dict[str, Build] = {}
     for name, sha, size, url, marks, release, size_source, conflict in payload["raw"]:
@@ -216,7 +274,13 @@ def _unpack(payload: Any, source_sha256: str, today: dt.date) -> Parsed:
         if b.name in builds or b.name in others:
             raise PackedError("a name listed twice")
         (builds if b.known else others)[b.name] = b
-    return Parsed(list(builds.values()), list(others.values()), published)
+    if keep is None:
+        return Parsed(list(builds.values()), list(others.values()), published)
+    raw = list(builds.values())[count:]  # the raw rows that are builds, in order
+    archives += sum(1 for b in raw if b.version is not None)
+    releases.update(b.release for b in raw if b.release)
+    family = [*built, *(b for b in raw if keep(b.os, b.arch, b.libc))]
+    return Family(Parsed(family, [], published), archives, sorted(releases))
 
 
 def _fast_constructor() -> Any:
@@ -239,6 +303,12 @@ def _fast_constructor() -> Any:
 
 
 _new_build = _fast_constructor()
+_FIELDS = tuple(f.name for f in fields(Build))
+
+
+def _with(b: Build, **changes: Any) -> Build:
+    """dataclasses.replace(b, **changes) through the fast constructor (a tenth of the time)."""
+    return _new_build(*[changes[n] if n in changes else getattr(b, n) for n in _FIELDS])
 
 
 def _text(value: object, limit: int) -> str:
@@ -320,7 +390,7 @@ def _raw(
     )
     if b is None:
         raise PackedError("a raw name that is not an archive")
-    return replace(
+    return _with(
         b,
         url=url_text or (asset_url(b.release, b.name) if b.known else ""),
         size_source=_text(size_source, 200),

@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -104,18 +105,29 @@ def _read_snapshot(path: str, mtime_ns: int, size: int) -> tuple[sources.Parsed,
     except (OSError, ValueError):  # PackedError and JSONDecodeError are ValueErrors
         payload = jsonsafe.loads(Path(path).read_bytes())
         parsed = sources.parse_snapshot(payload)
-    generated = None
-    with contextlib.suppress(ValueError, TypeError):
-        generated = (
+    return parsed, _generated(payload), digest
+
+
+def _generated(payload: dict) -> float | None:
+    """The snapshot's (or its packed form's) generation time."""
+    with contextlib.suppress(ValueError, TypeError, AttributeError):
+        return (
             dt.datetime.fromisoformat(payload.get("generated", ""))
             .replace(tzinfo=dt.UTC)
             .timestamp()
         )
-    return parsed, generated, digest
+    return None
 
 
 #: The cached index merged over the snapshot, packed: read instead of parsing the index.
 PARSED_INDEX_FILE = "release-index.packed.json"
+
+
+def _index_key(body: bytes) -> str:
+    """What the packed form of a cached index is tied to: the schema, the snapshot, its bytes."""
+    return hashlib.sha256(
+        f"{packed.PACKED_SCHEMA}\n{snapshot_digest()}\n".encode() + body
+    ).hexdigest()
 
 
 def _cached_index(settings: Settings, body: bytes, notes: list[str]) -> sources.Parsed:
@@ -124,9 +136,7 @@ def _cached_index(settings: Settings, body: bytes, notes: list[str]) -> sources.
     packed form (re)written. The packed file is read like anything from outside: bounded,
     depth-checked, every field checked (`catalog.packed`); one that does not check out is
     ignored with a note and replaced."""
-    key = hashlib.sha256(
-        f"{packed.PACKED_SCHEMA}\n{snapshot_digest()}\n".encode() + body
-    ).hexdigest()
+    key = _index_key(body)
     path = settings.catalog_cache_dir / PARSED_INDEX_FILE
     limit = settings.limits.max_answer_bytes
     data = read_bounded(path, limit + 1)
@@ -241,14 +251,14 @@ def load_catalog(
 
 def describe_source(catalog: Catalog, now: float) -> str:
     """'live', 'cached (3 h old)' or 'embedded snapshot (2026-11-27)' for status lines."""
-    import humanize
-
     if catalog.source == "live":
         return "live catalog"
     if catalog.source == "file":
         return f"catalog file {catalog.origin}"
     when = catalog.fetched_at
     if catalog.source == "cache":
+        import humanize  # 10-40 ms of imports: only when a cached catalog is shown
+
         age = humanize.naturaldelta(dt.timedelta(seconds=max(0.0, now - (when or now))))
         return f"cached catalog ({age} old)"
     day = dt.datetime.fromtimestamp(when, dt.UTC).date().isoformat() if when else "unknown date"
@@ -296,6 +306,55 @@ def with_release(
         merged.others,
         merged.published,
     )
+
+
+@dataclass
+class FamilyCatalog(Catalog):
+    """The archives of one host family of the catalog a quick step reads (the TUI's first
+    rows, `load_family`); its count of archives and its releases are the whole catalog's.
+    Its notes come with the whole catalog."""
+
+    archives: int = 0
+    whole_releases: list[str] = field(default_factory=list)
+
+    @property
+    def releases(self) -> list[str]:
+        return self.whole_releases
+
+
+def load_family(
+    settings: Settings, step: str, keep: packed.Keep, catalog_arg: str | None = None
+) -> FamilyCatalog | None:
+    """The archives `keep(os, arch, libc)` accepts of what the quick step `step` reads (the
+    cached index's or the embedded snapshot's packed form), made before the rest: each one
+    equal to the step's own. None when the step reads something else (--catalog, the
+    network) or the packed form does not serve: `load_step` then answers (and notes why)."""
+    if catalog_arg or step not in ("offline", "catalog") or (
+        step == "catalog" and not settings.offline
+    ):  # fmt: skip
+        return None
+    entry = read_entry(settings.catalog_cache_dir, INDEX_KEY)
+    when: float | None
+    try:
+        if entry is not None:
+            limit = settings.limits.max_answer_bytes
+            data = read_bounded(settings.catalog_cache_dir / PARSED_INDEX_FILE, limit + 1)
+            if data is None or len(data) > limit:
+                return None
+            family = packed.unpack_family(jsonsafe.loads(data), _index_key(entry.body), keep)
+            source, origin, when = "cache", entry.url, entry.fetched_at
+        else:
+            path = snapshot_path()
+            payload = json.loads(packed_snapshot_path().read_bytes())  # ours, shipped
+            family = packed.unpack_family(payload, snapshot_digest(), keep)
+            source, origin, when = "snapshot", str(path), _generated(payload)
+    except (OSError, ValueError):  # not there, stale, malformed: the step's load tells
+        return None
+    parsed = family.parsed
+    return FamilyCatalog(
+        with_kept_sizes(parsed.builds, settings), source, origin, when, [], [],
+        parsed.published, archives=family.archives, whole_releases=family.releases,
+    )  # fmt: skip
 
 
 def load_step(

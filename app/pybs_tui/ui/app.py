@@ -26,7 +26,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..catalog.group import Host
-from ..catalog.index import CatalogIndex
+from ..catalog.index import CatalogIndex, in_host_family
 from ..catalog.models import Catalog
 from ..progress import Terminated
 from ..resources import styles_dir
@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 
     from ..install.registry import Roots
 
-STYLE_FILES = ("app", "browse", "compare", "help", "installs", "installed")
+#: the first screen's styles; every other screen loads its own when first shown (CSS_PATH)
+STYLE_FILES = ("app", "browse")
 QUIT_AGAIN = 3.0  # seconds in which a second q quits while installs run
 FIRST_ROWS_WAIT = 10.0  # seconds the live catalog waits at most for the quick one's rows
 
@@ -161,7 +162,7 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
         """Thread: each step's catalog, indexed here; the last one is final. A step after a
         quick one waits until the quick one's rows are painted (FIRST_ROWS_WAIT at most)."""
         from ..install.receipts import installed_names
-        from ..service.catalog import load_step
+        from ..service.catalog import load_family, load_step
 
         worker = get_current_worker()
         self.timings.setdefault("load_started", time.perf_counter())
@@ -171,6 +172,25 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
                 self.first_rows_shown.wait(FIRST_ROWS_WAIT)
             if worker.is_cancelled:
                 return
+            family = None
+            if not self.first_rows_shown.is_set() and step != "given":
+                # the host's own archives of the packed form, made before the rest: the
+                # early index needs only them (each equal to the whole read's)
+                try:
+                    family = load_family(self.settings, step, in_host_family(self.host),
+                                         self.catalog_arg)  # fmt: skip
+                except Exception:  # never worse than before: the step's own load answers
+                    family = None
+            if family is not None:
+                self.timings.setdefault("catalog_read", time.perf_counter())
+                early = CatalogIndex.early(family, self.host, installed_names(self.settings),
+                                           total=family.archives)  # fmt: skip
+                if worker.is_cancelled:
+                    return
+                self.post_message(m.CatalogLoaded(family, early, final=False))
+                self.first_rows_shown.wait(FIRST_ROWS_WAIT)
+                if worker.is_cancelled:
+                    return
             try:
                 catalog = load_step(self.settings, step, self.catalog_arg, self._given_catalog)
             except Exception as exc:
@@ -180,7 +200,7 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
                 continue
             self.timings.setdefault("catalog_read", time.perf_counter())
             installed = installed_names(self.settings)
-            if not self.first_rows_shown.is_set():
+            if family is None and not self.first_rows_shown.is_set():
                 # the default view's rows from this host's own archives first (exactly the
                 # full index's rows); the full index once they are painted
                 early = CatalogIndex.early(catalog, self.host, installed)

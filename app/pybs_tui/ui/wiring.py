@@ -95,6 +95,14 @@ class _Wired(App[None]):
                 self.broadcast(partial(m.InstalledChanged, changed))
 
     @property
+    def whole_catalog(self) -> Catalog | None:
+        """The catalog, once it is the whole one: not while only the host's own archives are
+        read (the first rows' `FamilyCatalog`), which cannot answer for other platforms."""
+        from ..service.catalog import FamilyCatalog
+
+        return None if isinstance(self.catalog, FamilyCatalog) else self.catalog
+
+    @property
     def sizes_online(self) -> bool:
         """The network answered this session (a live catalog, or one named with --catalog):
         sizes may be asked for. A catalog that fell back to the snapshot means it did not."""
@@ -273,7 +281,7 @@ class InventoryWiring(_Wired):
 
         worker = get_current_worker()
         roots = self.roots or Roots.from_env()
-        for step in load_steps(self.settings, roots, self.catalog, self.host):
+        for step in load_steps(self.settings, roots, self.whole_catalog, self.host):
             if worker.is_cancelled:
                 return
             self.post_message(m.InventoryStep(step))

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Static
 
 from ...catalog.compare import Comparison, comparison, describe_selection, totals_line
 from ...catalog.models import Build
+from ...resources import styles_dir
 from ..messages import CatalogChanged, InstallRequested, SizesChanged
 from ..widgets.badges import flag_badges
 from ..widgets.detail_pane import detail_lines
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 class CompareScreen(Screen[None]):
     """Archives side by side; cells unlike the rest of their row are marked ◆."""
+
+    CSS_PATH = str(styles_dir() / "compare.tcss")  # loaded when first shown, not at start
 
     BINDINGS = [
         Binding("escape,q,c", "app.pop_screen", "Back", id="compare.back"),

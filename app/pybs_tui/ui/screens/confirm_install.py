@@ -19,6 +19,7 @@ from textual.widgets import Button, Static
 from ...catalog.compare import INFERRED_MARK, flags_text, short_sha
 from ...catalog.flags import FlagFact
 from ...catalog.select import uv_key
+from ...resources import styles_dir
 from ...service.install import InstallPlan
 from ...units import format_size
 from ..widgets.badges import BADGE_STYLES, badges
@@ -100,6 +101,8 @@ def inferred_sources(facts: Sequence[FlagFact] | None) -> list[str]:
 
 class ConfirmInstall(ModalScreen[bool]):
     """Ask before installing; y / enter installs, n / escape cancels."""
+
+    CSS_PATH = str(styles_dir() / "installs.tcss")  # loaded when first shown, not at start
 
     BINDINGS = [
         # enter on a focused button presses that button; elsewhere it installs

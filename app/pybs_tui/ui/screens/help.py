@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ...catalog.models import FLAG_MEANINGS
+from ...resources import styles_dir
 from ..widgets.badges import BADGE_STYLES
 
 EXTRA_KEYS = (
@@ -42,6 +43,8 @@ def _key_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
 
 class HelpScreen(ModalScreen[None]):
     """A modal list of keys, grouped by where they apply."""
+
+    CSS_PATH = str(styles_dir() / "help.tcss")  # loaded when first shown, not at start
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
 

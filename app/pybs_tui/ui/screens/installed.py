@@ -324,7 +324,11 @@ class InstalledScreen(Screen[None]):
     def _catalog_changed(self, message: m.CatalogChanged) -> None:
         """The catalog arrived after the inventory was read: 'newer' can be judged now."""
         pybs = self.pybs
-        if self._loaded_without_catalog and pybs.catalog is not None and not pybs.inventory.busy:
+        if (
+            self._loaded_without_catalog
+            and pybs.whole_catalog is not None
+            and not (pybs.inventory.busy)
+        ):
             self._load()
 
     @on(m.PruneReady)
@@ -474,7 +478,7 @@ class InstalledScreen(Screen[None]):
         return True
 
     def _load(self) -> None:
-        self._loaded_without_catalog = self.pybs.catalog is None
+        self._loaded_without_catalog = self.pybs.whole_catalog is None
         self.pybs.load_inventory()
 
     def action_reload(self) -> None:

@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from ...resources import styles_dir
 from ..messages import InstalledChanged, JobsChanged
 from ..widgets.install_pane import InstallPane, removed_since
 from ..widgets.quiet_footer import QuietFooter
@@ -31,6 +32,8 @@ _COUNTED = ("running", "queued", "done", "failed", "cancelled")
 
 class InstallsScreen(Screen[None]):
     """Jobs newest last; up/down move between them, x cancels, i installs an ended one again."""
+
+    CSS_PATH = str(styles_dir() / "installs.tcss")  # loaded when first shown, not at start
 
     BINDINGS = [
         Binding(
