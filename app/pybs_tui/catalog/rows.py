@@ -138,25 +138,28 @@ class _Shape:
         )
         #: from the known flag to the problem's value
         self.tail = f', "known": {_dumps(build.known)}, "problem": '
-        #: release -> the text of "flags" and "flags_source"
+        #: release -> the text from the release's key to "flags_source"'s value
         self.flags: dict[str, str] = {}
         #: (install_only's inferred options and why, static) -> the same text
         self.flag_texts: dict[tuple[Any, bool], str] = {}
 
-    def flags_text(self, build: Build, facts: FlagFacts) -> str:
-        """The flags' text for this shape's `build`: the facts depend on the shape, the
-        options an install_only archive was cut with (per release, platform and kind) and
-        whether it is static (musl before 20250311): computed once for each."""
+    def release_flags(self, build: Build, facts: FlagFacts) -> str:
+        """The text from the release's key to the flags' sources for this shape's `build`.
+        The flags depend on the shape, the options an install_only archive was cut with (per
+        release, platform and kind) and whether it is static (musl before 20250311): their
+        text is made once for each."""
         static = build.static
         answer = None if build.flavor == "full" else facts.source_options(build)
         key = (answer, static)
-        text = self.flag_texts.get(key)
-        if text is None:
+        flags = self.flag_texts.get(key)
+        if flags is None:
             found = facts.facts(build)
-            flags = {f.name: f.value for f in found}
+            values = {f.name: f.value for f in found}
             sources = {f.name: f.source for f in found if f.source != "name"}
-            text = self.flag_texts[key] = f'{_dumps(flags)}, "flags_source": {_dumps(sources)}'
-        self.flags[build.release] = text
+            flags = self.flag_texts[key] = f'{_dumps(values)}, "flags_source": {_dumps(sources)}'
+        text = self.flags[build.release] = (
+            f', "release": {_text_or_null(build.release)}{self.after_release}{flags}'
+        )
         return text
 
 
@@ -171,6 +174,7 @@ def row_texts(
     `flags` and `installed` maps names to install paths."""
     shapes: dict[tuple, _Shape] = {}
     versions: dict[str | None, tuple[str, str, str]] = {}
+    source_texts: dict[str, str] = {}
     encode = encode_string
     for b in builds:
         shape_key = (
@@ -202,13 +206,21 @@ def row_texts(
         else:
             url_text = github_url
         path = installed.get(name)
-        flags = shape.flags.get(b.release)
-        if flags is None:
-            flags = shape.flags_text(b, facts)
+        release_flags = shape.flags.get(b.release)
+        if release_flags is None:
+            release_flags = shape.release_flags(b, facts)
         size = b.size
         size_text = (
             "null" if size is None else repr(size) if size.__class__ is int else _dumps(size)
         )
+        size_source = b.size_source
+        source_text = source_texts.get(size_source)
+        if source_text is None:
+            source_text = source_texts[size_source] = _text_or_null(size_source or None)
+        sha256 = b.sha256
+        sha256_text = encode(sha256) if sha256.__class__ is str else _text_or_null(sha256)
+        pick = uv_requests.get(name)
+        problem = b.problem
         derived = b.derived
         derived_text = (
             "true" if derived is True else "false" if derived is False else _dumps(derived)
@@ -217,14 +229,11 @@ def row_texts(
             f'{{"key": "cpython-{version_text}{shape.key_tail}", "version": "{version_text}", '
             f'"version_parts": {parts}, "path": {"null" if path is None else encode(path)}, '
             f'"symlink": null, "url": {url_text}{shape.middle}{encode(name)}, '
-            f'"github_url": {github_url}, "release": {encode(b.release)}{shape.after_release}'
-            f'{flags}, "prerelease": {prerelease}, "size": {size_text}, '
-            f'"size_source": {_text_or_null(b.size_source or None)}, '
-            f'"sha256": {_text_or_null(b.sha256)}, '
-            f'"uv_pick": {_text_or_null(uv_requests.get(name))}, '
-            f'"installed": {"false" if path is None else "true"}, '
-            f'"derived": {derived_text}'
-            f"{shape.tail}{_text_or_null(b.problem or None)}}}"
+            f'"github_url": {github_url}{release_flags}, "prerelease": {prerelease}, '
+            f'"size": {size_text}, "size_source": {source_text}, "sha256": {sha256_text}, '
+            f'"uv_pick": {"null" if pick is None else encode(pick)}, '
+            f'"installed": {"false" if path is None else "true"}, "derived": {derived_text}'
+            f"{shape.tail}{_text_or_null(problem) if problem else 'null'}}}"
         )
 
 

@@ -190,7 +190,7 @@ def select(index: CatalogIndex, filters: Filters, host: Host, show_all: bool) ->
 
 def run(args: argparse.Namespace) -> int:
     # imported here: every subcommand module is imported at start-up (`--help` too)
-    from ..catalog.group import sort_key
+    from ..catalog.group import Filters, sort_key
     from ..catalog.rows import build_row, row_texts, write_json_rows
     from ..host import detect_host
     from ..install.receipts import installed_names
@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
     index: CatalogIndex | EveryArchive
     if args.all:  # in the index's order
         index = EveryArchive(catalog)
-        rows = [b for b in index.builds if filters.match(b)]
+        rows = index.builds if filters == Filters() else list(filter(filters.match, index.builds))
     else:
         index = index_for(catalog, filters, host, args.all, installed)
         rows = select(index, filters, host, args.all)
