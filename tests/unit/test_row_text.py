@@ -207,3 +207,18 @@ def test_list_json_end_to_end_equals_the_rows_of_the_index(tmp_path) -> None:
         ]
         assert out.stdout.startswith("[") and out.stdout.endswith("]\n"), args
         assert_same_rows(out.stdout[1:-2].split("}, {"), ", ".join(expected).split("}, {"))
+
+
+def test_flag_facts_shared_between_releases_are_each_archives_own(snapshot: Catalog) -> None:
+    """FlagFacts makes the facts once per options, flavor, static and what an install_only
+    archive was cut from: for every archive they are those computed for it alone."""
+    from pybs_tui.catalog.flags import FlagFacts
+
+    musl = [b for b in snapshot.builds if b.libc == "musl" and "static" not in b.options]
+    old_musl = [replace(b, release="20240101") for b in musl[::7]]  # static by the era
+    builds = snapshot.builds[::2] + old_musl
+    facts = FlagFacts(builds)
+    for b in builds:
+        assert facts.facts(b) == list(facts._facts_of(b)), b.name
+    assert len(facts._shared) < len(facts._facts) / 10  # shared, not one per release
+    assert any(f.inferred for b in old_musl for f in facts.facts(b) if f.name == "static")
