@@ -110,7 +110,7 @@ def _text_or_null(value: Any) -> str:
 
 
 class _Shape:
-    """The JSON text a row's platform, options, flavor and format fix, in three pieces around
+    """The JSON text a row's platform, options, flavor and format fix, in pieces around
     what varies, and the text of its flags by what they depend on besides the shape."""
 
     __slots__ = ("after_release", "flag_texts", "flags", "key_tail", "middle", "tail")
