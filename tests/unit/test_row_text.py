@@ -16,7 +16,7 @@ from pybs_tui.catalog.group import Host, sort_key
 from pybs_tui.catalog.index import CatalogIndex
 from pybs_tui.catalog.models import Build, Catalog, Version
 from pybs_tui.catalog.rows import build_row, row_texts, write_json_rows
-from pybs_tui.catalog.select import uv_key, uv_offers
+from pybs_tui.catalog.select import uv_key, uv_offers, uv_picks, uv_platform, uv_rank
 from pybs_tui.cli.common import print_json_list
 from pybs_tui.cli.listing import EveryArchive
 from pybs_tui.service.catalog import load_snapshot
@@ -142,13 +142,48 @@ def test_sort_key_orders_like_the_plain_key(snapshot: Catalog) -> None:
     assert sorted(builds, key=sort_key) == sorted(builds, key=plain)
 
 
-def test_uv_picks_keys_are_uv_key(index: CatalogIndex) -> None:
-    """uv_picks makes each key's tail once per platform and options: every key is uv_key."""
-    picks = index.picks
-    assert picks.by_key
-    assert all(uv_key(b) == key for key, b in picks.by_key.items())
-    offered = {uv_key(b) for b in index.builds if uv_offers(b)}
-    assert offered == set(picks.by_key)
+def plain_uv_picks(builds: list[Build]) -> dict[str, Build]:
+    """uv's rules written plainly (uv_key and uv_offers for every archive)."""
+    candidates: dict[str, list[Build]] = {}
+    listed: dict[str, Build] = {}
+    uv_release: dict[tuple[str, str], str] = {}
+    for b in builds:
+        if not uv_offers(b):
+            continue
+        key = uv_key(b)
+        candidates.setdefault(key, []).append(b)
+        if b.uv_listed:
+            listed[key] = b
+            uv_release[(b.version_str, uv_platform(b))] = b.release
+    by_key: dict[str, Build] = {}
+    for key, group in candidates.items():
+        pick = listed.get(key)
+        if pick is None:
+            release = uv_release.get((group[0].version_str, uv_platform(group[0])))
+            same = [b for b in group if b.release == release] if release else []
+            pick = min(same or group, key=uv_rank)
+        by_key[key] = pick
+    return by_key
+
+
+def test_uv_picks_equal_the_plain_rules(index: CatalogIndex) -> None:
+    """uv_picks makes each key's tail and most of uv_offers once per platform and options:
+    its picks are the plain rules' picks, on the catalog and on archives uv does not offer
+    (static-era musl, static Windows, before 3.8, names parsed in part)."""
+    builds = index.builds
+    musl = [b for b in builds if b.libc == "musl"][::5]
+    windows = [b for b in builds if b.os == "windows" and b.flavor == "full"][::5]
+    odd = [
+        *(replace(b, release="20240101", name=b.name + ".old") for b in musl),
+        *(replace(b, options=b.options | {"static"}, name=b.name + ".s") for b in windows),
+        *(replace(b, known=False, name=b.name + ".k") for b in builds[::50]),
+        *(replace(b, version=Version(3, 7, 9), name=b.name + ".37") for b in builds[::50]),
+    ]
+    for catalog in (builds, builds + odd):
+        picks = uv_picks(catalog)
+        assert picks.by_key == plain_uv_picks(catalog)
+        assert all(uv_key(b) == key and uv_offers(b) for key, b in picks.by_key.items())
+    assert not any(b.name.endswith((".k", ".37", ".s")) for b in picks.by_key.values())
 
 
 @pytest.mark.parametrize("count", [0, 1, 999, 1000, 1001, 2500])

@@ -119,24 +119,32 @@ class UvPicks:
 def uv_picks(builds: Iterable[Build]) -> UvPicks:
     """Apply uv's rules to every archive; one pick per key.
 
-    uv's key (`uv_key`) after its version is the same for every archive of one platform
-    and options: made once for each (23k archives are asked)."""
+    uv's key (`uv_key`) after its version, and most of `uv_offers`, are the same for every
+    archive of one platform and options: made once for each (23k archives are asked)."""
     candidates: dict[str, list[Build]] = {}
     version_platform: dict[str, tuple[str, str]] = {}  # key -> its version and uv platform
     listed: dict[str, Build] = {}  # key -> the archive uv itself lists for it
     uv_release: dict[tuple[str, str], str] = {}  # (version, platform) -> uv's release
-    #: (os, arch, level, libc, options) -> the key after its version, and uv's platform
-    tails: dict[tuple, tuple[str, str]] = {}
+    #: (known, os, arch, level, libc, options) -> the key after its version, uv's platform,
+    #: whether uv offers none of them, whether they are musl builds (none before 20250311)
+    shapes: dict[tuple, tuple[str, str, bool, bool]] = {}
     for b in builds:
         v = b.version
-        if v is None or not uv_offers(b):
+        if v is None:
             continue
-        version = v.text  # = b.version_str
-        shape = (b.os, b.arch, b.arch_level, b.libc, b.options)
-        found = tails.get(shape)
+        shape = (b.known, b.os, b.arch, b.arch_level, b.libc, b.options)
+        found = shapes.get(shape)
         if found is None:
-            tail = uv_key(b).removeprefix(f"cpython-{version}")
-            found = tails[shape] = (tail, uv_platform(b))
+            tail = uv_key(b).removeprefix(f"cpython-{v.text}")
+            never = not b.known or (b.os == "windows" and "static" in b.options)
+            found = shapes[shape] = (tail, uv_platform(b), never, b.libc == "musl")
+        if (
+            found[2]
+            or (v.major, v.minor) < UV_OLDEST
+            or (found[3] and b.release < MUSL_DYNAMIC_SINCE)
+        ):
+            continue  # uv_offers(b) is False
+        version = v.text  # = b.version_str
         key = f"cpython-{version}{found[0]}"
         group = candidates.get(key)
         if group is None:
