@@ -5,6 +5,7 @@ the snapshot's load (packed form against parsing every name) and index in-proces
 the time of `list --all` goes (phases and a cProfile summary).
 
 Run after the README set-up plus `pip install uv`:  python bench/catalog_bench.py [--runs 5]
+[--before <export of another commit>]
 Prints the date, load average, every command and medians measured in this one run (wall and
 CPU time, peak RSS); machines are noisy: compare ratios, and CPU time when the load is high.
 """
@@ -127,9 +128,8 @@ def in_process(runs: int) -> dict[str, float]:
 def phases_of_list_all() -> list[tuple[str, float]]:
     """Where `list --offline --all --json` spends its time, in this process (imports are
     already done here: see the `--help` line for those)."""
-    from pybs_tui.catalog.index import CatalogIndex
-    from pybs_tui.catalog.rows import build_row
-    from pybs_tui.host import detect_host
+    from pybs_tui.catalog.rows import row_texts, write_json_rows
+    from pybs_tui.cli.listing import EveryArchive
     from pybs_tui.service import catalog as service
     from pybs_tui.settings import Settings
 
@@ -138,21 +138,25 @@ def phases_of_list_all() -> list[tuple[str, float]]:
     t0 = time.perf_counter()
     catalog = service.load_catalog(settings)
     t1 = time.perf_counter()
-    index = CatalogIndex(catalog, detect_host())
+    every = EveryArchive(catalog)
     t2 = time.perf_counter()
-    rows = [build_row(b, index) for b in index.builds]
+    texts = list(row_texts(every.builds, every.picks.key_of, every.flags, {}))
     t3 = time.perf_counter()
-    text = json.dumps(rows)
-    t4 = time.perf_counter()
+    size = 0
     with open(os.devnull, "w") as sink:
-        sink.write(text)
-    t5 = time.perf_counter()
+
+        def write(text: str) -> None:
+            nonlocal size
+            size += len(text)
+            sink.write(text)
+
+        write_json_rows(write, texts)
+    t4 = time.perf_counter()
     return [
         ("load the catalog (packed snapshot, kept sizes)", t1 - t0),
-        ("index: sort, host fit, uv's picks, flags", t2 - t1),
-        (f"{len(rows)} JSON rows (uv's fields and ours)", t3 - t2),
-        (f"json.dumps ({len(text) / 1e6:.0f} MB)", t4 - t3),
-        ("write", t5 - t4),
+        ("order, uv's picks, flags (cli.listing.EveryArchive)", t2 - t1),
+        (f"{len(texts)} JSON rows, their text made per shape (catalog.rows.row_texts)", t3 - t2),
+        (f"joined and written, {size / 1e6:.0f} MB, 1,000 rows a write", t4 - t3),
     ]
 
 
@@ -172,6 +176,11 @@ def profile_list_all(top: int) -> str:
     return "\n".join(lines[start : start + top + 1])
 
 
+def per_row(ours: dict, theirs: dict, what: str) -> float:
+    """Our time per row over theirs ("wall" or "cpu")."""
+    return (ours[what] / ours["rows"]) / (theirs[what] / theirs["rows"])
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
@@ -180,6 +189,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--top", type=int, default=15, help="functions in the profile")
+    parser.add_argument(
+        "--before",
+        metavar="DIR",
+        help="an export of another commit (its app/ is put on PYTHONPATH): its commands run "
+        "taking turns with these, under the same load",
+    )
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="pybs-bench-")
     env = dict(os.environ, PYBS_TUI_HOME=home)
@@ -214,14 +229,22 @@ def main() -> int:
     if not uv:
         print("uv not on PATH: `pip install uv` to compare")
     print(f"\nmedians of {args.runs} runs; cpu = user + sys; rss = peak resident set")
+    before_env = None
+    if args.before:
+        app = os.path.join(os.path.abspath(args.before), "app")
+        path = os.pathsep.join(filter(None, [app, env.get("PYTHONPATH")]))
+        before_env = dict(compiled, PYTHONPATH=path)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", app], check=False)
     for label, our_cmd, uv_cmd, goal in cases:
         subprocess.run(our_cmd, capture_output=True, env=compiled, check=False)  # .pyc written
         commands = [(our_cmd, env), (our_cmd, compiled)] + ([(uv_cmd, uv_env)] if uv else [])
+        labels = ["[no .pyc written]", "[.pyc kept]", ""]
+        if before_env is not None:
+            commands.append((our_cmd, before_env))
+            labels.append(f"[before: {args.before}, .pyc kept]")
         results = measure(commands, args.runs)
         print(f"{label}:")
-        for (cmd, _), m, what in zip(
-            commands, results, ("[no .pyc written]", "[.pyc kept]", ""), strict=False
-        ):
+        for (cmd, _), m, what in zip(commands, results, labels, strict=False):
             rows = f", {m['rows']} rows" if m["rows"] is not None else ""
             name = " ".join(cmd[1:] if cmd[0] == sys.executable else cmd)
             print(
@@ -231,12 +254,17 @@ def main() -> int:
         mine = results[0]
         if uv and mine["rows"] and results[2]["rows"]:
             theirs = results[2]
-            per_row = (mine["wall"] / mine["rows"]) / (theirs["wall"] / theirs["rows"])
-            per_row_cpu = (mine["cpu"] / mine["rows"]) / (theirs["cpu"] / theirs["rows"])
             print(
                 f"  pybs-tui / uv: wall {mine['wall'] / theirs['wall']:.2f}, time per row "
-                f"{per_row:.2f} (cpu per row {per_row_cpu:.2f}); goal: {goal}"
+                f"{per_row(mine, theirs, 'wall'):.2f} (cpu per row "
+                f"{per_row(mine, theirs, 'cpu'):.2f}); goal: {goal}"
             )
+            if before_env is not None and results[-1]["rows"]:
+                old = results[-1]
+                print(
+                    f"  before / uv: time per row {per_row(old, theirs, 'wall'):.2f} "
+                    f"(cpu per row {per_row(old, theirs, 'cpu'):.2f})"
+                )
 
     print("\nwhere `list --offline --all --json` spends its time (in-process, imports done):")
     for what, seconds in phases_of_list_all():

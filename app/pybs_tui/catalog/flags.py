@@ -97,6 +97,8 @@ class FlagFacts:
             releases.sort()
         self._answers: dict[tuple[str, str, bool], tuple[frozenset[str] | None, str]] = {}
         self._facts: dict[tuple[str, str, str, str], tuple[FlagFact, ...]] = {}
+        self._shared: dict[tuple, tuple[FlagFact, ...]] = {}
+        self._maps: dict[tuple[str, str, str, str], tuple[dict, dict]] = {}
 
     def source_options(self, build: Build) -> tuple[frozenset[str] | None, str]:
         """The optimisation options an install_only archive was cut with, and why we say so
@@ -143,8 +145,29 @@ class FlagFacts:
         key = facts_key(build)
         found = self._facts.get(key)
         if found is None:
-            found = self._facts[key] = self._facts_of(build)
+            # the facts follow from the options, the flavor, whether the archive is static
+            # and (install_only) what it was cut from: a few hundred of those in a catalog
+            answer = None if build.flavor == "full" else self.source_options(build)
+            same = (build.options, build.flavor, build.static, answer)
+            found = self._shared.get(same)
+            if found is None:
+                found = self._shared[same] = self._facts_of(build)
+            self._facts[key] = found
         return list(found)
+
+    def maps(self, build: Build) -> tuple[dict[str, bool | None], dict[str, str]]:
+        """A JSON row's "flags" (name -> value) and "flags_source" (name -> where a value
+        not read from the file name comes from), shared by the archives of one `facts_key`:
+        callers must not change them."""
+        key = facts_key(build)
+        found = self._maps.get(key)
+        if found is None:
+            facts = self.facts(build)
+            found = self._maps[key] = (
+                {f.name: f.value for f in facts},
+                {f.name: f.source for f in facts if f.source != "name"},
+            )
+        return found
 
     def _facts_of(self, build: Build) -> tuple[FlagFact, ...]:
         out = [

@@ -272,23 +272,40 @@ class Filters:
 
 
 def sort_key(b: Build) -> tuple:
-    """Newest version first, then newest release, then platform, options, flavor."""
+    """Newest version first, then newest release, then platform, options, flavor.
+
+    What follows the release (triple, variant, options, flavor, format) is the same for every
+    archive of one platform, options, flavor and format: made once for each (the index sorts
+    23k archives)."""
     v = b.version or _ZERO
+    release = b.release
+    shape = (b.triple, b.options, b.options_text, b.flavor, b.archive_format)
+    tail = _SORT_TAILS.get(shape)
+    if tail is None:
+        if len(_SORT_TAILS) >= _SORT_TAILS_MAX:
+            _SORT_TAILS.clear()
+        tail = _SORT_TAILS[shape] = (
+            b.triple,
+            b.variant,
+            b.options_label,
+            _FLAVOR_ORDER.get(b.flavor, 9),
+            b.archive_format,
+        )
     return (
         -v.major,
         -v.minor,
         -v.patch,
         -v.pre_rank,
         -v.pre_num,
-        -int(b.release) if b.release.isdigit() else 0,
-        b.triple,
-        b.variant,
-        b.options_label,
-        _FLAVOR_ORDER.get(b.flavor, 9),
-        b.archive_format,
+        -int(release) if release.isdigit() else 0,
+        *tail,
     )
 
 
+#: sort_key's tail by (triple, options, options text, flavor, format); a few hundred in a
+#: catalog, emptied when a catalog of made-up names grows it past the bound
+_SORT_TAILS: dict[tuple, tuple] = {}
+_SORT_TAILS_MAX = 4096
 _ZERO = Version(0, 0, 0)
 _FLAVOR_ORDER = {f: i for i, f in enumerate(FLAVOR_WORDS)}
 

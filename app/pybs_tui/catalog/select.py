@@ -97,7 +97,7 @@ def uv_rank(build: Build) -> tuple[int, int, tuple[int, ...], str]:
         flavor = _UV_FLAVORS.index(build.flavor)
     options = build.options
     optimised = ("lto" in options) + ("pgo" in options) + ("static" not in options)
-    newest = tuple(-ord(c) for c in build.release)
+    newest = tuple([-ord(c) for c in build.release])
     return (flavor, -optimised, newest, build.name)
 
 
@@ -116,28 +116,50 @@ class UvPicks:
         return isinstance(build, Build) and build.name in self.key_of
 
 
-def _version_platform(build: Build) -> tuple[str, str]:
-    return (build.version_str, uv_platform(build))
-
-
 def uv_picks(builds: Iterable[Build]) -> UvPicks:
-    """Apply uv's rules to every archive; one pick per key."""
+    """Apply uv's rules to every archive; one pick per key.
+
+    uv's key (`uv_key`) after its version, and most of `uv_offers`, are the same for every
+    archive of one platform and options: made once for each (23k archives are asked)."""
     candidates: dict[str, list[Build]] = {}
+    version_platform: dict[str, tuple[str, str]] = {}  # key -> its version and uv platform
     listed: dict[str, Build] = {}  # key -> the archive uv itself lists for it
     uv_release: dict[tuple[str, str], str] = {}  # (version, platform) -> uv's release
+    #: (known, os, arch, level, libc, options) -> the key after its version, uv's platform,
+    #: whether uv offers none of them, whether they are musl builds (none before 20250311)
+    shapes: dict[tuple, tuple[str, str, bool, bool]] = {}
     for b in builds:
-        if not uv_offers(b):
+        v = b.version
+        if v is None:
             continue
-        key = uv_key(b)
-        candidates.setdefault(key, []).append(b)
+        shape = (b.known, b.os, b.arch, b.arch_level, b.libc, b.options)
+        found = shapes.get(shape)
+        if found is None:
+            tail = uv_key(b).removeprefix(f"cpython-{v.text}")
+            never = not b.known or (b.os == "windows" and "static" in b.options)
+            found = shapes[shape] = (tail, uv_platform(b), never, b.libc == "musl")
+        if (
+            found[2]
+            or (v.major, v.minor) < UV_OLDEST
+            or (found[3] and b.release < MUSL_DYNAMIC_SINCE)
+        ):
+            continue  # uv_offers(b) is False
+        version = v.text  # = b.version_str
+        key = f"cpython-{version}{found[0]}"
+        group = candidates.get(key)
+        if group is None:
+            candidates[key] = [b]
+            version_platform[key] = (version, found[1])
+        else:
+            group.append(b)
         if b.uv_listed:
             listed[key] = b
-            uv_release[_version_platform(b)] = b.release
+            uv_release[(version, found[1])] = b.release
     by_key: dict[str, Build] = {}
     for key, group in candidates.items():
         pick = listed.get(key)
         if pick is None:
-            release = uv_release.get(_version_platform(group[0]))
+            release = uv_release.get(version_platform[key])
             same = [b for b in group if b.release == release] if release else []
             pick = min(same or group, key=uv_rank)
         by_key[key] = pick

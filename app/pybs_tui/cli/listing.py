@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 from typing import TYPE_CHECKING
 
 from .common import (
@@ -132,6 +133,28 @@ def index_for(
     return CatalogIndex(catalog, host, installed)
 
 
+class EveryArchive:
+    """What `list --all` asks of the catalog: every archive with a version in the index's
+    order, uv's picks and the flags. The index's other facts (host fit, groups, names in
+    lower case, facet values) are for the browser and for `list` of one platform: `--all`
+    skips them. Rows and JSON equal the index's (tests/unit/test_row_text.py)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        from ..catalog.flags import FlagFacts
+        from ..catalog.group import sort_key
+        from ..catalog.select import uv_picks
+
+        self.builds = sorted((b for b in catalog.builds if b.version is not None), key=sort_key)
+        self.picks = uv_picks(self.builds)
+        self.flags = FlagFacts(self.builds)
+
+    def uv_request(self, b: Build) -> str | None:
+        return self.picks.request_of(b)
+
+    def badges(self, b: Build) -> tuple[str, ...]:
+        return self.flags.badges(b)
+
+
 def select(index: CatalogIndex, filters: Filters, host: Host, show_all: bool) -> list[Build]:
     """The rows `list` shows, newest first. Without --all, like `uv python list`: this
     platform (baseline x86-64), uv's pick of the newest patch of each minor per variant
@@ -167,8 +190,8 @@ def select(index: CatalogIndex, filters: Filters, host: Host, show_all: bool) ->
 
 def run(args: argparse.Namespace) -> int:
     # imported here: every subcommand module is imported at start-up (`--help` too)
-    from ..catalog.group import sort_key
-    from ..catalog.rows import build_row
+    from ..catalog.group import Filters, sort_key
+    from ..catalog.rows import build_row, row_texts, write_json_rows
     from ..host import detect_host
     from ..install.receipts import installed_names
     from ..units import format_size
@@ -179,18 +202,32 @@ def run(args: argparse.Namespace) -> int:
     catalog = catalog_from_args(args, settings)
     host = detect_host()
     installed = installed_names(settings)
-    index = index_for(catalog, filters, host, args.all, installed)
-    rows = select(index, filters, host, args.all)
-    if not args.all:  # --all keeps the index's order, which is this one
+    index: CatalogIndex | EveryArchive
+    if args.all:  # in the index's order
+        index = EveryArchive(catalog)
+        rows = index.builds if filters == Filters() else list(filter(filters.match, index.builds))
+    else:
+        index = index_for(catalog, filters, host, args.all, installed)
+        rows = select(index, filters, host, args.all)
         rows.sort(key=sort_key)
     rows = fill_sizes(settings, catalog, rows, quiet=args.json)
     others = [b for b in catalog.others if filters.match(b)] if args.other else []
     if args.json:
-        print_json_list(
-            itertools.chain(
-                (build_row(b, index, installed.get(b.name)) for b in rows),
-                (build_row(b, index, None) for b in others),
+        if sys.stdout.isatty():  # indented, for a person
+            print_json_list(
+                itertools.chain(
+                    (build_row(b, index, installed.get(b.name)) for b in rows),
+                    (build_row(b, index, None) for b in others),
+                )
             )
+            return 0
+        # the same rows, compact: each row's text made per shape (catalog.rows.row_texts)
+        key_of, flags = index.picks.key_of, index.flags
+        write_json_rows(
+            sys.stdout.write,
+            itertools.chain(
+                row_texts(rows, key_of, flags, installed), row_texts(others, key_of, flags, {})
+            ),
         )
         return 0
     if not rows and not others:
