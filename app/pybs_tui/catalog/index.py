@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
 
 from .flags import FlagFact, FlagFacts
 from .group import Host, incompatibility, sort_key
@@ -84,8 +83,6 @@ class CatalogIndex:
             self.groups.setdefault(group_key(b), []).append(b)
         self.picks: UvPicks = uv_picks(self.builds)
         self.flags = FlagFacts(self.builds)
-        #: JSON rows' "flags" and "flags_source" by `facts_key` (catalog.rows)
-        self.flag_maps: dict[tuple, tuple[dict[str, Any], dict[str, str]]] = {}
 
     @cached_property
     def widths(self) -> dict[str, int]:
