@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # httpx, the catalog and the install code: only when `install
     from ..catalog.index import CatalogIndex
     from ..catalog.models import Build, Catalog
     from ..install.pipeline import InstallResult
+    from ..service.install import ClientInAdvance
     from ..settings import Settings
 
 from .common import (
@@ -186,13 +187,7 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 def run(args: argparse.Namespace) -> int:
     from ..catalog.group import FilterError, normalise_flavor, parse_options
-    from ..host import detect_host
-    from ..service.install import (
-        SpecError,
-        inferred_promises,
-        install_build,
-        resolve_with_index,
-    )
+    from ..service.install import ClientInAdvance
 
     try:
         flavor = normalise_flavor(args.flavor) if args.flavor else None
@@ -200,6 +195,25 @@ def run(args: argparse.Namespace) -> int:
     except FilterError as exc:
         raise UserError(str(exc)) from None
     settings = settings_from_args(args)
+    # the HTTP client's TLS set-up runs beside reading the catalog and resolving the SPEC
+    client = None if args.dry_run else ClientInAdvance(settings)
+    try:
+        return _install(args, settings, flavor, options, client)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _install(
+    args: argparse.Namespace,
+    settings: Settings,
+    flavor: str | None,
+    options: frozenset[str] | None,
+    client: ClientInAdvance | None,
+) -> int:
+    from ..host import detect_host
+    from ..service.install import SpecError, inferred_promises, install_build, resolve_with_index
+
     catalog = catalog_from_args(args, settings)
     host = detect_host()
     try:
@@ -229,6 +243,7 @@ def run(args: argparse.Namespace) -> int:
                 allow_unverified=args.allow_unverified,
                 force=args.force,
                 inferred=inferred_promises(index, build),
+                client=client.get() if client is not None else None,
             ),
             cancel,
         )

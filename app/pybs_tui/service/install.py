@@ -581,6 +581,37 @@ def download_build(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+class ClientInAdvance:
+    """The HTTP client, made in a thread of its own while the caller does other work (reads
+    the catalog, resolves the SPEC, takes the lock): most of making one is OpenSSL parsing the
+    CA bundle (~20 ms), which runs without the GIL, so it costs the install no wall time.
+
+    `get` waits for it; None if making it failed (the install then makes its own, and fails
+    the way it always did). `close` closes it (after `get`, or instead of it).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._client: httpx.Client | None = None
+        self._thread = threading.Thread(
+            target=self._make, args=(settings,), name="pybs-client", daemon=True
+        )
+        self._thread.start()
+
+    def _make(self, settings: Settings) -> None:
+        with contextlib.suppress(Exception):  # raised again where the install makes its own
+            self._client = make_client(settings)
+
+    def get(self) -> httpx.Client | None:
+        self._thread.join()
+        return self._client
+
+    def close(self) -> None:
+        client = self.get()
+        self._client = None
+        if client is not None:
+            client.close()
+
+
 def _download_extracting(
     settings: Settings,
     build: Build,
