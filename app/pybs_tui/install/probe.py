@@ -382,9 +382,8 @@ def _collect(
                 nap = min(2 * nap, POLL)
                 continue
             for key, _ in selector.select(min(POLL, left)):
-                if key.data is None:  # the exit watch fired: looked at once, then not again
-                    selector.unregister(key.fd)
-                elif not key.data.read():
+                # a pipe at its end, or the exit watch fired (looked at once, then not again)
+                if key.data is None or not key.data.read():
                     selector.unregister(key.fd)
     _kill_group(proc)  # whatever it left behind stops writing
     for output in outputs:
