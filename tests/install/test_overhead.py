@@ -252,3 +252,42 @@ def test_the_program_freezes_its_objects_before_it_ends_a_call_does_not(
     assert frozen == [True]
     rows = capsys.readouterr().out.strip().splitlines()
     assert len(rows) == 2 and all(json.loads(r) for r in rows)  # it did list, twice
+
+
+# -- the terminal's progress bar --------------------------------------------------------------
+
+LAZY_BAR = """
+import io, json, sys
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+sys.stderr = Terminal()
+from pybs_tui.cli.install import InstallProgress
+from pybs_tui.progress import Progress
+progress = InstallProgress(enabled=True)
+seen = ["rich.progress" in sys.modules]
+progress(Progress("download", 0, 100))
+seen += ["rich.progress" in sys.modules, progress.bar is not None]
+progress(Progress("download", 60, 100, message="half"))
+progress.close()
+progress(Progress("probe", message="after the end"))
+seen += [progress.bar is None, "download" in sys.stderr.getvalue()]
+sys.__stdout__.write(json.dumps(seen))
+"""
+
+
+def test_the_terminal_bar_and_rich_come_with_the_first_report(tmp_path: Path) -> None:
+    """On a terminal, rich is imported and the bar drawn at the first report (a download's
+    first report comes once the server has answered), not when the install starts; after
+    close, reports draw nothing."""
+    from tests.support.cli import cli_env
+
+    run = subprocess.run(
+        [sys.executable, "-c", LAZY_BAR],
+        capture_output=True,
+        text=True,
+        env=cli_env(tmp_path),
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout) == [False, True, True, True, True]
