@@ -291,3 +291,115 @@ def test_the_terminal_bar_and_rich_come_with_the_first_report(tmp_path: Path) ->
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert json.loads(run.stdout) == [False, True, True, True, True]
+
+
+# -- the probe's limiter started ahead --------------------------------------------------------
+
+RECORDER = """\
+#!{python} -I
+import json, os, resource, sys
+names = ("RLIMIT_AS", "RLIMIT_FSIZE", "RLIMIT_NPROC", "RLIMIT_CORE")
+null = os.stat(os.devnull)
+stdin = os.fstat(0)
+seen = {{
+    "env": sorted(os.environ),
+    "home_is_cwd": os.getcwd() == os.environ["HOME"],
+    "limits": {{n: resource.getrlimit(getattr(resource, n)) for n in names}},
+    "leader": os.getpgid(0) == os.getsid(0) == os.getpid(),
+    "stdin_is_null": (stdin.st_dev, stdin.st_ino) == (null.st_dev, null.st_ino),
+}}
+with open({record!r}, "a") as fh:
+    fh.write(json.dumps(seen) + "\\n")
+print({answer!r})
+"""
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@posix_only
+def test_a_probe_through_the_launcher_is_contained_like_one_started_directly(
+    tmp_path: Path,
+) -> None:
+    """Same environment, folder, session and group, limits and stdin either way."""
+    record = tmp_path / "seen.jsonl"
+    exe = tmp_path / "python3.12"
+    exe.write_text(RECORDER.format(python=sys.executable, record=str(record), answer=GOOD_JSON))
+    exe.chmod(0o755)
+    with probe_module.ProbeLauncher() as launcher:
+        assert launcher.proc is not None
+        through = run_probe(exe, launcher=launcher)
+        assert launcher.proc is None  # used
+    direct = run_probe(exe)
+    assert through == direct
+    first, second = (json.loads(line) for line in record.read_text().splitlines())
+    assert first == second
+    defaults = ProbeLimits()
+    assert first["limits"]["RLIMIT_AS"] == [defaults.address_space] * 2
+    assert first["limits"]["RLIMIT_CORE"] == [0, 0]
+    assert first["leader"] and first["home_is_cwd"] and first["stdin_is_null"]
+    assert set(first["env"]) <= {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE"}
+
+
+@posix_only
+def test_an_unused_launcher_is_killed_and_reaped(tmp_path: Path) -> None:
+    with probe_module.ProbeLauncher() as launcher:
+        assert launcher.proc is not None
+        pid = launcher.proc.pid
+        assert pid_alive(pid)
+    assert not pid_alive(pid)  # killed and reaped: not even a zombie
+
+
+@posix_only
+def test_a_dead_launcher_is_replaced_by_a_limiter_of_the_probe_own(tmp_path: Path) -> None:
+    exe = stand_in(tmp_path, f"echo '{GOOD_JSON}'\n")
+    with probe_module.ProbeLauncher() as launcher:
+        assert launcher.proc is not None
+        launcher.proc.kill()
+        launcher.proc.wait()
+        assert run_probe(exe)["version"] == "3.12.3"
+        assert run_probe(exe, launcher=launcher)["version"] == "3.12.3"
+
+
+@posix_only
+def test_a_launcher_with_other_limits_is_not_used(tmp_path: Path) -> None:
+    exe = stand_in(tmp_path, f"echo '{GOOD_JSON}'\n")
+    other = ProbeLimits(address_space=8 << 30)
+    with probe_module.ProbeLauncher() as launcher:
+        assert run_probe(exe, limits=other, launcher=launcher)["version"] == "3.12.3"
+        assert launcher.proc is not None  # still waiting: not handed a probe of other bounds
+
+
+@posix_only
+def test_an_install_leaves_no_launcher_behind_when_its_download_fails(tmp_path: Path) -> None:
+    """The install starts the limiter before the download; a failed download ends it."""
+    from pybs_tui.catalog.names import parse_name
+    from pybs_tui.service.install import install_build
+    from pybs_tui.settings import Settings
+    from tests.support.server import LoopbackServer, Route
+
+    started: list[int] = []
+    real_enter = probe_module.ProbeLauncher.__enter__
+
+    def recording_enter(self: probe_module.ProbeLauncher) -> probe_module.ProbeLauncher:
+        real_enter(self)
+        assert self.proc is not None
+        started.append(self.proc.pid)
+        return self
+
+    name = "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-install_only.tar.gz"
+    build = parse_name(name)
+    assert build is not None
+    build = build.with_source(sha256="0" * 64, size=10)
+    settings = Settings.from_env({"PYBS_TUI_HOME": str(tmp_path)})
+    with LoopbackServer() as server, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(probe_module.ProbeLauncher, "__enter__", recording_enter)
+        url = server.add(f"/{name}", Route(status=404))
+        with pytest.raises(InstallError):
+            install_build(settings, build, source=url)
+    assert len(started) == 1 and not pid_alive(started[0])

@@ -18,6 +18,7 @@ capped (`ProbeLimits.output`; more is an error), and resource limits set before 
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
 import re
 import selectors
@@ -114,6 +115,44 @@ except OSError as exc:
     os._exit(127)
 """
 _EXEC_FAILED = "pybs-tui-probe: cannot start: "
+
+#: The same limiter started ahead of the probe (see `ProbeLauncher`): limits lowered at once,
+#: then it waits on stdin for what to become (argv, env, cwd in marshal's format, which this
+#: same Python writes: json would import re and compile its patterns first), reads /dev/null
+#: as its stdin from then on, and becomes it. Nothing on stdin (the install ended first): it
+#: exits.
+_WAITING_LIMITER = """\
+import os, resource, sys
+for name, value in %r:
+    which = getattr(resource, name, None)
+    if which is None:
+        continue
+    try:
+        hard = resource.getrlimit(which)[1]
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, value))
+    except (OSError, ValueError):
+        pass
+data = sys.stdin.buffer.read(%d)
+if not data:
+    os._exit(0)
+import marshal
+order = marshal.loads(data)
+try:
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.chdir(order["cwd"])
+    os.execve(order["argv"][0], order["argv"], order["env"])
+except OSError as exc:
+    sys.stderr.write("%s" + (exc.strerror or str(exc)) + "\\n")
+    sys.stderr.flush()
+    os._exit(127)
+"""
+#: Bytes of the order a waiting limiter reads (the probe's script and environment: ~3 KiB).
+_ORDER_CAP = 1 << 20
+#: The waiting limiter's own environment (the probe's is handed over with the order).
+_LAUNCHER_ENV = {"PATH": PROBE_PATH, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 
 #: The probe imports as little as it can: a fresh install has no bytecode (PBS deletes every
 #: __pycache__ before it packs), so each module imported is compiled first. json and
@@ -262,19 +301,21 @@ def run_probe(
     cancel: threading.Event | None = None,
     limits: ProbeLimits | None = None,
     scratch_in: Path | None = None,
+    launcher: ProbeLauncher | None = None,
 ) -> dict[str, Any]:
     """Run `executable` with the probe script, contained (see the module's docstring); return
     version, flags, abiflags, PGO, LTO. `timeout` overrides `limits.timeout`. InstallError
     (one line) or Cancelled; either way the probe's whole process group is dead and its
     scratch folder gone when this returns or raises (KeyboardInterrupt included). The scratch
     folder is made in `scratch_in` (the install's staging, which the stale sweep removes if
-    the process is killed) or else in the system's temp folder."""
+    the process is killed) or else in the system's temp folder. `launcher`: a limiter started
+    ahead with the same limits (used if it is still waiting)."""
     limits = limits or ProbeLimits()
     if timeout is not None:
         limits = replace(limits, timeout=timeout)
     ran = run_contained(
         Path(executable), ["-I", "-c", PROBE_SCRIPT], limits=limits, cancel=cancel,
-        scratch_in=scratch_in,
+        scratch_in=scratch_in, launcher=launcher,
     )  # fmt: skip
     return _answer(Path(executable), ran.returncode, ran.stdout, ran.stderr)
 
@@ -297,6 +338,7 @@ def run_contained(
     cancel: threading.Event | None = None,
     scratch_in: Path | None = None,
     too_much: str = PROBE_OUTPUT_HINT,
+    launcher: ProbeLauncher | None = None,
 ) -> Ran:
     """Run `executable arguments...` contained like the probe (own session and process group,
     the probe's clean environment with HOME and TMPDIR in a scratch folder, rlimits, output
@@ -310,7 +352,11 @@ def run_contained(
         env = probe_env(scratch)
         for folder in (env["HOME"], env["TMPDIR"]):
             os.mkdir(folder, 0o700)
-        proc = _start(Path(executable), list(arguments), env, limits)
+        proc = None
+        if launcher is not None and launcher.limits.rlimits() == limits.rlimits():
+            proc = launcher.launch(Path(executable), list(arguments), env)
+        if proc is None:
+            proc = _start(Path(executable), list(arguments), env, limits)
         try:
             stdout, stderr = _collect(proc, limits, cancel, too_much)
         finally:
@@ -346,6 +392,69 @@ def _start(
         raise InstallError(
             f"cannot run the installed interpreter {executable}: {exc.strerror or exc}"
         ) from None
+
+
+class ProbeLauncher:
+    """The limiter of a probe, started ahead (while the archive downloads): this Python, in a
+    session and process group of its own, with the probe's limits already set, waiting on a
+    pipe. At the probe it only has to become the new interpreter, so the probe costs one
+    interpreter start instead of two (the limiter's start, ~12 ms, is paid while the bytes
+    arrive). Same containment as `_start`: the process that becomes the probe is the session
+    and group leader, its environment and folder are the probe's (handed over with the
+    order), its stdin /dev/null, and `run_contained` bounds it as any probe.
+
+    Use as a context manager: a launcher not used by then is killed (its group) and reaped.
+    POSIX only; elsewhere (or if it cannot start) the probe starts its own limiter as before.
+    """
+
+    def __init__(self, limits: ProbeLimits | None = None) -> None:
+        self.limits = limits or ProbeLimits()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> ProbeLauncher:
+        if os.name != "posix":
+            return self
+        script = _WAITING_LIMITER % (self.limits.rlimits(), _ORDER_CAP, _EXEC_FAILED)
+        with contextlib.suppress(OSError):
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", script],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=dict(_LAUNCHER_ENV),
+                cwd="/",
+                start_new_session=True,
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            with contextlib.suppress(OSError):
+                if proc.stdin is not None:
+                    proc.stdin.close()
+            _end(proc)
+
+    def launch(
+        self, executable: Path, arguments: list[str], env: dict[str, str]
+    ) -> subprocess.Popen[bytes] | None:
+        """Hand the waiting limiter its order: it becomes `executable arguments...` in `env`,
+        in the folder env["HOME"]. The process (this launcher's no more), or None if there
+        is none waiting (not started, used already, or dead: the caller starts one)."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return None
+        order = {"argv": [os.fspath(executable), *arguments], "env": env, "cwd": env["HOME"]}
+        data = marshal.dumps(order)
+        try:
+            if proc.poll() is not None or proc.stdin is None or len(data) > _ORDER_CAP:
+                raise OSError("the launcher is gone")
+            proc.stdin.write(data)
+            proc.stdin.close()
+        except OSError:
+            _end(proc)
+            return None
+        return proc
 
 
 def _collect(
@@ -518,7 +627,7 @@ def _end(proc: subprocess.Popen[bytes]) -> None:
     _kill_group(proc)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=5)  # SIGKILLed: only a process stuck in the kernel takes longer
-    for pipe in (proc.stdout, proc.stderr):
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
         if pipe is not None:
             with contextlib.suppress(OSError):
                 pipe.close()

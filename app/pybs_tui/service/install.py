@@ -43,7 +43,7 @@ from ..install.pipeline import (
     target_of,
     target_problem,
 )
-from ..install.probe import PROBE_TIMEOUT
+from ..install.probe import PROBE_TIMEOUT, ProbeLauncher
 from ..install.receipts import read_receipt
 from ..install.root import (
     ROOT_LOCK_TIMEOUT,
@@ -687,55 +687,94 @@ def install_build(
         local = source is not None and not is_url(source)
         local_file = local_path(source).absolute() if local and source is not None else None
         plan = plan_install(settings, build, source=source, force=force)
-        holder: Path | None = None  # the private copy's folder, for a local archive
-        extracted: ExtractResult | None = None  # staged while downloading
-        if local:
-            space = plan.disk_problem()
-            if space:
-                raise InstallError(space)
-            assert local_file is not None
-            fetched, holder = _copy_local(
-                settings, local_file, build, allow_unverified, progress, cancel
-            )
-        else:
-            dest = settings.downloads_dir / build.name
-            have = dest.stat().st_size if dest.is_file() else 0
-            if not (build.size is not None and have == build.size):
-                space = plan.disk_problem()
-                if space:
-                    raise InstallError(space)
-            fetched, extracted = _download_extracting(
+        # the probe's limiter starts now, while the archive arrives, not after it
+        with ProbeLauncher() as launcher:
+            return _fetch_and_install(
                 settings,
                 build,
-                source,
-                client=client,
+                plan,
+                source=source,
+                local_file=local_file,
                 progress=progress,
                 cancel=cancel,
                 allow_unverified=allow_unverified,
-            )
-        try:
-            check_cancel(cancel)
-            return install_archive(
-                settings,
-                build,
-                fetched,
-                progress=progress,
-                cancel=cancel,
+                client=client,
                 force=force,
                 inferred=inferred,
                 lock_timeout=lock_timeout,
                 probe_timeout=probe_timeout,
-                extracted=extracted,
+                launcher=launcher,
             )
-        except BaseException:
-            if extracted is not None:  # install_archive owns it once it runs
-                with contextlib.suppress(OSError):
-                    remove_tree(extracted.staging)
-            raise
-        finally:
-            if holder is not None:
-                with contextlib.suppress(OSError):  # else swept once this process is gone
-                    remove_tree(holder)
+
+
+def _fetch_and_install(
+    settings: Settings,
+    build: Build,
+    plan: InstallPlan,
+    *,
+    source: str | None,
+    local_file: Path | None,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    allow_unverified: bool,
+    client: httpx.Client | None,
+    force: bool,
+    inferred: dict[str, tuple[bool | None, str]] | None,
+    lock_timeout: float,
+    probe_timeout: float,
+    launcher: ProbeLauncher,
+) -> InstallResult:
+    """The archive (downloaded, or a local file copied), then `install_archive` (under the
+    build's lock, held by the caller)."""
+    holder: Path | None = None  # the private copy's folder, for a local archive
+    extracted: ExtractResult | None = None  # staged while downloading
+    if local_file is not None:
+        space = plan.disk_problem()
+        if space:
+            raise InstallError(space)
+        fetched, holder = _copy_local(
+            settings, local_file, build, allow_unverified, progress, cancel
+        )
+    else:
+        dest = settings.downloads_dir / build.name
+        have = dest.stat().st_size if dest.is_file() else 0
+        if not (build.size is not None and have == build.size):
+            space = plan.disk_problem()
+            if space:
+                raise InstallError(space)
+        fetched, extracted = _download_extracting(
+            settings,
+            build,
+            source,
+            client=client,
+            progress=progress,
+            cancel=cancel,
+            allow_unverified=allow_unverified,
+        )
+    try:
+        check_cancel(cancel)
+        return install_archive(
+            settings,
+            build,
+            fetched,
+            progress=progress,
+            cancel=cancel,
+            force=force,
+            inferred=inferred,
+            lock_timeout=lock_timeout,
+            probe_timeout=probe_timeout,
+            extracted=extracted,
+            launcher=launcher,
+        )
+    except BaseException:
+        if extracted is not None:  # install_archive owns it once it runs
+            with contextlib.suppress(OSError):
+                remove_tree(extracted.staging)
+        raise
+    finally:
+        if holder is not None:
+            with contextlib.suppress(OSError):  # else swept once this process is gone
+                remove_tree(holder)
 
 
 def inferred_promises(
