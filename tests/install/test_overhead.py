@@ -332,6 +332,7 @@ def test_a_probe_through_the_launcher_is_contained_like_one_started_directly(
     exe.write_text(RECORDER.format(python=sys.executable, record=str(record), answer=GOOD_JSON))
     exe.chmod(0o755)
     with probe_module.ProbeLauncher() as launcher:
+        launcher.start()
         assert launcher.proc is not None
         through = run_probe(exe, launcher=launcher)
         assert launcher.proc is None  # used
@@ -349,16 +350,22 @@ def test_a_probe_through_the_launcher_is_contained_like_one_started_directly(
 @posix_only
 def test_an_unused_launcher_is_killed_and_reaped(tmp_path: Path) -> None:
     with probe_module.ProbeLauncher() as launcher:
+        assert launcher.proc is None  # started only when told
+        launcher.start()
+        launcher.start()  # once
         assert launcher.proc is not None
         pid = launcher.proc.pid
         assert pid_alive(pid)
     assert not pid_alive(pid)  # killed and reaped: not even a zombie
+    launcher.start()  # after the block: nothing is started
+    assert launcher.proc is None
 
 
 @posix_only
 def test_a_dead_launcher_is_replaced_by_a_limiter_of_the_probe_own(tmp_path: Path) -> None:
     exe = stand_in(tmp_path, f"echo '{GOOD_JSON}'\n")
     with probe_module.ProbeLauncher() as launcher:
+        launcher.start()
         assert launcher.proc is not None
         launcher.proc.kill()
         launcher.proc.wait()
@@ -371,35 +378,39 @@ def test_a_launcher_with_other_limits_is_not_used(tmp_path: Path) -> None:
     exe = stand_in(tmp_path, f"echo '{GOOD_JSON}'\n")
     other = ProbeLimits(address_space=8 << 30)
     with probe_module.ProbeLauncher() as launcher:
+        launcher.start()
         assert run_probe(exe, limits=other, launcher=launcher)["version"] == "3.12.3"
         assert launcher.proc is not None  # still waiting: not handed a probe of other bounds
 
 
 @posix_only
-def test_an_install_leaves_no_launcher_behind_when_its_download_fails(tmp_path: Path) -> None:
-    """The install starts the limiter before the download; a failed download ends it."""
+def test_an_install_starts_the_launcher_once_the_server_answered_and_ends_it(
+    tmp_path: Path,
+) -> None:
+    """The install's first report (the server has answered) starts the limiter; a download
+    that then fails ends it: killed and reaped."""
     from pybs_tui.catalog.names import parse_name
     from pybs_tui.service.install import install_build
     from pybs_tui.settings import Settings
     from tests.support.server import LoopbackServer, Route
 
     started: list[int] = []
-    real_enter = probe_module.ProbeLauncher.__enter__
+    real_start = probe_module.ProbeLauncher.start
 
-    def recording_enter(self: probe_module.ProbeLauncher) -> probe_module.ProbeLauncher:
-        real_enter(self)
-        assert self.proc is not None
-        started.append(self.proc.pid)
-        return self
+    def recording_start(self: probe_module.ProbeLauncher) -> None:
+        real_start(self)
+        if self.proc is not None and self.proc.pid not in started:
+            started.append(self.proc.pid)
 
     name = "cpython-3.12.3+20240415-x86_64-unknown-linux-gnu-install_only.tar.gz"
     build = parse_name(name)
     assert build is not None
-    build = build.with_source(sha256="0" * 64, size=10)
+    body = b"not the archive"
+    build = build.with_source(sha256="0" * 64, size=len(body))
     settings = Settings.from_env({"PYBS_TUI_HOME": str(tmp_path)})
     with LoopbackServer() as server, pytest.MonkeyPatch.context() as patch:
-        patch.setattr(probe_module.ProbeLauncher, "__enter__", recording_enter)
-        url = server.add(f"/{name}", Route(status=404))
-        with pytest.raises(InstallError):
+        patch.setattr(probe_module.ProbeLauncher, "start", recording_start)
+        url = server.add(f"/{name}", Route(body=body))
+        with pytest.raises(InstallError, match="sha256"):
             install_build(settings, build, source=url)
     assert len(started) == 1 and not pid_alive(started[0])

@@ -403,32 +403,44 @@ class ProbeLauncher:
     and group leader, its environment and folder are the probe's (handed over with the
     order), its stdin /dev/null, and `run_contained` bounds it as any probe.
 
-    Use as a context manager: a launcher not used by then is killed (its group) and reaped.
-    POSIX only; elsewhere (or if it cannot start) the probe starts its own limiter as before.
+    Use as a context manager, and `start` it when the time is right (an install: once the
+    server has answered, so the request does not share the CPU with its start); a launcher
+    not used by the end of the block is killed (its group) and reaped. POSIX only; elsewhere,
+    if never started, or if it cannot start, the probe starts its own limiter as before.
     """
 
     def __init__(self, limits: ProbeLimits | None = None) -> None:
         self.limits = limits or ProbeLimits()
         self.proc: subprocess.Popen[bytes] | None = None
+        self.lock = threading.Lock()
+        self.started = False
+        self.ended = False
 
     def __enter__(self) -> ProbeLauncher:
-        if os.name != "posix":
-            return self
-        script = _WAITING_LIMITER % (self.limits.rlimits(), _ORDER_CAP, _EXEC_FAILED)
-        with contextlib.suppress(OSError):
-            self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", script],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=dict(_LAUNCHER_ENV),
-                cwd="/",
-                start_new_session=True,
-            )
         return self
 
+    def start(self) -> None:
+        """Start the waiting limiter (once; nothing after the block's end, or off POSIX)."""
+        with self.lock:
+            if self.started or self.ended or os.name != "posix":
+                return
+            self.started = True
+            script = _WAITING_LIMITER % (self.limits.rlimits(), _ORDER_CAP, _EXEC_FAILED)
+            with contextlib.suppress(OSError):
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-I", "-S", "-c", script],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=dict(_LAUNCHER_ENV),
+                    cwd="/",
+                    start_new_session=True,
+                )
+
     def __exit__(self, *exc: object) -> None:
-        proc, self.proc = self.proc, None
+        with self.lock:
+            self.ended = True
+            proc, self.proc = self.proc, None
         if proc is not None:
             with contextlib.suppress(OSError):
                 if proc.stdin is not None:
@@ -441,7 +453,8 @@ class ProbeLauncher:
         """Hand the waiting limiter its order: it becomes `executable arguments...` in `env`,
         in the folder env["HOME"]. The process (this launcher's no more), or None if there
         is none waiting (not started, used already, or dead: the caller starts one)."""
-        proc, self.proc = self.proc, None
+        with self.lock:
+            proc, self.proc = self.proc, None
         if proc is None:
             return None
         order = {"argv": [os.fspath(executable), *arguments], "env": env, "cwd": env["HOME"]}

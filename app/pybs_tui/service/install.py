@@ -687,7 +687,6 @@ def install_build(
         local = source is not None and not is_url(source)
         local_file = local_path(source).absolute() if local and source is not None else None
         plan = plan_install(settings, build, source=source, force=force)
-        # the probe's limiter starts now, while the archive arrives, not after it
         with ProbeLauncher() as launcher:
             return _fetch_and_install(
                 settings,
@@ -695,7 +694,7 @@ def install_build(
                 plan,
                 source=source,
                 local_file=local_file,
-                progress=progress,
+                progress=_starting(launcher, progress),
                 cancel=cancel,
                 allow_unverified=allow_unverified,
                 client=client,
@@ -705,6 +704,20 @@ def install_build(
                 probe_timeout=probe_timeout,
                 launcher=launcher,
             )
+
+
+def _starting(launcher: ProbeLauncher, progress: ProgressCallback | None) -> ProgressCallback:
+    """`progress`, which also starts the probe's limiter at the first report: a download's
+    first report comes once the server has answered (so the request does not share the CPU
+    with the limiter's start), a local archive's with its first bytes copied. The limiter
+    then starts while the bytes arrive, not after the last one."""
+
+    def report(p: Progress) -> None:
+        launcher.start()
+        if progress is not None:
+            progress(p)
+
+    return report
 
 
 def _fetch_and_install(
