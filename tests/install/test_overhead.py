@@ -374,6 +374,22 @@ def test_a_dead_launcher_is_replaced_by_a_limiter_of_the_probe_own(tmp_path: Pat
 
 
 @posix_only
+def test_a_launcher_that_died_on_its_own_is_reaped_and_replaced(tmp_path: Path) -> None:
+    import signal
+
+    exe = stand_in(tmp_path, f"echo '{GOOD_JSON}'\n")
+    with probe_module.ProbeLauncher() as launcher:
+        launcher.start()
+        assert launcher.proc is not None
+        pid = launcher.proc.pid
+        os.kill(pid, signal.SIGKILL)
+        while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            pass  # until it is a zombie (not reaped: the launcher's own business)
+        assert run_probe(exe, launcher=launcher)["version"] == "3.12.3"
+    assert not pid_alive(pid)  # reaped, not left a zombie
+
+
+@posix_only
 def test_a_launcher_with_other_limits_is_not_used(tmp_path: Path) -> None:
     exe = stand_in(tmp_path, f"echo '{GOOD_JSON}'\n")
     other = ProbeLimits(address_space=8 << 30)

@@ -460,12 +460,19 @@ class ProbeLauncher:
         order = {"argv": [os.fspath(executable), *arguments], "env": env, "cwd": env["HOME"]}
         data = marshal.dumps(order)
         try:
-            if proc.poll() is not None or proc.stdin is None or len(data) > _ORDER_CAP:
+            # _exited does not reap it: its pid, and so its group id, stay its own for _end
+            if _exited(proc) or proc.stdin is None or len(data) > _ORDER_CAP:
                 raise OSError("the launcher is gone")
             proc.stdin.write(data)
             proc.stdin.close()
         except OSError:
-            _end(proc)
+            if proc.returncode is None:
+                _end(proc)
+            else:  # reaped by someone else already: its group id may name another group
+                for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                    with contextlib.suppress(OSError):
+                        if pipe is not None:
+                            pipe.close()
             return None
         return proc
 
