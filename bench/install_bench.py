@@ -48,6 +48,9 @@ GITHUB = "https://github.com/astral-sh/python-build-standalone/releases/download
 TAG = "20260101"
 PYENV_312 = Path("/root/.pyenv/versions/3.12.1")
 #: Parts of the standard library left out of the archive: tests, installed packages, caches.
+#: No bytecode, as in PBS's own archives: its build script deletes every __pycache__ before
+#: packing ("Downstream consumers don't require bytecode files. So remove them.",
+#: cpython-unix/build-cpython.sh), so the new interpreter compiles what the probe imports.
 SKIP_PARTS = {"site-packages", "__pycache__", "test", "tests", "idle_test"}
 #: The one mtime of every member (PBS's packer sets a constant too).
 PBS_MTIME = 946_684_800
@@ -132,10 +135,13 @@ def compress(data: bytes, fmt: str) -> bytes:
 
 @dataclass
 class Served:
-    """What the throttled server sends: files by path, and the rate (bytes/s; 0: no limit)."""
+    """What the throttled server sends: files by path, and the rate (bytes/s; 0: no limit).
+    `bodies` records each body sent: (wall-clock time the request arrived, time its last byte
+    was written)."""
 
     files: dict[str, bytes] = field(default_factory=dict)
     rate: float = 0.0
+    bodies: list[tuple[float, float]] = field(default_factory=list)
 
 
 class ThrottledServer:
@@ -174,6 +180,7 @@ class ThrottledServer:
                 self.end_headers()
                 if not body:
                     return
+                arrived = time.time()
                 rate, start, sent = served.rate, time.perf_counter(), 0
                 view = memoryview(data)
                 try:
@@ -185,6 +192,8 @@ class ThrottledServer:
                         piece = view[sent : sent + SEND_CHUNK]
                         self.wfile.write(piece)
                         sent += len(piece)
+                    self.wfile.flush()
+                    served.bodies.append((arrived, time.time()))
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
 
@@ -214,6 +223,7 @@ class ThrottledServer:
 #: peak.
 _LAUNCHER = """
 import os, subprocess, sys, time
+started = time.time()
 t0 = time.perf_counter()
 proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 err = proc.stderr.read()
@@ -225,7 +235,7 @@ if code:
     sys.exit(code if code > 0 else 1)
 import resource
 total = resource.getrusage(resource.RUSAGE_CHILDREN)  # with the probe and other grandchildren
-print(wall, total.ru_utime, total.ru_stime, total.ru_maxrss)
+print(wall, total.ru_utime, total.ru_stime, total.ru_maxrss, started)
 """
 
 
@@ -235,6 +245,8 @@ class Sample:
     user: float
     sys: float
     rss_mb: int
+    first_request: float = float("nan")  # from the start to the archive's request arriving
+    after_last_byte: float = float("nan")  # from the archive's last byte sent to the end
 
 
 def _load() -> str:
@@ -245,14 +257,22 @@ def _load() -> str:
         return "?"
 
 
-def run_measured(cmd: list[str], env: dict[str, str]) -> Sample:
+def run_measured(cmd: list[str], env: dict[str, str], served: Served | None = None) -> Sample:
+    """One run of `cmd` through the launcher; with `served`, also when the archive's request
+    arrived and its last byte left (the server's clock and the launcher's are the same)."""
+    if served is not None:
+        served.bodies.clear()
     out = subprocess.run(
         [sys.executable, "-c", _LAUNCHER, *cmd], env=env, capture_output=True, text=True
     )
     if out.returncode != 0:
         raise SystemExit(f"{cmd[:4]} failed: {out.stderr[-800:]}")
-    wall, user, system, rss_kb = out.stdout.split()
-    return Sample(float(wall), float(user), float(system), int(rss_kb) // 1024)
+    wall, user, system, rss_kb, started = out.stdout.split()
+    sample = Sample(float(wall), float(user), float(system), int(rss_kb) // 1024)
+    if served is not None and served.bodies:
+        sample.first_request = served.bodies[0][0] - float(started)
+        sample.after_last_byte = float(started) + sample.wall - served.bodies[-1][1]
+    return sample
 
 
 @dataclass
@@ -452,7 +472,7 @@ def main() -> int:
                         for var in tool.home_vars:
                             env[var] = str(work / f"{tool.name}-{fmt}-{rate:g}-{run}-{var.lower()}")
                         try:
-                            sample = run_measured(tool.command, env)
+                            sample = run_measured(tool.command, env, server.served)
                         finally:
                             if args.remove_between_runs:
                                 for var in tool.home_vars:
@@ -481,6 +501,8 @@ def report(fmt: str, rate: float, size: int, tools: list[Tool], runs: int) -> No
             f"user {_median([s.user for s in samples]):4.2f} s  "
             f"sys {_median([s.sys for s in samples]):4.2f} s  "
             f"peak RSS {max(s.rss_mb for s in samples)} MB  "
+            f"first request {_median([s.first_request for s in samples]):4.2f} s  "
+            f"after the last byte {_median([s.after_last_byte for s in samples]):4.2f} s  "
             f"runs {' '.join(f'{s.wall:.2f}' for s in samples)}"
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -32,10 +33,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line `argv` (default: this process's own, and then the process ends
+    right after: see `_before_exit`)."""
     args = build_parser().parse_args(argv)
-    if args.command is None:
-        return run_guarded(_run_app, args)
-    return run_guarded(args.func, args)
+    func = _run_app if args.command is None else args.func
+    code = run_guarded(func, args)
+    if argv is None:
+        _before_exit()
+    return code
+
+
+def _before_exit() -> None:
+    """The process ends next: move every object out of the collector's reach.
+
+    Python's finalization clears each module and runs full collections over everything still
+    alive (an install leaves ~30k objects: httpx, the catalog, the extractor): 30-50 ms of an
+    install's wall time, for memory the system takes back at once anyway. Frozen objects are
+    still freed and atexit handlers still run; only the collector's scans of them are skipped.
+    Never called when `main` is given arguments (tests call it many times in one process).
+    """
+    gc.freeze()
 
 
 def _run_app(args: argparse.Namespace) -> int:

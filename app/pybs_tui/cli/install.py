@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # httpx, the catalog and the install code: only when `install
     from ..catalog.index import CatalogIndex
     from ..catalog.models import Build, Catalog
     from ..install.pipeline import InstallResult
+    from ..service.install import ClientInAdvance
     from ..settings import Settings
 
 from .common import (
@@ -61,7 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 class InstallProgress:
     """Install progress on stderr: a rich bar (bytes, rate, ETA) on a terminal, one plain line
-    per phase in a pipe, nothing with --json unless stderr is a terminal."""
+    per phase in a pipe, nothing with --json unless stderr is a terminal.
+
+    The bar (and rich, ~40 ms of imports) is made at the first report, not before the install
+    starts: the first report of a download comes once the server has answered, so the request
+    goes out without waiting for rich (a report before it, such as a wait for a lock, makes
+    the bar at once)."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -70,34 +76,41 @@ class InstallProgress:
         self.bar: Any = None
         self.task: Any = None
         self.throttle = Throttle()
-        if enabled and sys.stderr.isatty():
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                TextColumn,
-                TimeRemainingColumn,
-                TransferSpeedColumn,
-            )
-            from rich.progress import Progress as RichProgress
+        self.terminal = enabled and sys.stderr.isatty()
+        self.closed = False
 
-            self.bar = RichProgress(
-                TextColumn("{task.fields[phase]:<8}"),
-                BarColumn(),
-                DownloadColumn(),
-                TransferSpeedColumn(),
-                TimeRemainingColumn(),
-                TextColumn("{task.description}", markup=False),  # paths, server text
-                console=stderr_console(),
-                transient=True,
-            )
-            self.task = self.bar.add_task("", total=None, phase="start")
-            self.bar.start()
+    def _start_bar(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+        from rich.progress import Progress as RichProgress
+
+        self.bar = RichProgress(
+            TextColumn("{task.fields[phase]:<8}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.description}", markup=False),  # paths, server text
+            console=stderr_console(),
+            transient=True,
+        )
+        self.task = self.bar.add_task("", total=None, phase="start")
+        self.bar.start()
 
     def __call__(self, p: Progress) -> None:
         if not self.enabled:
             return
         with self.lock:
-            if self.bar is not None:
+            if self.terminal:
+                if self.closed:
+                    return
+                if self.bar is None:
+                    self._start_bar()
                 if not self.throttle.ready(p.phase, p.message):
                     return
                 self.bar.update(
@@ -113,9 +126,11 @@ class InstallProgress:
                 print(f"{p.phase}{message}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-            self.bar = None
+        with self.lock:
+            self.closed = True
+            if self.bar is not None:
+                self.bar.stop()
+                self.bar = None
 
 
 def _run_cancellable(func: Any, cancel: threading.Event) -> InstallResult:
@@ -186,13 +201,7 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 def run(args: argparse.Namespace) -> int:
     from ..catalog.group import FilterError, normalise_flavor, parse_options
-    from ..host import detect_host
-    from ..service.install import (
-        SpecError,
-        inferred_promises,
-        install_build,
-        resolve_with_index,
-    )
+    from ..service.install import ClientInAdvance
 
     try:
         flavor = normalise_flavor(args.flavor) if args.flavor else None
@@ -200,6 +209,25 @@ def run(args: argparse.Namespace) -> int:
     except FilterError as exc:
         raise UserError(str(exc)) from None
     settings = settings_from_args(args)
+    # the HTTP client's TLS set-up runs beside reading the catalog and resolving the SPEC
+    client = None if args.dry_run else ClientInAdvance(settings)
+    try:
+        return _install(args, settings, flavor, options, client)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _install(
+    args: argparse.Namespace,
+    settings: Settings,
+    flavor: str | None,
+    options: frozenset[str] | None,
+    client: ClientInAdvance | None,
+) -> int:
+    from ..host import detect_host
+    from ..service.install import SpecError, inferred_promises, install_build, resolve_with_index
+
     catalog = catalog_from_args(args, settings)
     host = detect_host()
     try:
@@ -229,6 +257,7 @@ def run(args: argparse.Namespace) -> int:
                 allow_unverified=args.allow_unverified,
                 force=args.force,
                 inferred=inferred_promises(index, build),
+                client=client.get() if client is not None else None,
             ),
             cancel,
         )

@@ -26,7 +26,14 @@ from ..settings import Settings
 from ..units import shorten
 from . import fixups
 from .extract import ExtractResult, extract_archive
-from .probe import PROBE_TIMEOUT, ProbeCheck, ProbeMismatch, probe_checks, run_probe
+from .probe import (
+    PROBE_TIMEOUT,
+    ProbeCheck,
+    ProbeLauncher,
+    ProbeMismatch,
+    probe_checks,
+    run_probe,
+)
 from .receipts import install_dir_name, read_receipt
 from .root import (
     ROOT_LOCK_TIMEOUT,
@@ -148,11 +155,13 @@ def install_archive(
     lock_timeout: float = ROOT_LOCK_TIMEOUT,
     probe_timeout: float = PROBE_TIMEOUT,
     extracted: ExtractResult | None = None,
+    launcher: ProbeLauncher | None = None,
 ) -> InstallResult:
     """Extract, fix up, probe and publish a verified archive; InstallError (one line) or
     Cancelled on failure, nothing left behind. `inferred` holds the catalog's inferred flags
     (see probe_checks). `extracted` is the archive already staged from exactly these verified
-    bytes (see install.streaming); this call then owns it."""
+    bytes (see install.streaming); this call then owns it. `launcher`: the probe's limiter,
+    started while the archive downloaded (see probe.ProbeLauncher)."""
     target = target_of(settings, build)
     try:
         with install_root_lock(settings, timeout=lock_timeout, cancel=cancel, progress=progress):
@@ -178,6 +187,7 @@ def install_archive(
             timeout=probe_timeout,
             cancel=cancel,
             scratch_in=extracted.staging,
+            launcher=launcher,
         )
         checks = probe_checks(build, probe, inferred)
         if any(c.failed for c in checks):

@@ -18,6 +18,7 @@ capped (`ProbeLimits.output`; more is an error), and resource limits set before 
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
 import re
 import selectors
@@ -46,6 +47,9 @@ PROBE_OUTPUT_HINT = "a real CPython answers the probe in one short line"
 PROBE_PATH = "/usr/bin:/bin"
 #: How often the probe's state (exit, cancel, deadline) is looked at while it runs.
 POLL = 0.05
+#: The first nap when the probe has closed its pipes but not exited yet (it doubles up to
+#: POLL); only where no exit watch (pidfd) is available.
+NAP = 0.001
 #: Environment variables that would make the new interpreter load someone else's stdlib.
 _SCRUB = (
     "PYTHONHOME",
@@ -112,14 +116,68 @@ except OSError as exc:
 """
 _EXEC_FAILED = "pybs-tui-probe: cannot start: "
 
-#: The probe imports only sys and sysconfig: json and platform would pull in re, and a fresh
-#: install has no bytecode yet, so each module imported is compiled first (json + platform
-#: cost ~0.1 s). The output is what json.dumps would print (any JSON with the same values);
-#: "version" is platform.python_version(): the leading [\w.+]+ of sys.version, ".0" added
-#: when it has no patch level.
+#: The same limiter started ahead of the probe (see `ProbeLauncher`): limits lowered at once,
+#: then it waits on stdin for what to become (argv, env, cwd in marshal's format, which this
+#: same Python writes: json would import re and compile its patterns first), reads /dev/null
+#: as its stdin from then on, and becomes it. Nothing on stdin (the install ended first): it
+#: exits.
+_WAITING_LIMITER = """\
+import os, resource, sys
+for name, value in %r:
+    which = getattr(resource, name, None)
+    if which is None:
+        continue
+    try:
+        hard = resource.getrlimit(which)[1]
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, value))
+    except (OSError, ValueError):
+        pass
+data = sys.stdin.buffer.read(%d)
+if not data:
+    os._exit(0)
+import marshal
+order = marshal.loads(data)
+try:
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.chdir(order["cwd"])
+    os.execve(order["argv"][0], order["argv"], order["env"])
+except OSError as exc:
+    sys.stderr.write("%s" + (exc.strerror or str(exc)) + "\\n")
+    sys.stderr.flush()
+    os._exit(127)
+"""
+#: Bytes of the order a waiting limiter reads (the probe's script and environment: ~3 KiB).
+_ORDER_CAP = 1 << 20
+#: The waiting limiter's own environment (the probe's is handed over with the order).
+_LAUNCHER_ENV = {"PATH": PROBE_PATH, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+
+#: The probe imports as little as it can: a fresh install has no bytecode (PBS deletes every
+#: __pycache__ before it packs), so each module imported is compiled first. json and
+#: platform would pull in re (~0.1 s); sysconfig pulls in threading, functools and
+#: collections (~60 ms on 3.12). So on POSIX it imports the one module sysconfig reads the
+#: build's variables from, `_sysconfigdata_<abiflags>_<platform>_<multiarch>` (the name
+#: sysconfig gives it since 3.6; the probe's environment sets no _PYTHON_SYSCONFIGDATA_NAME),
+#: and takes `build_time_vars`, which is where sysconfig.get_config_var finds Py_DEBUG,
+#: Py_GIL_DISABLED, ABIFLAGS and CONFIG_ARGS there; elsewhere, or when that module is not
+#: found, it asks sysconfig itself. The output is what json.dumps would print (any JSON with
+#: the same values); "version" is platform.python_version(): the leading [\w.+]+ of
+#: sys.version, ".0" added when it has no patch level.
 PROBE_SCRIPT = """\
-import sys, sysconfig
-v = sysconfig.get_config_var
+import sys
+def config_vars():
+    if "posix" in sys.builtin_module_names:
+        name = "_sysconfigdata_%s_%s_%s" % (
+            sys.abiflags, sys.platform, getattr(sys.implementation, "_multiarch", ""))
+        try:
+            return __import__(name).build_time_vars
+        except ImportError:
+            pass
+    import sysconfig
+    return sysconfig.get_config_vars()
+v = config_vars().get
 debug = v("Py_DEBUG")
 if debug is None:
     debug = int(hasattr(sys, "gettotalrefcount"))
@@ -243,19 +301,21 @@ def run_probe(
     cancel: threading.Event | None = None,
     limits: ProbeLimits | None = None,
     scratch_in: Path | None = None,
+    launcher: ProbeLauncher | None = None,
 ) -> dict[str, Any]:
     """Run `executable` with the probe script, contained (see the module's docstring); return
     version, flags, abiflags, PGO, LTO. `timeout` overrides `limits.timeout`. InstallError
     (one line) or Cancelled; either way the probe's whole process group is dead and its
     scratch folder gone when this returns or raises (KeyboardInterrupt included). The scratch
     folder is made in `scratch_in` (the install's staging, which the stale sweep removes if
-    the process is killed) or else in the system's temp folder."""
+    the process is killed) or else in the system's temp folder. `launcher`: a limiter started
+    ahead with the same limits (used if it is still waiting)."""
     limits = limits or ProbeLimits()
     if timeout is not None:
         limits = replace(limits, timeout=timeout)
     ran = run_contained(
         Path(executable), ["-I", "-c", PROBE_SCRIPT], limits=limits, cancel=cancel,
-        scratch_in=scratch_in,
+        scratch_in=scratch_in, launcher=launcher,
     )  # fmt: skip
     return _answer(Path(executable), ran.returncode, ran.stdout, ran.stderr)
 
@@ -278,6 +338,7 @@ def run_contained(
     cancel: threading.Event | None = None,
     scratch_in: Path | None = None,
     too_much: str = PROBE_OUTPUT_HINT,
+    launcher: ProbeLauncher | None = None,
 ) -> Ran:
     """Run `executable arguments...` contained like the probe (own session and process group,
     the probe's clean environment with HOME and TMPDIR in a scratch folder, rlimits, output
@@ -291,7 +352,11 @@ def run_contained(
         env = probe_env(scratch)
         for folder in (env["HOME"], env["TMPDIR"]):
             os.mkdir(folder, 0o700)
-        proc = _start(Path(executable), list(arguments), env, limits)
+        proc = None
+        if launcher is not None and launcher.limits.rlimits() == limits.rlimits():
+            proc = launcher.launch(Path(executable), list(arguments), env)
+        if proc is None:
+            proc = _start(Path(executable), list(arguments), env, limits)
         try:
             stdout, stderr = _collect(proc, limits, cancel, too_much)
         finally:
@@ -329,6 +394,89 @@ def _start(
         ) from None
 
 
+class ProbeLauncher:
+    """The limiter of a probe, started ahead (while the archive downloads): this Python, in a
+    session and process group of its own, with the probe's limits already set, waiting on a
+    pipe. At the probe it only has to become the new interpreter, so the probe costs one
+    interpreter start instead of two (the limiter's start, ~12 ms, is paid while the bytes
+    arrive). Same containment as `_start`: the process that becomes the probe is the session
+    and group leader, its environment and folder are the probe's (handed over with the
+    order), its stdin /dev/null, and `run_contained` bounds it as any probe.
+
+    Use as a context manager, and `start` it when the time is right (an install: once the
+    server has answered, so the request does not share the CPU with its start); a launcher
+    not used by the end of the block is killed (its group) and reaped. POSIX only; elsewhere,
+    if never started, or if it cannot start, the probe starts its own limiter as before.
+    """
+
+    def __init__(self, limits: ProbeLimits | None = None) -> None:
+        self.limits = limits or ProbeLimits()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.lock = threading.Lock()
+        self.started = False
+        self.ended = False
+
+    def __enter__(self) -> ProbeLauncher:
+        return self
+
+    def start(self) -> None:
+        """Start the waiting limiter (once; nothing after the block's end, or off POSIX)."""
+        with self.lock:
+            if self.started or self.ended or os.name != "posix":
+                return
+            self.started = True
+            script = _WAITING_LIMITER % (self.limits.rlimits(), _ORDER_CAP, _EXEC_FAILED)
+            with contextlib.suppress(OSError):
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-I", "-S", "-c", script],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=dict(_LAUNCHER_ENV),
+                    cwd="/",
+                    start_new_session=True,
+                )
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.ended = True
+            proc, self.proc = self.proc, None
+        if proc is not None:
+            with contextlib.suppress(OSError):
+                if proc.stdin is not None:
+                    proc.stdin.close()
+            _end(proc)
+
+    def launch(
+        self, executable: Path, arguments: list[str], env: dict[str, str]
+    ) -> subprocess.Popen[bytes] | None:
+        """Hand the waiting limiter its order: it becomes `executable arguments...` in `env`,
+        in the folder env["HOME"]. The process (this launcher's no more), or None if there
+        is none waiting (not started, used already, or dead: the caller starts one)."""
+        with self.lock:
+            proc, self.proc = self.proc, None
+        if proc is None:
+            return None
+        order = {"argv": [os.fspath(executable), *arguments], "env": env, "cwd": env["HOME"]}
+        data = marshal.dumps(order)
+        try:
+            # _exited does not reap it: its pid, and so its group id, stay its own for _end
+            if _exited(proc) or proc.stdin is None or len(data) > _ORDER_CAP:
+                raise OSError("the launcher is gone")
+            proc.stdin.write(data)
+            proc.stdin.close()
+        except OSError:
+            if proc.returncode is None:
+                _end(proc)
+            else:  # reaped by someone else already: its group id may name another group
+                for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                    with contextlib.suppress(OSError):
+                        if pipe is not None:
+                            pipe.close()
+            return None
+        return proc
+
+
 def _collect(
     proc: subprocess.Popen[bytes],
     limits: ProbeLimits,
@@ -346,20 +494,25 @@ def _collect(
     deadline = time.monotonic() + limits.timeout
     if os.name != "posix":
         return _collect_threads(proc, outputs, deadline, limits, cancel)
-    with selectors.DefaultSelector() as selector:
+    nap = NAP
+    with selectors.DefaultSelector() as selector, _exit_watch(proc) as exit_fd:
         for output in outputs:
             os.set_blocking(output.fd, False)
             selector.register(output.fd, selectors.EVENT_READ, output)
+        if exit_fd is not None:  # readable once the probe has exited: no wait past its end
+            selector.register(exit_fd, selectors.EVENT_READ, None)
         while not _exited(proc):
             check_cancel(cancel)
             left = deadline - time.monotonic()
             if left <= 0:
                 raise _too_slow(limits)
             if not selector.get_map():  # both pipes closed, the probe still running
-                time.sleep(min(POLL, left))
+                time.sleep(min(nap, left))  # it is most likely exiting: look again soon
+                nap = min(2 * nap, POLL)
                 continue
             for key, _ in selector.select(min(POLL, left)):
-                if not key.data.read():
+                # a pipe at its end, or the exit watch fired (looked at once, then not again)
+                if key.data is None or not key.data.read():
                     selector.unregister(key.fd)
     _kill_group(proc)  # whatever it left behind stops writing
     for output in outputs:
@@ -443,6 +596,24 @@ def _collect_threads(
     return bytes(outputs[0].data), bytes(outputs[1].data)
 
 
+@contextlib.contextmanager
+def _exit_watch(proc: subprocess.Popen[bytes]) -> Iterator[int | None]:
+    """A descriptor that becomes readable when the probe exits (Linux's pidfd), so the wait
+    for its end is a select, not a poll; None where the system has none (the caller then
+    looks again after short, growing naps). The probe is not reaped until `_end`, so its pid
+    cannot name another process meanwhile."""
+    pidfd_open = getattr(os, "pidfd_open", None)
+    fd = None
+    if pidfd_open is not None:
+        with contextlib.suppress(OSError):  # an older kernel, or a sandbox that forbids it
+            fd = pidfd_open(proc.pid)
+    try:
+        yield fd
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
 def _too_slow(limits: ProbeLimits) -> InstallError:
     return InstallError(f"the installed interpreter did not answer within {limits.timeout:g} s")
 
@@ -476,7 +647,7 @@ def _end(proc: subprocess.Popen[bytes]) -> None:
     _kill_group(proc)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=5)  # SIGKILLed: only a process stuck in the kernel takes longer
-    for pipe in (proc.stdout, proc.stderr):
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
         if pipe is not None:
             with contextlib.suppress(OSError):
                 pipe.close()

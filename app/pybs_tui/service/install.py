@@ -43,7 +43,7 @@ from ..install.pipeline import (
     target_of,
     target_problem,
 )
-from ..install.probe import PROBE_TIMEOUT
+from ..install.probe import PROBE_TIMEOUT, ProbeLauncher
 from ..install.receipts import read_receipt
 from ..install.root import (
     ROOT_LOCK_TIMEOUT,
@@ -581,6 +581,37 @@ def download_build(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+class ClientInAdvance:
+    """The HTTP client, made in a thread of its own while the caller does other work (reads
+    the catalog, resolves the SPEC, takes the lock): most of making one is OpenSSL parsing the
+    CA bundle (~20 ms), which runs without the GIL, so it costs the install no wall time.
+
+    `get` waits for it; None if making it failed (the install then makes its own, and fails
+    the way it always did). `close` closes it (after `get`, or instead of it).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._client: httpx.Client | None = None
+        self._thread = threading.Thread(
+            target=self._make, args=(settings,), name="pybs-client", daemon=True
+        )
+        self._thread.start()
+
+    def _make(self, settings: Settings) -> None:
+        with contextlib.suppress(Exception):  # raised again where the install makes its own
+            self._client = make_client(settings)
+
+    def get(self) -> httpx.Client | None:
+        self._thread.join()
+        return self._client
+
+    def close(self) -> None:
+        client = self.get()
+        self._client = None
+        if client is not None:
+            client.close()
+
+
 def _download_extracting(
     settings: Settings,
     build: Build,
@@ -656,55 +687,107 @@ def install_build(
         local = source is not None and not is_url(source)
         local_file = local_path(source).absolute() if local and source is not None else None
         plan = plan_install(settings, build, source=source, force=force)
-        holder: Path | None = None  # the private copy's folder, for a local archive
-        extracted: ExtractResult | None = None  # staged while downloading
-        if local:
-            space = plan.disk_problem()
-            if space:
-                raise InstallError(space)
-            assert local_file is not None
-            fetched, holder = _copy_local(
-                settings, local_file, build, allow_unverified, progress, cancel
-            )
-        else:
-            dest = settings.downloads_dir / build.name
-            have = dest.stat().st_size if dest.is_file() else 0
-            if not (build.size is not None and have == build.size):
-                space = plan.disk_problem()
-                if space:
-                    raise InstallError(space)
-            fetched, extracted = _download_extracting(
+        with ProbeLauncher() as launcher:
+            return _fetch_and_install(
                 settings,
                 build,
-                source,
-                client=client,
-                progress=progress,
+                plan,
+                source=source,
+                local_file=local_file,
+                progress=_starting(launcher, progress),
                 cancel=cancel,
                 allow_unverified=allow_unverified,
-            )
-        try:
-            check_cancel(cancel)
-            return install_archive(
-                settings,
-                build,
-                fetched,
-                progress=progress,
-                cancel=cancel,
+                client=client,
                 force=force,
                 inferred=inferred,
                 lock_timeout=lock_timeout,
                 probe_timeout=probe_timeout,
-                extracted=extracted,
+                launcher=launcher,
             )
-        except BaseException:
-            if extracted is not None:  # install_archive owns it once it runs
-                with contextlib.suppress(OSError):
-                    remove_tree(extracted.staging)
-            raise
-        finally:
-            if holder is not None:
-                with contextlib.suppress(OSError):  # else swept once this process is gone
-                    remove_tree(holder)
+
+
+def _starting(launcher: ProbeLauncher, progress: ProgressCallback | None) -> ProgressCallback:
+    """`progress`, which also starts the probe's limiter at the first report: a download's
+    first report comes once the server has answered (so the request does not share the CPU
+    with the limiter's start), a local archive's with its first bytes copied. The limiter
+    then starts while the bytes arrive, not after the last one."""
+
+    def report(p: Progress) -> None:
+        launcher.start()
+        if progress is not None:
+            progress(p)
+
+    return report
+
+
+def _fetch_and_install(
+    settings: Settings,
+    build: Build,
+    plan: InstallPlan,
+    *,
+    source: str | None,
+    local_file: Path | None,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    allow_unverified: bool,
+    client: httpx.Client | None,
+    force: bool,
+    inferred: dict[str, tuple[bool | None, str]] | None,
+    lock_timeout: float,
+    probe_timeout: float,
+    launcher: ProbeLauncher,
+) -> InstallResult:
+    """The archive (downloaded, or a local file copied), then `install_archive` (under the
+    build's lock, held by the caller)."""
+    holder: Path | None = None  # the private copy's folder, for a local archive
+    extracted: ExtractResult | None = None  # staged while downloading
+    if local_file is not None:
+        space = plan.disk_problem()
+        if space:
+            raise InstallError(space)
+        fetched, holder = _copy_local(
+            settings, local_file, build, allow_unverified, progress, cancel
+        )
+    else:
+        dest = settings.downloads_dir / build.name
+        have = dest.stat().st_size if dest.is_file() else 0
+        if not (build.size is not None and have == build.size):
+            space = plan.disk_problem()
+            if space:
+                raise InstallError(space)
+        fetched, extracted = _download_extracting(
+            settings,
+            build,
+            source,
+            client=client,
+            progress=progress,
+            cancel=cancel,
+            allow_unverified=allow_unverified,
+        )
+    try:
+        check_cancel(cancel)
+        return install_archive(
+            settings,
+            build,
+            fetched,
+            progress=progress,
+            cancel=cancel,
+            force=force,
+            inferred=inferred,
+            lock_timeout=lock_timeout,
+            probe_timeout=probe_timeout,
+            extracted=extracted,
+            launcher=launcher,
+        )
+    except BaseException:
+        if extracted is not None:  # install_archive owns it once it runs
+            with contextlib.suppress(OSError):
+                remove_tree(extracted.staging)
+        raise
+    finally:
+        if holder is not None:
+            with contextlib.suppress(OSError):  # else swept once this process is gone
+                remove_tree(holder)
 
 
 def inferred_promises(
