@@ -91,10 +91,9 @@ class ProbeLimits:
         return tuple((name, value) for name, value in wanted if value is not None)
 
 
-#: Run (by this very Python, isolated and without site) between fork and the probe: lower the
-#: limits (soft and hard: the probe cannot raise them again), then become the interpreter.
-#: Thread-safe where preexec_fn is not, and the new interpreter inherits the limits.
-_LIMITER = """\
+#: The start of both limiters below: lower the limits (soft and hard: the probe cannot raise
+#: them again); `%r` is `ProbeLimits.rlimits()`.
+_LOWER_LIMITS = """\
 import os, resource, sys
 for name, value in %r:
     which = getattr(resource, name, None)
@@ -107,6 +106,14 @@ for name, value in %r:
         resource.setrlimit(which, (value, value))
     except (OSError, ValueError):
         pass
+"""
+
+#: Run (by this very Python, isolated and without site) between fork and the probe: lower the
+#: limits, then become the interpreter. Thread-safe where preexec_fn is not, and the new
+#: interpreter inherits the limits.
+_LIMITER = (
+    _LOWER_LIMITS
+    + """\
 try:
     os.execv(sys.argv[1], sys.argv[1:])
 except OSError as exc:
@@ -114,6 +121,7 @@ except OSError as exc:
     sys.stderr.flush()
     os._exit(127)
 """
+)
 _EXEC_FAILED = "pybs-tui-probe: cannot start: "
 
 #: The same limiter started ahead of the probe (see `ProbeLauncher`): limits lowered at once,
@@ -121,19 +129,9 @@ _EXEC_FAILED = "pybs-tui-probe: cannot start: "
 #: same Python writes: json would import re and compile its patterns first), reads /dev/null
 #: as its stdin from then on, and becomes it. Nothing on stdin (the install ended first): it
 #: exits.
-_WAITING_LIMITER = """\
-import os, resource, sys
-for name, value in %r:
-    which = getattr(resource, name, None)
-    if which is None:
-        continue
-    try:
-        hard = resource.getrlimit(which)[1]
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, value))
-    except (OSError, ValueError):
-        pass
+_WAITING_LIMITER = (
+    _LOWER_LIMITS
+    + """\
 data = sys.stdin.buffer.read(%d)
 if not data:
     os._exit(0)
@@ -149,6 +147,7 @@ except OSError as exc:
     sys.stderr.flush()
     os._exit(127)
 """
+)
 #: Bytes of the order a waiting limiter reads (the probe's script and environment: ~3 KiB).
 _ORDER_CAP = 1 << 20
 #: The waiting limiter's own environment (the probe's is handed over with the order).

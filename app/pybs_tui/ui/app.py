@@ -185,11 +185,7 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
                 self.timings.setdefault("catalog_read", time.perf_counter())
                 early = CatalogIndex.early(family, self.host, installed_names(self.settings),
                                            total=family.archives)  # fmt: skip
-                if worker.is_cancelled:
-                    return
-                self.post_message(m.CatalogLoaded(family, early, final=False))
-                self.first_rows_shown.wait(FIRST_ROWS_WAIT)
-                if worker.is_cancelled:
+                if not self._first_rows(worker, family, early):
                     return
             try:
                 catalog = load_step(self.settings, step, self.catalog_arg, self._given_catalog)
@@ -200,21 +196,30 @@ class PybsApp(SizesWiring, InstallWiring, InventoryWiring):
                 continue
             self.timings.setdefault("catalog_read", time.perf_counter())
             installed = installed_names(self.settings)
-            if family is None and not self.first_rows_shown.is_set():
-                # the default view's rows from this host's own archives first (exactly the
-                # full index's rows); the full index once they are painted
-                early = CatalogIndex.early(catalog, self.host, installed)
-                if worker.is_cancelled:
-                    return
-                self.post_message(m.CatalogLoaded(catalog, early, final=False))
-                self.first_rows_shown.wait(FIRST_ROWS_WAIT)
-                if worker.is_cancelled:
-                    return
+            # without the family read: the default view's rows from this host's own archives
+            # first (exactly the full index's rows); the full index once they are painted
+            if (
+                family is None
+                and not self.first_rows_shown.is_set()
+                and not self._first_rows(
+                    worker, catalog, CatalogIndex.early(catalog, self.host, installed)
+                )
+            ):
+                return
             index = CatalogIndex(catalog, self.host, installed)
             if not worker.is_cancelled:
                 posted = True
                 self.timings.setdefault("full_index", time.perf_counter())
                 self.post_message(m.CatalogLoaded(catalog, index, final=i == len(steps) - 1))
+
+    def _first_rows(self, worker: Worker, catalog: Catalog, early: CatalogIndex) -> bool:
+        """Thread: post the early index's rows and wait until they are painted; False once
+        the worker is cancelled."""
+        if worker.is_cancelled:
+            return False
+        self.post_message(m.CatalogLoaded(catalog, early, final=False))
+        self.first_rows_shown.wait(FIRST_ROWS_WAIT)
+        return not worker.is_cancelled
 
     @on(m.CatalogLoaded)
     def _catalog_loaded(self, message: m.CatalogLoaded) -> None:
