@@ -279,7 +279,10 @@ def test_case29_5xx_storm_bounded(server, settings, client, dest, sleeps):
     assert sum(sleeps) == pytest.approx(0.5 + 1 + 2 + 4)  # exponential backoff
 
 
-def test_case30_stall_read_timeout_retried(server, settings, dest, sleeps):
+@pytest.mark.parametrize("cancellable", [False, True], ids=["plain", "with a cancel event"])
+def test_case30_stall_read_timeout_retried(server, settings, dest, sleeps, cancellable):
+    """With a cancel event (every install has one) the read waits in slices: the read
+    timeout still ends the stalled answer after the same 0.5 s."""
     settings.limits.http_timeout = 0.5
     server.add(
         "/a.tar.gz",
@@ -287,8 +290,11 @@ def test_case30_stall_read_timeout_retried(server, settings, dest, sleeps):
             Route(BODY, etag='"v1"', stall_after=200_000, stall_seconds=3), Route(BODY, etag='"v1"')
         ),
     )
+    cancel = threading.Event() if cancellable else None
     with make_client(settings) as client:
-        result = download(client, settings, server.url("/a.tar.gz"), dest, expected_sha256=SHA)
+        result = download(
+            client, settings, server.url("/a.tar.gz"), dest, expected_sha256=SHA, cancel=cancel
+        )
     # a second attempt: the stalled read timed out (waiting out the 3 s stall would have
     # finished the first answer)
     assert result.resumed and result.attempts == 2 and dest.read_bytes() == BODY

@@ -126,12 +126,15 @@ class _DeadlineStream(httpcore.NetworkStream):
         while True:
             if cancel.is_set():
                 raise Cancelled()
-            wait = CANCEL_SLICE if ends is None else min(CANCEL_SLICE, ends - time.monotonic())
+            left = None if ends is None else ends - time.monotonic()
+            if left is not None and left <= 0:  # (a zero timeout would mean non-blocking)
+                raise httpcore.ReadTimeout("timed out")
             try:
-                return self._inner.read(max_bytes, max(wait, 0.0))
+                return self._inner.read(
+                    max_bytes, CANCEL_SLICE if left is None else min(CANCEL_SLICE, left)
+                )
             except httpcore.ReadTimeout:
-                if ends is not None and time.monotonic() >= ends:
-                    raise
+                continue  # nothing was consumed: ask again, or time out above
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
