@@ -20,20 +20,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = (
-    "startup_nosite",
-    "startup_site",
-    "import_json",
-    "import_typing",
-    "import_argparse",
-    "import_asyncio",
-    "calls",
-    "attrs",
-    "dicts_strings",
-    "regex",
-    "json",
-    "numeric",
-)
+sys.path.insert(0, str(ROOT / "app"))
+from pybs_tui.install.speed import MEASUREMENTS as ORDER  # noqa: E402  (after the path)
 
 
 def one_round(exes: list[str], runs: int, home: str) -> dict[str, dict]:

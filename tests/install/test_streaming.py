@@ -56,6 +56,24 @@ def visible(install_dir: Path) -> list[str]:
     return sorted(p.name for p in install_dir.iterdir() if not p.name.startswith("."))
 
 
+def install_in_thread(
+    settings: Settings, build: Any, client: Any, **kwargs: Any
+) -> tuple[threading.Thread, dict[str, Any]]:
+    """`install_build` started in a thread; its outcome ("result" or "error") is in the dict
+    once the thread has ended."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = install_build(settings, build, client=client, **kwargs)
+        except BaseException as exc:  # reported by the test
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    return worker, outcome
+
+
 class Calls:
     """Records which extraction ran (streamed, or the verified file afterwards) and when the
     probe ran relative to the verified download."""
@@ -97,16 +115,7 @@ def test_extraction_runs_during_the_download_and_nothing_shows_before_the_check(
     calls = Calls(monkeypatch, settings, name)
     settings.install_dir.mkdir(parents=True)
     before = visible(settings.install_dir)
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["result"] = install_build(settings, build, client=shared_client)
-        except BaseException as exc:  # reported below
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run)
-    worker.start()
+    worker, outcome = install_in_thread(settings, build, shared_client)
     try:
         # the server holds back the last third: members already arrived are being staged
         wait_for(lambda: sum(f.startswith("blob") for f in staged_files(settings.install_dir)) >= 4)
@@ -140,16 +149,7 @@ def test_a_wrong_archive_being_staged_is_thrown_away_and_never_run(
     url = server.add(f"/dl/x/{name}", Route(other.data, gate=gate, gate_after=other.size * 3 // 4))
     build = dataclasses.replace(build_for(name, good, url), size=None)
     calls = Calls(monkeypatch, settings, name)
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            install_build(settings, build, client=shared_client)
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run)
-    worker.start()
+    worker, outcome = install_in_thread(settings, build, shared_client)
     try:
         wait_for(lambda: sum(f.startswith("blob") for f in staged_files(settings.install_dir)) >= 2)
     finally:
@@ -217,16 +217,7 @@ def test_cancel_while_streaming_leaves_nothing(
     gate = threading.Event()
     set_routes(server, name, Route(archive.data, gate=gate, gate_after=archive.size // 2))
     cancel = threading.Event()
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            install_build(settings, build, client=shared_client, cancel=cancel)
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run)
-    worker.start()
+    worker, outcome = install_in_thread(settings, build, shared_client, cancel=cancel)
     try:
         wait_for(lambda: any(f.startswith("blob") for f in staged_files(settings.install_dir)))
         cancel.set()

@@ -12,14 +12,7 @@ from pybs_tui.catalog.models import Catalog
 from pybs_tui.catalog.rows import build_row
 from pybs_tui.cli.listing import index_for, select
 from pybs_tui.service.catalog import load_snapshot
-
-HOSTS = [
-    Host("linux", "x86_64", "gnu", 3),
-    Host("linux", "x86_64", "musl", 2, musl_loader=True),
-    Host("linux", "aarch64", "gnu"),
-    Host("darwin", "aarch64", "none"),
-    Host("windows", "x86_64", "msvc", 3),
-]
+from tests.unit.test_resolve_early import HOSTS  # the same five hosts
 
 FILTERS = [
     Filters(),
